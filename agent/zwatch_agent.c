@@ -1,0 +1,2 @@
+/*  placeholder until the agent lands  */
+#include "zwatch.h"

@@ -1,0 +1,64 @@
+/*  zwatch_agent.h: watch a service's ZeroMQ sockets, forward their monitor
+    events to a zwatch broker. See README.md "Using the agent".
+*/
+#ifndef ZWATCH_AGENT_H_INCLUDED
+#define ZWATCH_AGENT_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct _zwatch_agent_t zwatch_agent_t;
+
+//  Agent counters, as reported in heartbeats
+typedef struct {
+    uint64_t read;          //  monitor events read from watched sockets
+    uint64_t sent;          //  event messages handed to the upstream socket
+    uint64_t dropped;       //  event messages dropped because the queue was full
+    uint64_t watched;       //  sockets watched now
+    uint64_t queued;        //  messages waiting for the broker now
+} zwatch_agent_stats_t;
+
+#define ZWATCH_AGENT_QUEUE_DEFAULT      10000   //  messages held for the broker
+#define ZWATCH_AGENT_HEARTBEAT_DEFAULT  2000    //  msecs between heartbeats
+
+//  Start an agent for sockets in zmq_ctx. broker_endpoint NULL means
+//  $ZWATCH_BROKER, else ZWATCH_DEFAULT_INGEST. Returns NULL with errno on
+//  failure (EINVAL: bad endpoint).
+zwatch_agent_t *zwatch_agent_new (void *zmq_ctx, const char *broker_endpoint);
+
+//  Watch every monitor event of socket (a libzmq socket; with CZMQ pass
+//  zsock_resolve (sock)). Call it from the thread that owns the socket.
+//  label NULL means "<STYPE>-<n>". Returns 0, or -1 with errno: EINVAL
+//  (NULL/invalid socket, label too long), EEXIST (already watched),
+//  ENOTSUP (agent destroyed or stopped).
+int zwatch_agent_watch (zwatch_agent_t *self, void *socket, const char *label);
+
+//  Stop watching socket: unregisters its monitor before returning.
+//  Returns 0, or -1 with errno ENOENT (not watched) / EINVAL.
+int zwatch_agent_unwatch (zwatch_agent_t *self, void *socket);
+
+//  Say bye and stop; returns within ~1 s even with no broker.
+void zwatch_agent_destroy (zwatch_agent_t **self_p);
+
+//  Setters: call before the first watch. Return 0 or -1 with errno EINVAL.
+//  Queue limit (messages) for the broker link; default ZWATCH_AGENT_QUEUE_DEFAULT.
+int zwatch_agent_set_queue_limit (zwatch_agent_t *self, size_t limit);
+//  Heartbeat interval in msecs; default ZWATCH_AGENT_HEARTBEAT_DEFAULT.
+int zwatch_agent_set_heartbeat (zwatch_agent_t *self, int msecs);
+
+//  Copy the agent's counters into *stats. Returns 0 or -1.
+int zwatch_agent_stats (zwatch_agent_t *self, zwatch_agent_stats_t *stats);
+
+//  The host ID and service name this agent reports
+const char *zwatch_agent_host (zwatch_agent_t *self);
+const char *zwatch_agent_service (zwatch_agent_t *self);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

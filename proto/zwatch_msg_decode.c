@@ -1,0 +1,293 @@
+/*  zwatch_msg_decode: strict decoder for untrusted agent messages.
+
+    Every required key, type and limit is checked; strings are views into
+    the input; nothing is allocated; every read is bounds-checked by
+    zwatch_mpread. The first problem found is the reason returned, except
+    that an unknown version wins over everything after the map is read,
+    so a future v:2 agent is reported as such and not as a type error.
+*/
+
+#include <string.h>
+#include "zwatch_proto.h"
+#include "zwatch_mpread.h"
+
+typedef enum { TYPE_UINT, TYPE_INT, TYPE_STR } key_type_t;
+
+typedef enum {
+    KEY_V, KEY_KIND, KEY_HOST, KEY_PID, KEY_SVC, KEY_TS, KEY_SEQ,
+    KEY_SOCK, KEY_STYPE, KEY_EVENT, KEY_CODE, KEY_VALUE, KEY_ENDPOINT, KEY_PEER,
+    KEY_START, KEY_READ, KEY_SENT, KEY_DROPPED, KEY_WATCHED,
+    KEY_COUNT, KEY_UNKNOWN = KEY_COUNT
+} key_id_t;
+
+static const char *s_key_names [KEY_COUNT] = {
+    "v", "kind", "host", "pid", "svc", "ts", "seq",
+    "sock", "stype", "event", "code", "value", "endpoint", "peer",
+    "start", "read", "sent", "dropped", "watched"
+};
+
+static const key_type_t s_key_types [KEY_COUNT] = {
+    TYPE_UINT, TYPE_STR, TYPE_STR, TYPE_UINT, TYPE_STR, TYPE_UINT, TYPE_UINT,
+    TYPE_STR, TYPE_STR, TYPE_STR, TYPE_UINT, TYPE_INT, TYPE_STR, TYPE_STR,
+    TYPE_UINT, TYPE_UINT, TYPE_UINT, TYPE_UINT, TYPE_UINT
+};
+
+#define BIT(key) (1u << (key))
+#define REQUIRED_COMMON   (BIT (KEY_V) | BIT (KEY_KIND) | BIT (KEY_HOST) | BIT (KEY_PID) \
+                         | BIT (KEY_SVC) | BIT (KEY_TS) | BIT (KEY_SEQ))
+#define REQUIRED_EVENT    (REQUIRED_COMMON | BIT (KEY_SOCK) | BIT (KEY_STYPE) | BIT (KEY_EVENT) \
+                         | BIT (KEY_CODE) | BIT (KEY_VALUE) | BIT (KEY_ENDPOINT))
+#define REQUIRED_LIFE     (REQUIRED_COMMON | BIT (KEY_START))
+#define REQUIRED_HEARTBEAT (REQUIRED_LIFE | BIT (KEY_READ) | BIT (KEY_SENT) \
+                         | BIT (KEY_DROPPED) | BIT (KEY_WATCHED))
+
+#define KEY_IS(literal) (memcmp (key, literal, sizeof (literal) - 1) == 0)
+
+//  Map a key to its id by length, then bytes
+static key_id_t
+s_key_id (const char *key, size_t len)
+{
+    switch (len) {
+        case 1: return key [0] == 'v'? KEY_V: KEY_UNKNOWN;
+        case 2: return KEY_IS ("ts")? KEY_TS: KEY_UNKNOWN;
+        case 3:
+            if (KEY_IS ("pid")) return KEY_PID;
+            if (KEY_IS ("svc")) return KEY_SVC;
+            if (KEY_IS ("seq")) return KEY_SEQ;
+            return KEY_UNKNOWN;
+        case 4:
+            if (KEY_IS ("kind")) return KEY_KIND;
+            if (KEY_IS ("host")) return KEY_HOST;
+            if (KEY_IS ("sock")) return KEY_SOCK;
+            if (KEY_IS ("code")) return KEY_CODE;
+            if (KEY_IS ("peer")) return KEY_PEER;
+            if (KEY_IS ("read")) return KEY_READ;
+            if (KEY_IS ("sent")) return KEY_SENT;
+            return KEY_UNKNOWN;
+        case 5:
+            if (KEY_IS ("stype")) return KEY_STYPE;
+            if (KEY_IS ("event")) return KEY_EVENT;
+            if (KEY_IS ("value")) return KEY_VALUE;
+            if (KEY_IS ("start")) return KEY_START;
+            return KEY_UNKNOWN;
+        case 7:
+            if (KEY_IS ("dropped")) return KEY_DROPPED;
+            if (KEY_IS ("watched")) return KEY_WATCHED;
+            return KEY_UNKNOWN;
+        case 8: return KEY_IS ("endpoint")? KEY_ENDPOINT: KEY_UNKNOWN;
+        default: return KEY_UNKNOWN;
+    }
+}
+
+//  Where each key's value goes in the message
+static void *
+s_key_target (zwatch_msg_t *msg, key_id_t key, uint64_t *scratch)
+{
+    switch (key) {
+        case KEY_HOST:     return &msg->host;
+        case KEY_SVC:      return &msg->svc;
+        case KEY_SOCK:     return &msg->sock;
+        case KEY_STYPE:    return &msg->stype;
+        case KEY_EVENT:    return &msg->event;
+        case KEY_ENDPOINT: return &msg->endpoint;
+        case KEY_PEER:     return &msg->peer;
+        case KEY_PID:      return &msg->pid;
+        case KEY_TS:       return &msg->ts;
+        case KEY_SEQ:      return &msg->seq;
+        case KEY_START:    return &msg->start;
+        case KEY_READ:     return &msg->read;
+        case KEY_SENT:     return &msg->sent;
+        case KEY_DROPPED:  return &msg->dropped;
+        case KEY_WATCHED:  return &msg->watched;
+        case KEY_VALUE:    return &msg->value;
+        default:           return scratch;      //  v, kind, code: checked later
+    }
+}
+
+//  Printable ASCII only: labels and endpoints end up on terminals and in logs
+static bool
+s_printable (zwatch_str_t s, size_t min, size_t max)
+{
+    if (s.len < min || s.len > max)
+        return false;
+    for (size_t index = 0; index < s.len; index++)
+        if ((unsigned char) s.ptr [index] < 0x20 || (unsigned char) s.ptr [index] > 0x7e)
+            return false;
+    return true;
+}
+
+//  [A-Z0-9_]{min,max}: socket types and event names
+static bool
+s_upper (zwatch_str_t s, size_t max)
+{
+    if (s.len < 1 || s.len > max)
+        return false;
+    for (size_t index = 0; index < s.len; index++) {
+        char c = s.ptr [index];
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+static zwatch_reason_t
+s_fail (const char **detail, zwatch_reason_t reason, const char *key)
+{
+    if (detail)
+        *detail = key;
+    return reason;
+}
+
+//  Checks that only apply to event messages
+static zwatch_reason_t
+s_check_event (zwatch_msg_t *msg, uint64_t code, const char **detail)
+{
+    if (!s_printable (msg->sock, 1, ZWATCH_SOCK_MAX))
+        return s_fail (detail, ZWATCH_REJECT_BAD_STRING, "sock");
+    if (!s_upper (msg->stype, ZWATCH_STYPE_MAX))
+        return s_fail (detail, ZWATCH_REJECT_BAD_STRING, "stype");
+    if (!s_printable (msg->endpoint, 0, ZWATCH_ENDPOINT_MAX))
+        return s_fail (detail, ZWATCH_REJECT_BAD_STRING, "endpoint");
+    if (msg->peer.ptr && !s_printable (msg->peer, 0, ZWATCH_ENDPOINT_MAX))
+        return s_fail (detail, ZWATCH_REJECT_BAD_STRING, "peer");
+    if (code > UINT32_MAX || msg->seq == 0)
+        return s_fail (detail, ZWATCH_REJECT_BAD_VALUE, code > UINT32_MAX? "code": "seq");
+    msg->code = (uint32_t) code;
+    if (!s_upper (msg->event, ZWATCH_EVENT_NAME_MAX))
+        return s_fail (detail, ZWATCH_REJECT_BAD_EVENT, "event");
+    //  A known code must carry its own name; a known name its own code.
+    //  Unknown codes (newer libzmq) may carry any other name.
+    const char *expected = zwatch_event_name (msg->code);
+    uint32_t named_code = zwatch_event_code (msg->event.ptr, msg->event.len);
+    bool matches = strcmp (expected, "UNKNOWN") == 0
+        ? named_code == 0
+        : strlen (expected) == msg->event.len
+          && memcmp (expected, msg->event.ptr, msg->event.len) == 0;
+    if (!matches)
+        return s_fail (detail, ZWATCH_REJECT_BAD_EVENT, "event");
+    return ZWATCH_OK;
+}
+
+zwatch_reason_t
+zwatch_msg_decode (zwatch_msg_t *msg, const void *data, size_t size, const char **detail)
+{
+    memset (msg, 0, sizeof (*msg));
+    if (detail)
+        *detail = "";
+    if (size > ZWATCH_MSG_MAX)
+        return ZWATCH_REJECT_TOO_LARGE;
+
+    zwatch_mpread_t reader;
+    zwatch_mpread_init (&reader, data, size);
+    uint32_t count;
+    int rc = zwatch_mpread_map (&reader, &count);
+    if (rc == MPREAD_WRONG_TYPE)
+        return ZWATCH_REJECT_NOT_MAP;
+    if (rc)
+        return ZWATCH_REJECT_MALFORMED;
+    if (count > ZWATCH_MAP_KEYS_MAX)
+        return ZWATCH_REJECT_TOO_MANY_KEYS;
+
+    uint32_t seen = 0;
+    uint64_t version = 0, code = 0, scratch;
+    zwatch_str_t kind = { NULL, 0 };
+    zwatch_reason_t problem = ZWATCH_OK;    //  first problem, reported after v
+    const char *problem_key = "";
+
+    for (uint32_t index = 0; index < count; index++) {
+        const char *key;
+        size_t key_len;
+        rc = zwatch_mpread_str (&reader, &key, &key_len);
+        if (rc == MPREAD_WRONG_TYPE)
+            return s_fail (detail, ZWATCH_REJECT_BAD_KEY, "");
+        if (rc)
+            return ZWATCH_REJECT_MALFORMED;
+        if (key_len > ZWATCH_KEY_MAX)
+            return s_fail (detail, ZWATCH_REJECT_BAD_KEY, "");
+
+        key_id_t id = s_key_id (key, key_len);
+        if (id == KEY_UNKNOWN) {
+            //  Forward compatibility: unknown keys are skipped
+            rc = zwatch_mpread_skip (&reader, ZWATCH_DEPTH_MAX);
+            if (rc == MPREAD_TOO_DEEP)
+                return ZWATCH_REJECT_TOO_DEEP;
+            if (rc)
+                return ZWATCH_REJECT_MALFORMED;
+            continue;
+        }
+        if (seen & BIT (id))
+            return s_fail (detail, ZWATCH_REJECT_DUPLICATE_KEY, s_key_names [id]);
+        seen |= BIT (id);
+
+        void *target = id == KEY_V? &version
+                     : id == KEY_CODE? &code
+                     : id == KEY_KIND? (void *) &kind
+                     : s_key_target (msg, id, &scratch);
+        zwatch_str_t *str = (zwatch_str_t *) target;
+        switch (s_key_types [id]) {
+            case TYPE_UINT: rc = zwatch_mpread_uint (&reader, (uint64_t *) target); break;
+            case TYPE_INT:  rc = zwatch_mpread_int (&reader, (int64_t *) target); break;
+            case TYPE_STR:  rc = zwatch_mpread_str (&reader, &str->ptr, &str->len); break;
+        }
+        if (rc == MPREAD_TRUNCATED)
+            return ZWATCH_REJECT_MALFORMED;
+        if (rc) {
+            //  Wrong type or out of range: note it, skip the value, go on
+            if (problem == ZWATCH_OK) {
+                problem = rc == MPREAD_RANGE? ZWATCH_REJECT_BAD_VALUE: ZWATCH_REJECT_BAD_TYPE;
+                problem_key = s_key_names [id];
+            }
+            rc = zwatch_mpread_skip (&reader, ZWATCH_DEPTH_MAX);
+            if (rc == MPREAD_TOO_DEEP)
+                return ZWATCH_REJECT_TOO_DEEP;
+            if (rc)
+                return ZWATCH_REJECT_MALFORMED;
+        }
+    }
+    if (zwatch_mpread_left (&reader) != 0)
+        return ZWATCH_REJECT_TRAILING;
+
+    //  Version first: a message from a future protocol is not "malformed"
+    if (!(seen & BIT (KEY_V)))
+        return s_fail (detail, ZWATCH_REJECT_MISSING_KEY, "v");
+    bool version_problem = problem != ZWATCH_OK && strcmp (problem_key, "v") == 0;
+    if (!version_problem && version != ZWATCH_PROTO_VERSION)
+        return s_fail (detail, ZWATCH_REJECT_BAD_VERSION, "v");
+    if (problem != ZWATCH_OK)
+        return s_fail (detail, problem, problem_key);
+
+    if (!(seen & BIT (KEY_KIND)))
+        return s_fail (detail, ZWATCH_REJECT_MISSING_KEY, "kind");
+    uint32_t required;
+    #define KIND_IS(literal) (kind.len == sizeof (literal) - 1 && memcmp (kind.ptr, literal, kind.len) == 0)
+    if (KIND_IS ("event")) {
+        msg->kind = ZWATCH_KIND_EVENT;
+        required = REQUIRED_EVENT;
+    }
+    else
+    if (KIND_IS ("heartbeat")) {
+        msg->kind = ZWATCH_KIND_HEARTBEAT;
+        required = REQUIRED_HEARTBEAT;
+    }
+    else
+    if (KIND_IS ("hello") || KIND_IS ("bye")) {
+        msg->kind = kind.ptr [0] == 'h'? ZWATCH_KIND_HELLO: ZWATCH_KIND_BYE;
+        required = REQUIRED_LIFE;
+    }
+    else
+        return s_fail (detail, ZWATCH_REJECT_BAD_KIND, "kind");
+
+    uint32_t missing = required & ~seen;
+    if (missing)
+        return s_fail (detail, ZWATCH_REJECT_MISSING_KEY,
+                       s_key_names [__builtin_ctz (missing)]);
+    if (!zwatch_name_valid (msg->host.ptr, msg->host.len, ZWATCH_HOST_MAX))
+        return s_fail (detail, ZWATCH_REJECT_BAD_HOST, "host");
+    if (!zwatch_name_valid (msg->svc.ptr, msg->svc.len, ZWATCH_SVC_MAX))
+        return s_fail (detail, ZWATCH_REJECT_BAD_SERVICE, "svc");
+    if (msg->pid == 0)
+        return s_fail (detail, ZWATCH_REJECT_BAD_VALUE, "pid");
+    if (msg->kind == ZWATCH_KIND_EVENT)
+        return s_check_event (msg, code, detail);
+    return ZWATCH_OK;
+}
