@@ -19,7 +19,6 @@ typedef struct {
     uint64_t sent;          //  event messages handed to the upstream socket
     uint64_t dropped;       //  event messages dropped because the queue was full
     uint64_t watched;       //  sockets watched now
-    uint64_t queued;        //  messages waiting for the broker now
 } zwatch_agent_stats_t;
 
 #define ZWATCH_AGENT_QUEUE_DEFAULT      10000   //  messages held for the broker
@@ -34,14 +33,19 @@ zwatch_agent_t *zwatch_agent_new (void *zmq_ctx, const char *broker_endpoint);
 //  zsock_resolve (sock)). Call it from the thread that owns the socket.
 //  label NULL means "<STYPE>-<n>". Returns 0, or -1 with errno: EINVAL
 //  (NULL/invalid socket, label too long), EEXIST (already watched),
-//  ENOTSUP (agent destroyed or stopped).
+//  ENOTSUP (agent NULL/destroyed), ETERM (the context was terminated),
+//  ENOSPC (4096 sockets already watched).
 int zwatch_agent_watch (zwatch_agent_t *self, void *socket, const char *label);
 
 //  Stop watching socket: unregisters its monitor before returning.
 //  Returns 0, or -1 with errno ENOENT (not watched) / EINVAL.
 int zwatch_agent_unwatch (zwatch_agent_t *self, void *socket);
 
-//  Say bye and stop; returns within ~1 s even with no broker.
+//  Say bye and stop; returns within ~1 s even with no broker. Sockets the
+//  service closed are forgotten by themselves (after their CLOSED and
+//  MONITOR_STOPPED events). Sockets still watched must still be open: destroy
+//  unregisters their monitors (so don't close them concurrently with it).
+//  If the service terminated its context first, the agent already let go.
 void zwatch_agent_destroy (zwatch_agent_t **self_p);
 
 //  Setters: call before the first watch. Return 0 or -1 with errno EINVAL.

@@ -1,0 +1,612 @@
+/*  zwatch_engine: the agent thread. Reads monitor events from inproc PAIR
+    readers, re-encodes them (proto/), and forwards them upstream without
+    ever blocking: the upstream DEALER's send queue (ZMQ_SNDHWM) is the
+    bounded queue, and a full queue drops the event and counts it.
+*/
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+#include "zwatch_proto.h"
+#include "zwatch_engine.h"
+#include "zwatch_identity.h"
+#include "zwatch_log.h"
+
+#define READER_RCVHWM       10000   //  events a reader holds before libzmq blocks the service
+#define DRAIN_BUDGET        512     //  events read from one reader per turn (fairness)
+#define UPSTREAM_LINGER     500     //  msecs destroy waits to flush to the broker
+#define SETTLE_QUIET_MSECS  30      //  destroy: readers quiet this long are settled
+#define SETTLE_MAX_MSECS    300     //  destroy: never wait longer than this
+
+typedef struct {
+    void *socket;                   //  the service's socket: identity only, never used here
+    void *reader;                   //  our PAIR on its monitor endpoint
+    const char *stype;
+    char label [ZWATCH_SOCK_MAX + 1];
+} watch_t;
+
+struct _zwatch_engine_t {
+    void *service_ctx;
+    void *private_ctx;              //  pipe, upstream and its monitor live here
+    void *pipe_front;               //  callers' end of the command pipe
+    void *pipe_back;                //  engine's end
+    void *upstream;                 //  DEALER to the broker
+    void *upstream_events;          //  PAIR reading the upstream's own monitor
+    pthread_t thread;
+    bool thread_started;
+
+    watch_t *watches;
+    size_t watch_count;
+    size_t watch_capacity;
+    zmq_pollitem_t *items;          //  pipe, upstream events, then one per watch
+    size_t item_capacity;
+    bool items_dirty;
+    bool service_ctx_gone;          //  the service terminated its context
+    unsigned type_counters [32];    //  for "<STYPE>-<n>" labels
+    unsigned long endpoint_counter;
+
+    char host [ZWATCH_HOST_MAX + 1];
+    char service [ZWATCH_SVC_MAX + 1];
+    uint64_t pid;
+    uint64_t start;
+    uint64_t seq;                   //  last event seq assigned
+    int heartbeat_msecs;
+    int64_t next_heartbeat;         //  monotonic msecs
+    bool connected_before;
+
+    atomic_uint_fast64_t read;
+    atomic_uint_fast64_t sent;
+    atomic_uint_fast64_t dropped;
+    atomic_uint_fast64_t watched;
+
+    char buffer [ZWATCH_MSG_MAX];   //  encode buffer, reused for every message
+};
+
+static int64_t
+s_now_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static zwatch_str_t
+s_str (const char *text, size_t len)
+{
+    zwatch_str_t str = { text, len };
+    return str;
+}
+
+//  Send one encoded message upstream without blocking; false if dropped
+static bool
+s_send_upstream (zwatch_engine_t *self, int size)
+{
+    if (size < 0)
+        return false;
+    return zmq_send (self->upstream, self->buffer, (size_t) size, ZMQ_DONTWAIT) == size;
+}
+
+//  hello, heartbeat or bye, with the agent's identity and counters
+static void
+s_send_lifecycle (zwatch_engine_t *self, zwatch_kind_t kind)
+{
+    zwatch_msg_t msg;
+    memset (&msg, 0, sizeof (msg));
+    msg.kind = kind;
+    msg.host = s_str (self->host, strlen (self->host));
+    msg.svc = s_str (self->service, strlen (self->service));
+    msg.pid = self->pid;
+    msg.start = self->start;
+    msg.ts = zwatch_identity_now_ns ();
+    msg.seq = self->seq;
+    msg.read = atomic_load (&self->read);
+    msg.sent = atomic_load (&self->sent);
+    msg.dropped = atomic_load (&self->dropped);
+    msg.watched = atomic_load (&self->watched);
+    s_send_upstream (self, zwatch_msg_encode (&msg, self->buffer, sizeof (self->buffer)));
+}
+
+//  Endpoints go on terminals: keep them printable and within the limit
+static size_t
+s_clean_endpoint (const char *data, size_t size, char *clean)
+{
+    if (size > ZWATCH_ENDPOINT_MAX)
+        size = ZWATCH_ENDPOINT_MAX;
+    for (size_t index = 0; index < size; index++) {
+        unsigned char c = (unsigned char) data [index];
+        clean [index] = c < 0x20 || c > 0x7e? '?': (char) c;
+    }
+    return size;
+}
+
+//  One monitor event: encode with identity, seq and peer, send upstream
+static void
+s_forward_event (zwatch_engine_t *self, watch_t *watch, uint16_t code, uint32_t raw_value,
+                 const char *endpoint, size_t endpoint_size)
+{
+    atomic_fetch_add (&self->read, 1);
+    zwatch_msg_t msg;
+    memset (&msg, 0, sizeof (msg));
+    msg.kind = ZWATCH_KIND_EVENT;
+    msg.host = s_str (self->host, strlen (self->host));
+    msg.svc = s_str (self->service, strlen (self->service));
+    msg.pid = self->pid;
+    msg.sock = s_str (watch->label, strlen (watch->label));
+    msg.stype = s_str (watch->stype, strlen (watch->stype));
+    const char *name = zwatch_event_name (code);
+    msg.event = s_str (name, strlen (name));
+    msg.code = code;
+    msg.value = (int32_t) raw_value;        //  fds and errnos; -1 survives
+    char clean [ZWATCH_ENDPOINT_MAX];
+    msg.endpoint = s_str (clean, s_clean_endpoint (endpoint, endpoint_size, clean));
+    msg.ts = zwatch_identity_now_ns ();
+    msg.seq = self->seq + 1;
+
+    //  The v1 monitor gives the bind address for ACCEPTED: read the real peer
+    char peer [ZWATCH_ENDPOINT_MAX + 1];
+    if (code == ZMQ_EVENT_CONNECTED || code == ZMQ_EVENT_ACCEPTED) {
+        int peer_len = zwatch_identity_peer ((int) msg.value, peer, sizeof (peer));
+        if (peer_len >= 0)
+            msg.peer = s_str (peer, (size_t) peer_len);
+    }
+    //  seq only advances for events that enter the queue, so a gap the
+    //  broker sees means loss after the agent, and drops are counted here
+    if (s_send_upstream (self, zwatch_msg_encode (&msg, self->buffer, sizeof (self->buffer)))) {
+        self->seq++;
+        atomic_fetch_add (&self->sent, 1);
+    }
+    else
+        atomic_fetch_add (&self->dropped, 1);
+}
+
+static void
+s_release (zwatch_engine_t *self, size_t index)
+{
+    zmq_close (self->watches [index].reader);
+    self->watches [index] = self->watches [--self->watch_count];
+    self->items_dirty = true;
+    atomic_store (&self->watched, self->watch_count);
+}
+
+//  The service called zmq_ctx_term/shutdown: let go of every reader now,
+//  so its termination never waits on us
+static void
+s_service_ctx_gone (zwatch_engine_t *self)
+{
+    while (self->watch_count)
+        s_release (self, self->watch_count - 1);
+    self->service_ctx_gone = true;
+}
+
+//  Read up to budget events from one reader. Returns true if the reader
+//  was released (MONITOR_STOPPED, or its context is gone).
+static bool
+s_drain_reader (zwatch_engine_t *self, size_t index, int budget)
+{
+    watch_t *watch = &self->watches [index];
+    while (budget-- > 0) {
+        zmq_msg_t first, second;
+        zmq_msg_init (&first);
+        if (zmq_msg_recv (&first, watch->reader, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&first);
+            if (zmq_errno () == ETERM) {
+                s_service_ctx_gone (self);
+                return true;
+            }
+            return false;
+        }
+        bool more = zmq_msg_more (&first);
+        zmq_msg_init (&second);
+        bool have_second = more && zmq_msg_recv (&second, watch->reader, ZMQ_DONTWAIT) >= 0;
+        //  A well-formed v1 event: 6 bytes (uint16 event, uint32 value), then the endpoint
+        if (zmq_msg_size (&first) == 6 && have_second && !zmq_msg_more (&second)) {
+            uint16_t code;
+            uint32_t value;
+            memcpy (&code, zmq_msg_data (&first), sizeof (code));
+            memcpy (&value, (uint8_t *) zmq_msg_data (&first) + 2, sizeof (value));
+            s_forward_event (self, watch, code, value,
+                             (const char *) zmq_msg_data (&second), zmq_msg_size (&second));
+            zmq_msg_close (&first);
+            zmq_msg_close (&second);
+            if (code == ZMQ_EVENT_MONITOR_STOPPED) {
+                s_release (self, index);
+                return true;
+            }
+            continue;
+        }
+        //  Anything else is not from libzmq's v1 monitor: skip the whole message
+        while (have_second && zmq_msg_more (&second))
+            if (zmq_msg_recv (&second, watch->reader, ZMQ_DONTWAIT) < 0)
+                break;
+        zmq_msg_close (&first);
+        zmq_msg_close (&second);
+        zwatch_log_warning ("socket '%s': skipped a monitor message that is not a v1 event",
+                            watch->label);
+    }
+    return false;
+}
+
+static void
+s_drain_all (zwatch_engine_t *self)
+{
+    for (size_t index = 0; index < self->watch_count; )
+        if (!s_drain_reader (self, index, INT32_MAX))
+            index++;
+}
+
+static void s_rebuild_items (zwatch_engine_t *self);
+
+//  Sockets the service just closed send MONITOR_STOPPED from libzmq's
+//  reaper thread, a moment later: wait until the readers go quiet
+//  (bounded), so destroy only touches sockets that are still open
+static void
+s_settle (zwatch_engine_t *self)
+{
+    s_drain_all (self);
+    int64_t deadline = s_now_ms () + SETTLE_MAX_MSECS;
+    while (self->watch_count > 0 && s_now_ms () < deadline) {
+        s_rebuild_items (self);
+        int rc = zmq_poll (self->items + 2, (int) self->watch_count, SETTLE_QUIET_MSECS);
+        if (rc <= 0)
+            break;              //  quiet (or the service context is gone)
+        s_drain_all (self);
+    }
+}
+
+static watch_t *
+s_find (zwatch_engine_t *self, void *socket, size_t *index_p)
+{
+    for (size_t index = 0; index < self->watch_count; index++)
+        if (self->watches [index].socket == socket) {
+            if (index_p)
+                *index_p = index;
+            return &self->watches [index];
+        }
+    return NULL;
+}
+
+static int
+s_fail (zwatch_engine_command_t *command, int err)
+{
+    command->rc = -1;
+    command->err = err;
+    return -1;
+}
+
+//  Grow watches and poll items together; both bounded by SOCKETS_MAX
+static int
+s_reserve (zwatch_engine_t *self)
+{
+    if (self->watch_count < self->watch_capacity)
+        return 0;
+    if (self->watch_capacity >= ZWATCH_ENGINE_SOCKETS_MAX)
+        return -1;
+    size_t capacity = self->watch_capacity? self->watch_capacity * 2: 8;
+    if (capacity > ZWATCH_ENGINE_SOCKETS_MAX)
+        capacity = ZWATCH_ENGINE_SOCKETS_MAX;
+    watch_t *watches = realloc (self->watches, capacity * sizeof (watch_t));
+    if (!watches)
+        return -1;
+    self->watches = watches;
+    zmq_pollitem_t *items = realloc (self->items, (capacity + 2) * sizeof (zmq_pollitem_t));
+    if (!items)
+        return -1;
+    self->items = items;
+    self->watch_capacity = capacity;
+    self->item_capacity = capacity + 2;
+    return 0;
+}
+
+//  A reader that connects before the monitor binds (inproc allows it), so
+//  not even the first event can be missed
+static int
+s_watch (zwatch_engine_t *self, zwatch_engine_command_t *command)
+{
+    if (self->service_ctx_gone)
+        return s_fail (command, ETERM);
+    size_t index;
+    if (s_find (self, command->socket, &index)) {
+        //  A closed socket's MONITOR_STOPPED may be on its way: read it first
+        s_drain_reader (self, index, INT32_MAX);
+        if (s_find (self, command->socket, NULL))
+            return s_fail (command, EEXIST);
+    }
+    if (s_reserve (self) != 0)
+        return s_fail (command, ENOSPC);
+
+    void *reader = zmq_socket (self->service_ctx, ZMQ_PAIR);
+    if (!reader)
+        return s_fail (command, zmq_errno ());
+    int linger = 0, hwm = READER_RCVHWM;
+    zmq_setsockopt (reader, ZMQ_LINGER, &linger, sizeof (linger));
+    zmq_setsockopt (reader, ZMQ_RCVHWM, &hwm, sizeof (hwm));
+    snprintf (command->endpoint, sizeof (command->endpoint), "inproc://zwatch-%p-%lu",
+              (void *) self, ++self->endpoint_counter);
+    if (zmq_connect (reader, command->endpoint) != 0) {
+        int err = zmq_errno ();
+        zmq_close (reader);
+        return s_fail (command, err);
+    }
+    watch_t *watch = &self->watches [self->watch_count++];
+    watch->socket = command->socket;
+    watch->reader = reader;
+    watch->stype = zwatch_identity_stype (command->type);
+    if (command->label)
+        snprintf (watch->label, sizeof (watch->label), "%s", command->label);
+    else {
+        unsigned type_index = (unsigned) command->type < 32? (unsigned) command->type: 31;
+        snprintf (watch->label, sizeof (watch->label), "%s-%u", watch->stype,
+                  ++self->type_counters [type_index]);
+    }
+    self->items_dirty = true;
+    atomic_store (&self->watched, self->watch_count);
+    command->rc = 0;
+    return 0;
+}
+
+static void
+s_handle_command (zwatch_engine_t *self, zwatch_engine_command_t *command)
+{
+    size_t index;
+    command->rc = 0;
+    switch (command->op) {
+        case ENGINE_WATCH:
+            s_watch (self, command);
+            break;
+        case ENGINE_RELEASE:
+            //  The caller stopped the monitor: read what it said, then let go
+            if (s_find (self, command->socket, &index)
+            && !s_drain_reader (self, index, INT32_MAX)
+            &&  s_find (self, command->socket, &index))
+                s_release (self, index);
+            break;
+        case ENGINE_CHECK:
+            if (!s_find (self, command->socket, NULL))
+                s_fail (command, ENOENT);
+            break;
+        case ENGINE_LIST:
+            s_settle (self);
+            command->list_size = 0;
+            for (index = 0; index < self->watch_count && index < command->list_max; index++)
+                command->list [command->list_size++] = self->watches [index].socket;
+            break;
+        case ENGINE_SET_QUEUE:
+            if (zmq_setsockopt (self->upstream, ZMQ_SNDHWM, &command->value, sizeof (int)) != 0)
+                s_fail (command, zmq_errno ());
+            break;
+        case ENGINE_SET_HEARTBEAT:
+            self->heartbeat_msecs = command->value;
+            self->next_heartbeat = s_now_ms () + command->value;
+            break;
+    }
+}
+
+//  The upstream's own monitor: after a reconnection, say hello again so a
+//  restarted broker learns who we are
+static void
+s_handle_upstream_events (zwatch_engine_t *self)
+{
+    zmq_msg_t frame;
+    zmq_msg_init (&frame);
+    while (zmq_msg_recv (&frame, self->upstream_events, ZMQ_DONTWAIT) >= 0) {
+        uint16_t code = 0;
+        if (zmq_msg_size (&frame) == 6)
+            memcpy (&code, zmq_msg_data (&frame), sizeof (code));
+        while (zmq_msg_more (&frame))
+            if (zmq_msg_recv (&frame, self->upstream_events, ZMQ_DONTWAIT) < 0)
+                break;
+        if (code == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            if (self->connected_before)
+                s_send_lifecycle (self, ZWATCH_KIND_HELLO);
+            self->connected_before = true;
+        }
+    }
+    zmq_msg_close (&frame);
+}
+
+static void
+s_rebuild_items (zwatch_engine_t *self)
+{
+    self->items [0] = (zmq_pollitem_t) { self->pipe_back, 0, ZMQ_POLLIN, 0 };
+    self->items [1] = (zmq_pollitem_t) { self->upstream_events, 0, ZMQ_POLLIN, 0 };
+    for (size_t index = 0; index < self->watch_count; index++)
+        self->items [index + 2] = (zmq_pollitem_t) { self->watches [index].reader, 0, ZMQ_POLLIN, 0 };
+    self->items_dirty = false;
+}
+
+//  Returns false when the TERM command (a NULL command) arrived
+static bool
+s_handle_pipe (zwatch_engine_t *self)
+{
+    zwatch_engine_command_t *command;
+    while (zmq_recv (self->pipe_back, &command, sizeof (command), ZMQ_DONTWAIT) == sizeof (command)) {
+        if (!command)
+            return false;
+        s_handle_command (self, command);
+        char done = 1;
+        zmq_send (self->pipe_back, &done, 1, 0);
+    }
+    return true;
+}
+
+static void *
+s_engine_thread (void *args)
+{
+    zwatch_engine_t *self = (zwatch_engine_t *) args;
+    s_send_lifecycle (self, ZWATCH_KIND_HELLO);
+    self->next_heartbeat = s_now_ms () + self->heartbeat_msecs;
+    bool running = true;
+    while (running) {
+        if (self->items_dirty)
+            s_rebuild_items (self);
+        size_t watch_count = self->watch_count;
+        int64_t timeout = self->next_heartbeat - s_now_ms ();
+        int rc = zmq_poll (self->items, (int) watch_count + 2, timeout > 0? (long) timeout: 0);
+        if (rc < 0) {
+            if (zmq_errno () == ETERM)
+                s_service_ctx_gone (self);      //  only the service's context can end
+            continue;
+        }
+        //  Readers first: libzmq may be blocking a service thread on them
+        for (size_t index = watch_count; index-- > 0; )
+            if (index < self->watch_count && (self->items [index + 2].revents & ZMQ_POLLIN))
+                s_drain_reader (self, index, DRAIN_BUDGET);
+        if (self->items [1].revents & ZMQ_POLLIN)
+            s_handle_upstream_events (self);
+        if (self->items [0].revents & ZMQ_POLLIN)
+            running = s_handle_pipe (self);
+        if (s_now_ms () >= self->next_heartbeat) {
+            s_send_lifecycle (self, ZWATCH_KIND_HEARTBEAT);
+            self->next_heartbeat = s_now_ms () + self->heartbeat_msecs;
+        }
+    }
+    s_drain_all (self);
+    s_send_lifecycle (self, ZWATCH_KIND_BYE);
+    while (self->watch_count)
+        s_release (self, self->watch_count - 1);
+    //  Stop the upstream's monitor before closing anything it writes to
+    zmq_socket_monitor (self->upstream, NULL, 0);
+    zmq_close (self->upstream_events);
+    int linger = UPSTREAM_LINGER;
+    zmq_setsockopt (self->upstream, ZMQ_LINGER, &linger, sizeof (linger));
+    zmq_close (self->upstream);
+    zmq_close (self->pipe_back);
+    return NULL;
+}
+
+//  Sockets in the private context: command pipe, upstream, its monitor
+static int
+s_setup_private (zwatch_engine_t *self, const char *broker_endpoint)
+{
+    char endpoint [64];
+    self->private_ctx = zmq_ctx_new ();
+    if (!self->private_ctx)
+        return -1;
+    int threads = 1;
+    zmq_ctx_set (self->private_ctx, ZMQ_IO_THREADS, threads);
+    self->pipe_back = zmq_socket (self->private_ctx, ZMQ_PAIR);
+    self->pipe_front = zmq_socket (self->private_ctx, ZMQ_PAIR);
+    self->upstream = zmq_socket (self->private_ctx, ZMQ_DEALER);
+    self->upstream_events = zmq_socket (self->private_ctx, ZMQ_PAIR);
+    if (!self->pipe_back || !self->pipe_front || !self->upstream || !self->upstream_events)
+        return -1;
+    int zero = 0;
+    void *sockets [] = { self->pipe_back, self->pipe_front, self->upstream, self->upstream_events };
+    for (size_t index = 0; index < 4; index++)
+        zmq_setsockopt (sockets [index], ZMQ_LINGER, &zero, sizeof (zero));
+
+    snprintf (endpoint, sizeof (endpoint), "inproc://zwatch-pipe-%p", (void *) self);
+    if (zmq_bind (self->pipe_back, endpoint) != 0 || zmq_connect (self->pipe_front, endpoint) != 0)
+        return -1;
+
+    int hwm = ZWATCH_AGENT_QUEUE_DEFAULT, rcvhwm = 16, reconnect_max = 2000;
+    zmq_setsockopt (self->upstream, ZMQ_SNDHWM, &hwm, sizeof (hwm));
+    zmq_setsockopt (self->upstream, ZMQ_RCVHWM, &rcvhwm, sizeof (rcvhwm));
+    zmq_setsockopt (self->upstream, ZMQ_RECONNECT_IVL_MAX, &reconnect_max, sizeof (reconnect_max));
+    if (zmq_connect (self->upstream, broker_endpoint) != 0)
+        return -1;
+    snprintf (endpoint, sizeof (endpoint), "inproc://zwatch-upstream-%p", (void *) self);
+    if (zmq_connect (self->upstream_events, endpoint) != 0
+    ||  zmq_socket_monitor (self->upstream, endpoint,
+                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0)
+        return -1;
+    return 0;
+}
+
+static void
+s_close_private (zwatch_engine_t *self)
+{
+    if (self->upstream) {
+        zmq_socket_monitor (self->upstream, NULL, 0);
+        zmq_close (self->upstream);
+    }
+    void *sockets [] = { self->pipe_back, self->pipe_front, self->upstream_events };
+    for (size_t index = 0; index < 3; index++)
+        if (sockets [index])
+            zmq_close (sockets [index]);
+    if (self->private_ctx)
+        zmq_ctx_term (self->private_ctx);
+}
+
+zwatch_engine_t *
+zwatch_engine_new (void *service_ctx, const char *broker_endpoint, const char *host,
+                   const char *service)
+{
+    zwatch_engine_t *self = (zwatch_engine_t *) calloc (1, sizeof (zwatch_engine_t));
+    if (!self)
+        return NULL;
+    self->service_ctx = service_ctx;
+    snprintf (self->host, sizeof (self->host), "%s", host);
+    snprintf (self->service, sizeof (self->service), "%s", service);
+    self->pid = (uint64_t) getpid ();
+    self->start = zwatch_identity_now_ns ();
+    self->heartbeat_msecs = ZWATCH_AGENT_HEARTBEAT_DEFAULT;
+    self->items_dirty = true;
+    if (s_reserve (self) != 0 || s_setup_private (self, broker_endpoint) != 0) {
+        int err = zmq_errno ();
+        s_close_private (self);
+        free (self->watches);
+        free (self->items);
+        free (self);
+        errno = err;
+        return NULL;
+    }
+    if (pthread_create (&self->thread, NULL, s_engine_thread, self) != 0) {
+        int err = errno;
+        s_close_private (self);
+        free (self->watches);
+        free (self->items);
+        free (self);
+        errno = err;
+        return NULL;
+    }
+    self->thread_started = true;
+    return self;
+}
+
+void
+zwatch_engine_call (zwatch_engine_t *self, zwatch_engine_command_t *command)
+{
+    char done;
+    if (zmq_send (self->pipe_front, &command, sizeof (command), 0) != sizeof (command)
+    ||  zmq_recv (self->pipe_front, &done, 1, 0) != 1) {
+        command->rc = -1;
+        command->err = zmq_errno ();
+    }
+}
+
+void
+zwatch_engine_stats (zwatch_engine_t *self, zwatch_agent_stats_t *stats)
+{
+    stats->read = atomic_load (&self->read);
+    stats->sent = atomic_load (&self->sent);
+    stats->dropped = atomic_load (&self->dropped);
+    stats->watched = atomic_load (&self->watched);
+}
+
+void
+zwatch_engine_destroy (zwatch_engine_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zwatch_engine_t *self = *self_p;
+    zwatch_engine_command_t *term = NULL;
+    zmq_send (self->pipe_front, &term, sizeof (term), 0);
+    pthread_join (self->thread, NULL);
+    //  The thread closed its own sockets; close ours, then the context
+    //  (bounded by the upstream's linger)
+    zmq_close (self->pipe_front);
+    zmq_ctx_term (self->private_ctx);
+    free (self->watches);
+    free (self->items);
+    free (self);
+    *self_p = NULL;
+}

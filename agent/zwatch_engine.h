@@ -1,0 +1,55 @@
+/*  zwatch_engine: the agent's own thread.
+
+    It owns the inproc PAIR readers (in the service's context) and the
+    upstream DEALER (in a private context, so the service's context
+    termination never waits on the broker link). The public zwatch_agent
+    talks to it through zwatch_engine_call, one command at a time.
+*/
+#ifndef ZWATCH_ENGINE_H_INCLUDED
+#define ZWATCH_ENGINE_H_INCLUDED
+
+#include <stddef.h>
+#include "zwatch_agent.h"
+
+typedef struct _zwatch_engine_t zwatch_engine_t;
+
+#define ZWATCH_ENGINE_SOCKETS_MAX   4096    //  sockets one agent can watch
+
+typedef enum {
+    ENGINE_WATCH,           //  add a reader for socket; returns its endpoint
+    ENGINE_RELEASE,         //  drain and drop the reader for socket
+    ENGINE_CHECK,           //  is socket watched? (0 / -1 ENOENT)
+    ENGINE_LIST,            //  sockets still watched, after draining
+    ENGINE_SET_QUEUE,       //  upstream queue limit
+    ENGINE_SET_HEARTBEAT    //  heartbeat interval, msecs
+} zwatch_engine_op_t;
+
+typedef struct {
+    zwatch_engine_op_t op;
+    void *socket;               //  WATCH, RELEASE, CHECK
+    const char *label;          //  WATCH: NULL for "<STYPE>-<n>"
+    int type;                   //  WATCH: ZMQ_TYPE of socket
+    int value;                  //  SET_*
+    char endpoint [64];         //  WATCH out: monitor endpoint
+    void **list;                //  LIST out
+    size_t list_max;
+    size_t list_size;
+    int rc;                     //  out: 0 or -1
+    int err;                    //  out: errno when rc == -1
+} zwatch_engine_command_t;
+
+//  Start the thread. NULL with errno if the endpoint is invalid.
+zwatch_engine_t *zwatch_engine_new (void *service_ctx, const char *broker_endpoint,
+                                    const char *host, const char *service);
+
+//  Run one command on the engine thread and wait for its result.
+//  Not thread-safe: the caller serializes calls.
+void zwatch_engine_call (zwatch_engine_t *self, zwatch_engine_command_t *command);
+
+//  Counters, readable from any thread
+void zwatch_engine_stats (zwatch_engine_t *self, zwatch_agent_stats_t *stats);
+
+//  Say bye, stop the thread (bounded by the upstream linger), free all
+void zwatch_engine_destroy (zwatch_engine_t **self_p);
+
+#endif

@@ -1,0 +1,24 @@
+/*  zwatch_identity: who the agent says it is, and what a socket is.  */
+#ifndef ZWATCH_IDENTITY_H_INCLUDED
+#define ZWATCH_IDENTITY_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+
+//  Host ID: $ZWATCH_HOST_ID, else the hostname, sanitized to [A-Za-z0-9._-]
+void zwatch_identity_host (char *buf, size_t size);
+
+//  Service: $ZWATCH_SERVICE, else the program's name, sanitized likewise
+void zwatch_identity_service (char *buf, size_t size);
+
+//  Socket type name for a ZMQ_TYPE value ("DEALER"), "UNKNOWN" if none
+const char *zwatch_identity_stype (int type);
+
+//  Remote address of a connected fd as printable "addr:port" ("[v6]:port",
+//  or an ipc path); returns its length, or -1 if it can't be read
+int zwatch_identity_peer (int fd, char *buf, size_t size);
+
+//  Unix epoch nanoseconds now
+uint64_t zwatch_identity_now_ns (void);
+
+#endif
