@@ -10,6 +10,7 @@
 #include <string.h>
 #include "zwatch_proto.h"
 #include "zwatch_mpread.h"
+#include "zwatch_charset.h"
 
 typedef enum { TYPE_UINT, TYPE_INT, TYPE_STR } key_type_t;
 
@@ -105,29 +106,17 @@ s_key_target (zwatch_msg_t *msg, key_id_t key, uint64_t *scratch)
 }
 
 //  Printable ASCII only: labels and endpoints end up on terminals and in logs
-static bool
+static inline bool
 s_printable (zwatch_str_t s, size_t min, size_t max)
 {
-    if (s.len < min || s.len > max)
-        return false;
-    for (size_t index = 0; index < s.len; index++)
-        if ((unsigned char) s.ptr [index] < 0x20 || (unsigned char) s.ptr [index] > 0x7e)
-            return false;
-    return true;
+    return s.len >= min && s.len <= max && zwatch_charset_all (s.ptr, s.len, ZWATCH_CHAR_PRINT);
 }
 
-//  [A-Z0-9_]{min,max}: socket types and event names
-static bool
+//  [A-Z0-9_]{1,max}: socket types and event names
+static inline bool
 s_upper (zwatch_str_t s, size_t max)
 {
-    if (s.len < 1 || s.len > max)
-        return false;
-    for (size_t index = 0; index < s.len; index++) {
-        char c = s.ptr [index];
-        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
-            return false;
-    }
-    return true;
+    return s.len >= 1 && s.len <= max && zwatch_charset_all (s.ptr, s.len, ZWATCH_CHAR_UPPER);
 }
 
 static zwatch_reason_t
@@ -158,9 +147,8 @@ s_check_event (zwatch_msg_t *msg, uint64_t code, const char **detail)
     //  A known code must carry its own name; a known name its own code.
     //  Unknown codes (newer libzmq) may carry any other name.
     const char *expected = zwatch_event_name (msg->code);
-    uint32_t named_code = zwatch_event_code (msg->event.ptr, msg->event.len);
     bool matches = strcmp (expected, "UNKNOWN") == 0
-        ? named_code == 0
+        ? zwatch_event_code (msg->event.ptr, msg->event.len) == 0
         : strlen (expected) == msg->event.len
           && memcmp (expected, msg->event.ptr, msg->event.len) == 0;
     if (!matches)

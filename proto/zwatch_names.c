@@ -2,6 +2,20 @@
 
 #include <string.h>
 #include "zwatch_proto.h"
+#include "zwatch_charset.h"
+
+#define N ZWATCH_CHAR_NAME
+#define P ZWATCH_CHAR_PRINT
+#define U ZWATCH_CHAR_UPPER
+const uint8_t zwatch_charset [256] = {
+    [' ' ... ','] = P, ['-'] = N | P, ['.'] = N | P, ['/'] = P,
+    ['0' ... '9'] = N | P | U, [':' ... '@'] = P, ['A' ... 'Z'] = N | P | U,
+    ['[' ... '^'] = P, ['_'] = N | P | U, ['`'] = P, ['a' ... 'z'] = N | P,
+    ['{' ... '~'] = P
+};
+#undef N
+#undef P
+#undef U
 
 //  libzmq 4.3 monitor events: bit n of the code is entry n
 static const char *s_event_names [] = {
@@ -56,22 +70,10 @@ zwatch_kind_name (zwatch_kind_t kind)
     return s_kind_names [kind];
 }
 
-static bool
-s_name_char (char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-        || c == '.' || c == '_' || c == '-';
-}
-
 bool
 zwatch_name_valid (const char *s, size_t len, size_t max)
 {
-    if (!s || len == 0 || len > max)
-        return false;
-    for (size_t index = 0; index < len; index++)
-        if (!s_name_char (s [index]))
-            return false;
-    return true;
+    return s && len > 0 && len <= max && zwatch_charset_all (s, len, ZWATCH_CHAR_NAME);
 }
 
 size_t
@@ -81,7 +83,7 @@ zwatch_name_sanitize (char *dst, size_t size, const char *src)
         return 0;
     size_t len = 0;
     for (; src && src [len] && len + 1 < size && len < ZWATCH_HOST_MAX; len++)
-        dst [len] = s_name_char (src [len])? src [len]: '-';
+        dst [len] = (zwatch_charset [(uint8_t) src [len]] & ZWATCH_CHAR_NAME)? src [len]: '-';
     if (len == 0) {
         const char *fallback = "unknown";
         len = strlen (fallback) < size - 1? strlen (fallback): size - 1;
