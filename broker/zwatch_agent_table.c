@@ -1,0 +1,210 @@
+/*  zwatch_agent_table: the agents a broker knows, bounded, oldest first.
+
+    A zhashx keyed by the agent's own zwatch_agent_key_t (no key copies:
+    lookups hash a key built on the caller's stack), plus a list in
+    last_seen order so expiry only ever looks at the oldest agent.
+*/
+
+#include "zwatch_agent_table.h"
+
+struct _zwatch_agent_table_t {
+    zhashx_t *agents;               //  key -> zwatch_agent_t (keys live in the agents)
+    size_t max_agents;
+    zwatch_agent_t *oldest;
+    zwatch_agent_t *newest;
+};
+
+//  FNV-1a over host, svc and pid
+static size_t
+s_key_hash (const void *item)
+{
+    const zwatch_agent_key_t *key = (const zwatch_agent_key_t *) item;
+    uint64_t hash = 14695981039346656037ULL;
+    for (size_t index = 0; index < key->host_len; index++)
+        hash = (hash ^ (uint8_t) key->host [index]) * 1099511628211ULL;
+    hash = (hash ^ '/') * 1099511628211ULL;
+    for (size_t index = 0; index < key->svc_len; index++)
+        hash = (hash ^ (uint8_t) key->svc [index]) * 1099511628211ULL;
+    hash ^= key->pid;
+    hash *= 1099511628211ULL;
+    return (size_t) (hash ^ (hash >> 32));
+}
+
+static int
+s_key_compare (const void *item1, const void *item2)
+{
+    const zwatch_agent_key_t *a = (const zwatch_agent_key_t *) item1;
+    const zwatch_agent_key_t *b = (const zwatch_agent_key_t *) item2;
+    if (a->pid != b->pid)
+        return a->pid < b->pid? -1: 1;
+    if (a->host_len != b->host_len || a->svc_len != b->svc_len)
+        return a->host_len != b->host_len? (a->host_len < b->host_len? -1: 1)
+                                         : (a->svc_len < b->svc_len? -1: 1);
+    int rc = memcmp (a->host, b->host, a->host_len);
+    return rc? rc: memcmp (a->svc, b->svc, a->svc_len);
+}
+
+//  The decoder has checked the lengths; we check again as we copy
+static bool
+s_key_build (zwatch_agent_key_t *key, const zwatch_msg_t *msg)
+{
+    if (msg->host.len > ZWATCH_HOST_MAX || msg->svc.len > ZWATCH_SVC_MAX)
+        return false;
+    key->pid = msg->pid;
+    key->host_len = msg->host.len;
+    key->svc_len = msg->svc.len;
+    memcpy (key->host, msg->host.ptr, msg->host.len);
+    key->host [msg->host.len] = 0;
+    memcpy (key->svc, msg->svc.ptr, msg->svc.len);
+    key->svc [msg->svc.len] = 0;
+    return true;
+}
+
+static void
+s_unlink (zwatch_agent_table_t *self, zwatch_agent_t *agent)
+{
+    if (agent->older)
+        agent->older->newer = agent->newer;
+    else
+        self->oldest = agent->newer;
+    if (agent->newer)
+        agent->newer->older = agent->older;
+    else
+        self->newest = agent->older;
+    agent->older = agent->newer = NULL;
+}
+
+static void
+s_link_newest (zwatch_agent_table_t *self, zwatch_agent_t *agent)
+{
+    agent->older = self->newest;
+    agent->newer = NULL;
+    if (self->newest)
+        self->newest->newer = agent;
+    else
+        self->oldest = agent;
+    self->newest = agent;
+}
+
+zwatch_agent_table_t *
+zwatch_agent_table_new (size_t max_agents)
+{
+    zwatch_agent_table_t *self = (zwatch_agent_table_t *) zmalloc (sizeof (zwatch_agent_table_t));
+    if (self) {
+        self->max_agents = max_agents;
+        self->agents = zhashx_new ();
+        if (self->agents) {
+            zhashx_set_key_hasher (self->agents, s_key_hash);
+            zhashx_set_key_comparator (self->agents, s_key_compare);
+            zhashx_set_key_duplicator (self->agents, NULL);
+            zhashx_set_key_destructor (self->agents, NULL);
+        }
+        else
+            zwatch_agent_table_destroy (&self);
+    }
+    return self;
+}
+
+void
+zwatch_agent_table_destroy (zwatch_agent_table_t **self_p)
+{
+    if (self_p && *self_p) {
+        zwatch_agent_table_t *self = *self_p;
+        while (self->oldest)
+            zwatch_agent_table_remove (self, self->oldest);
+        zhashx_destroy (&self->agents);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+zwatch_agent_t *
+zwatch_agent_table_lookup (zwatch_agent_table_t *self, const zwatch_msg_t *msg)
+{
+    zwatch_agent_key_t key;
+    if (!s_key_build (&key, msg))
+        return NULL;
+    return (zwatch_agent_t *) zhashx_lookup (self->agents, &key);
+}
+
+zwatch_agent_t *
+zwatch_agent_table_add (zwatch_agent_table_t *self, const zwatch_msg_t *msg, int64_t now)
+{
+    if (zhashx_size (self->agents) >= self->max_agents)
+        return NULL;
+    zwatch_agent_t *agent = (zwatch_agent_t *) zmalloc (sizeof (zwatch_agent_t));
+    if (!agent)
+        return NULL;
+    if (!s_key_build (&agent->key, msg)
+    ||  zhashx_insert (self->agents, &agent->key, agent) != 0) {
+        free (agent);
+        return NULL;
+    }
+    agent->last_seen = now;
+    s_link_newest (self, agent);
+    return agent;
+}
+
+void
+zwatch_agent_table_touch (zwatch_agent_table_t *self, zwatch_agent_t *agent, int64_t now)
+{
+    agent->last_seen = now;
+    if (self->newest != agent) {
+        s_unlink (self, agent);
+        s_link_newest (self, agent);
+    }
+}
+
+zwatch_agent_t *
+zwatch_agent_table_oldest (zwatch_agent_table_t *self)
+{
+    return self->oldest;
+}
+
+void
+zwatch_agent_table_remove (zwatch_agent_table_t *self, zwatch_agent_t *agent)
+{
+    s_unlink (self, agent);
+    zhashx_delete (self->agents, &agent->key);
+    free (agent);
+}
+
+size_t
+zwatch_agent_table_size (zwatch_agent_table_t *self)
+{
+    return zhashx_size (self->agents);
+}
+
+void
+zwatch_agent_account (zwatch_agent_t *agent, const zwatch_msg_t *msg, bool first,
+                      uint64_t *lost, uint64_t *reordered)
+{
+    if (msg->kind != ZWATCH_KIND_EVENT) {
+        //  A new incarnation (same pid, new start) counts from scratch
+        bool restarted = msg->start && agent->start && msg->start != agent->start;
+        agent->start = msg->start;
+        if (first || restarted)
+            agent->last_seq = msg->seq;
+        else
+        if (msg->seq > agent->last_seq) {
+            //  Sent after the agent's events: any it carries past ours are lost
+            uint64_t gap = msg->seq - agent->last_seq;
+            agent->lost += gap;
+            *lost += gap;
+            agent->last_seq = msg->seq;
+        }
+        return;
+    }
+    agent->events++;
+    if (first)
+        agent->last_seq = msg->seq;     //  no gap before the first we see
+    else
+    if (msg->seq > agent->last_seq) {
+        uint64_t gap = msg->seq - agent->last_seq - 1;
+        agent->lost += gap;
+        *lost += gap;
+        agent->last_seq = msg->seq;
+    }
+    else
+        *reordered += 1;
+}

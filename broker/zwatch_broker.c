@@ -1,0 +1,391 @@
+/*  zwatch_broker: the server: ingest ROUTER, publish XPUB, one loop.
+
+    One thread does everything. Agents send [body] on a DEALER; the ROUTER
+    gives us [routing id][body]. A valid event goes out on the XPUB as
+    [ev/<host>/<svc>/<EVENT>][body], the body being the very zmq_msg_t we
+    received (zmq_msg_send moves it: no copy). The hot path allocates
+    nothing and formats only the topic, into a stack buffer; we drain the
+    ROUTER in bounded batches between polls.
+
+    Invalid messages are dropped and counted by reason, warned about at
+    most once a second per reason. Messages over 65536 bytes never reach
+    us: ZMQ_MAXMSGSIZE makes libzmq drop that agent's connection instead
+    (the agent reconnects); from ZWATCH_MSG_MAX+1 to 65536 they count as
+    too_large.
+
+    Agents are tracked by (host, svc, pid) in a table bounded by
+    --max-agents. When it is full a new agent's events are still forwarded
+    but the agent is not tracked (no up/gone/lost, no seq accounting) and
+    every such message counts in agents_refused.
+
+    The XPUB drops for a subscriber that is over its high-water mark, so a
+    slow subscriber never stalls the broker or the others. It runs in
+    "verboser" mode so that every subscribe and unsubscribe reaches us:
+    the stats "subscribers" is the number of subscriptions active now.
+*/
+
+#include "zwatch_broker.h"
+#include "zwatch_agent_table.h"
+#include "zwatch_report.h"
+
+#define BATCH_MAX           1000        //  messages read per socket per poll
+#define INGEST_MAXMSGSIZE   65536
+#define INGEST_RCVHWM       10000
+#define PUBLISH_SNDHWM      100000
+#define PUBLISH_LINGER      1000        //  ms to deliver what we hold at exit
+#define SWEEP_MAX_MS        250         //  expiry checks at least this often
+#define WARN_INTERVAL_MS    1000        //  one warning per kind per second
+
+//  At most one warning line per interval; counts what it held back
+typedef struct {
+    int64_t last_ms;
+    uint64_t suppressed;
+} ratelimit_t;
+
+struct _zwatch_broker_t {
+    const zwatch_broker_config_t *config;
+    zsock_t *ingest;                    //  ROUTER, agents connect
+    zsock_t *publish;                   //  XPUB, subscribers connect
+    void *ingest_handle;                //  raw libzmq sockets for the hot path
+    void *publish_handle;
+    zmq_msg_t routing_id;               //  reused for every message
+    zmq_msg_t body;
+    zmq_msg_t subscription;
+    zwatch_agent_table_t *agents;
+    zwatch_report_t *report;
+    zwatch_counters_t counters;
+    int64_t started;                    //  zclock_mono () at start
+    int64_t heartbeat_ms;
+    int64_t sweep_ms;
+    int64_t stats_ms;
+    ratelimit_t invalid_limit [ZWATCH_REJECT_COUNT];
+    ratelimit_t refused_limit;
+    char error [512];
+};
+
+zwatch_broker_t *
+zwatch_broker_new (const zwatch_broker_config_t *config)
+{
+    zwatch_broker_t *self = (zwatch_broker_t *) zmalloc (sizeof (zwatch_broker_t));
+    if (!self)
+        return NULL;
+    self->config = config;
+    zmq_msg_init (&self->routing_id);
+    zmq_msg_init (&self->body);
+    zmq_msg_init (&self->subscription);
+    self->heartbeat_ms = (int64_t) (config->heartbeat_timeout * 1000 + 0.5);
+    if (self->heartbeat_ms < 1)
+        self->heartbeat_ms = 1;
+    self->sweep_ms = self->heartbeat_ms / 4;
+    if (self->sweep_ms > SWEEP_MAX_MS)
+        self->sweep_ms = SWEEP_MAX_MS;
+    if (self->sweep_ms < 10)
+        self->sweep_ms = 10;
+    self->stats_ms = (int64_t) (config->stats_interval * 1000 + 0.5);
+    if (self->stats_ms < 1)
+        self->stats_ms = 1;
+    for (int reason = 0; reason < ZWATCH_REJECT_COUNT; reason++)
+        self->invalid_limit [reason].last_ms = INT64_MIN / 2;
+    self->refused_limit.last_ms = INT64_MIN / 2;
+
+    self->ingest = zsock_new (ZMQ_ROUTER);
+    self->publish = zsock_new (ZMQ_XPUB);
+    self->agents = zwatch_agent_table_new (config->max_agents);
+    self->report = zwatch_report_new ();
+    if (!self->ingest || !self->publish || !self->agents || !self->report) {
+        zwatch_broker_destroy (&self);
+        return NULL;
+    }
+    self->ingest_handle = zsock_resolve (self->ingest);
+    self->publish_handle = zsock_resolve (self->publish);
+    zsock_set_linger (self->ingest, 0);
+    zsock_set_maxmsgsize (self->ingest, INGEST_MAXMSGSIZE);
+    zsock_set_rcvhwm (self->ingest, INGEST_RCVHWM);
+    zsock_set_sndhwm (self->publish, PUBLISH_SNDHWM);
+    zsock_set_linger (self->publish, PUBLISH_LINGER);
+    int verboser = 1;
+    zmq_setsockopt (self->publish_handle, ZMQ_XPUB_VERBOSER, &verboser, sizeof (verboser));
+    return self;
+}
+
+void
+zwatch_broker_destroy (zwatch_broker_t **self_p)
+{
+    if (self_p && *self_p) {
+        zwatch_broker_t *self = *self_p;
+        zmq_msg_close (&self->routing_id);
+        zmq_msg_close (&self->body);
+        zmq_msg_close (&self->subscription);
+        zsock_destroy (&self->ingest);
+        zsock_destroy (&self->publish);
+        zwatch_agent_table_destroy (&self->agents);
+        zwatch_report_destroy (&self->report);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+static int
+s_bind_all (zwatch_broker_t *self, zsock_t *sock, zlistx_t *endpoints, const char *flag)
+{
+    for (const char *endpoint = (const char *) zlistx_first (endpoints); endpoint;
+         endpoint = (const char *) zlistx_next (endpoints)) {
+        if (zsock_bind (sock, "%s", endpoint) == -1) {
+            snprintf (self->error, sizeof (self->error), "cannot bind %s %s: %s",
+                      flag, endpoint, zmq_strerror (zmq_errno ()));
+            return -1;
+        }
+        zsys_info ("zwatch-broker: %s bound to %s", flag + 2, endpoint);
+    }
+    return 0;
+}
+
+int
+zwatch_broker_bind (zwatch_broker_t *self)
+{
+    if (s_bind_all (self, self->ingest, self->config->ingest, "--ingest")
+    ||  s_bind_all (self, self->publish, self->config->publish, "--publish"))
+        return -1;
+    zsys_info ("zwatch-broker: id %s (heartbeat timeout %.3g s, stats every %.3g s, "
+               "max %zu agents)", self->config->id, self->config->heartbeat_timeout,
+               self->config->stats_interval, self->config->max_agents);
+    return 0;
+}
+
+//  True if a warning may go out now; *held gets how many were held back
+static bool
+s_rate_ok (ratelimit_t *limit, int64_t now, uint64_t *held)
+{
+    if (now - limit->last_ms < WARN_INTERVAL_MS) {
+        limit->suppressed++;
+        return false;
+    }
+    limit->last_ms = now;
+    *held = limit->suppressed;
+    limit->suppressed = 0;
+    return true;
+}
+
+static void
+s_publish (zwatch_broker_t *self, const char *topic, int topic_len)
+{
+    const void *data = zwatch_report_data (self->report);
+    size_t size = zwatch_report_size (self->report);
+    if (topic_len < 0 || !data)
+        return;
+    //  XPUB never blocks: it drops for subscribers that are full
+    if (zmq_send (self->publish_handle, topic, (size_t) topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) != -1)
+        zmq_send (self->publish_handle, data, size, ZMQ_DONTWAIT);
+}
+
+static void
+s_publish_agent (zwatch_broker_t *self, const zwatch_agent_t *agent, const char *state)
+{
+    if (zwatch_report_agent (self->report, agent, state, self->config->id) != 0)
+        return;
+    char topic [ZWATCH_TOPIC_MAX + 1];
+    zwatch_str_t host = { agent->key.host, agent->key.host_len };
+    zwatch_str_t svc = { agent->key.svc, agent->key.svc_len };
+    s_publish (self, topic, zwatch_topic_agent (topic, sizeof (topic), host, svc));
+    if (self->config->verbose)
+        zsys_info ("zwatch-broker: agent %s %s/%s pid %" PRIu64 " (seq %" PRIu64
+                   ", events %" PRIu64 ", lost %" PRIu64 ")", state, agent->key.host,
+                   agent->key.svc, agent->key.pid, agent->last_seq, agent->events, agent->lost);
+}
+
+static void
+s_publish_stats (zwatch_broker_t *self, int64_t now)
+{
+    if (zwatch_report_stats (self->report, &self->counters, self->config->id,
+                             (uint64_t) (now - self->started),
+                             zwatch_agent_table_size (self->agents)) != 0)
+        return;
+    char topic [ZWATCH_TOPIC_MAX + 1];
+    s_publish (self, topic, zwatch_topic_stats (topic, sizeof (topic), self->config->id));
+}
+
+static void
+s_reject (zwatch_broker_t *self, zwatch_reason_t reason, const char *detail, int64_t now)
+{
+    self->counters.invalid++;
+    self->counters.invalid_by [reason]++;
+    uint64_t held;
+    if (s_rate_ok (&self->invalid_limit [reason], now, &held)) {
+        char suppressed [64] = "";
+        if (held)
+            snprintf (suppressed, sizeof (suppressed), " (%" PRIu64 " more suppressed)", held);
+        zsys_warning ("zwatch-broker: dropped invalid message: %s%s%s%s%s",
+                      zwatch_reason_name (reason), detail && *detail? " (key '": "",
+                      detail && *detail? detail: "", detail && *detail? "')": "", suppressed);
+    }
+}
+
+//  Agent table and seq accounting for one valid message
+static void
+s_track (zwatch_broker_t *self, const zwatch_msg_t *msg, int64_t now)
+{
+    bool first = false;
+    zwatch_agent_t *agent = zwatch_agent_table_lookup (self->agents, msg);
+    if (agent)
+        zwatch_agent_table_touch (self->agents, agent, now);
+    else {
+        agent = zwatch_agent_table_add (self->agents, msg, now);
+        if (!agent) {
+            self->counters.agents_refused++;
+            uint64_t held;
+            if (s_rate_ok (&self->refused_limit, now, &held))
+                zsys_warning ("zwatch-broker: agent table full (--max-agents %zu), not tracking "
+                              "%.*s/%.*s pid %" PRIu64 " (%" PRIu64 " more suppressed)",
+                              self->config->max_agents, (int) msg->host.len, msg->host.ptr,
+                              (int) msg->svc.len, msg->svc.ptr, msg->pid, held);
+            return;
+        }
+        first = true;
+    }
+    zwatch_agent_account (agent, msg, first, &self->counters.lost, &self->counters.reordered);
+    if (first)
+        s_publish_agent (self, agent, "up");
+    if (msg->kind == ZWATCH_KIND_BYE) {
+        s_publish_agent (self, agent, "gone");
+        zwatch_agent_table_remove (self->agents, agent);
+    }
+}
+
+//  One single-frame message is in self->body
+static void
+s_handle_body (zwatch_broker_t *self, int64_t now)
+{
+    zwatch_msg_t msg;
+    const char *detail = "";
+    zwatch_reason_t reason = zwatch_msg_decode (&msg, zmq_msg_data (&self->body),
+                                                zmq_msg_size (&self->body), &detail);
+    if (reason != ZWATCH_OK) {
+        s_reject (self, reason, detail, now);
+        return;
+    }
+    //  Before the send: msg's strings point into the body we are about to give away
+    s_track (self, &msg, now);
+    if (msg.kind != ZWATCH_KIND_EVENT)
+        return;
+    char topic [ZWATCH_TOPIC_MAX + 1];
+    int topic_len = zwatch_topic_event (topic, sizeof (topic), &msg);
+    if (topic_len < 0)
+        return;                 //  cannot happen within the decoder's limits
+    if (zmq_send (self->publish_handle, topic, (size_t) topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) != -1
+    &&  zmq_msg_send (&self->body, self->publish_handle, ZMQ_DONTWAIT) != -1)
+        self->counters.events_out++;
+}
+
+//  Read what the ROUTER holds, up to a batch
+static void
+s_drain_ingest (zwatch_broker_t *self, int64_t now)
+{
+    for (int count = 0; count < BATCH_MAX; count++) {
+        if (zmq_msg_recv (&self->routing_id, self->ingest_handle, ZMQ_DONTWAIT) == -1)
+            break;              //  EAGAIN: empty; EINTR: the loop looks at the signal
+        self->counters.msgs_in++;
+        if (!zmq_msg_more (&self->routing_id)) {
+            s_reject (self, ZWATCH_REJECT_MALFORMED, "", now);
+            continue;
+        }
+        //  The rest of a message is there once its first frame is
+        if (zmq_msg_recv (&self->body, self->ingest_handle, ZMQ_DONTWAIT) == -1)
+            break;
+        if (zmq_msg_more (&self->body)) {
+            while (zmq_msg_more (&self->body)
+               &&  zmq_msg_recv (&self->body, self->ingest_handle, ZMQ_DONTWAIT) != -1)
+                ;
+            s_reject (self, ZWATCH_REJECT_MULTIPART, "", now);
+            continue;
+        }
+        s_handle_body (self, now);
+    }
+}
+
+//  Subscribe (first byte 1) and unsubscribe (0) messages from the XPUB
+static void
+s_read_subscriptions (zwatch_broker_t *self)
+{
+    for (int count = 0; count < BATCH_MAX; count++) {
+        if (zmq_msg_recv (&self->subscription, self->publish_handle, ZMQ_DONTWAIT) == -1)
+            break;
+        const uint8_t *data = (const uint8_t *) zmq_msg_data (&self->subscription);
+        size_t size = zmq_msg_size (&self->subscription);
+        if (size >= 1 && data [0] == 1)
+            self->counters.subscribers++;
+        else
+        if (size >= 1 && data [0] == 0 && self->counters.subscribers > 0)
+            self->counters.subscribers--;
+        //  Anything else a peer sends is skipped, whole
+        while (zmq_msg_more (&self->subscription)
+           &&  zmq_msg_recv (&self->subscription, self->publish_handle, ZMQ_DONTWAIT) != -1)
+            ;
+    }
+}
+
+//  Agents silent for --heartbeat-timeout are lost; the oldest go first
+static void
+s_expire (zwatch_broker_t *self, int64_t now)
+{
+    zwatch_agent_t *agent;
+    while ((agent = zwatch_agent_table_oldest (self->agents))
+       &&  now - agent->last_seen >= self->heartbeat_ms) {
+        s_publish_agent (self, agent, "lost");
+        zwatch_agent_table_remove (self->agents, agent);
+    }
+}
+
+int
+zwatch_broker_run (zwatch_broker_t *self)
+{
+    zmq_pollitem_t items [] = {
+        { self->ingest_handle, 0, ZMQ_POLLIN, 0 },
+        { self->publish_handle, 0, ZMQ_POLLIN, 0 }
+    };
+    int64_t now = zclock_mono ();
+    self->started = now;
+    int64_t next_sweep = now + self->sweep_ms;
+    int64_t next_stats = now + self->stats_ms;
+    int rc = 0;
+    while (!zsys_interrupted) {
+        int64_t next = next_sweep < next_stats? next_sweep: next_stats;
+        long timeout = next > now? (long) (next - now): 0;
+        if (zmq_poll (items, 2, timeout) == -1) {
+            if (zmq_errno () == EINTR)
+                continue;
+            snprintf (self->error, sizeof (self->error), "poll failed: %s",
+                      zmq_strerror (zmq_errno ()));
+            rc = -1;
+            break;
+        }
+        now = zclock_mono ();
+        if (items [1].revents & ZMQ_POLLIN)
+            s_read_subscriptions (self);
+        if (items [0].revents & ZMQ_POLLIN)
+            s_drain_ingest (self, now);
+        if (now >= next_sweep) {
+            s_expire (self, now);
+            next_sweep = now + self->sweep_ms;
+        }
+        if (now >= next_stats) {
+            s_publish_stats (self, now);
+            next_stats += self->stats_ms;
+            if (next_stats <= now)
+                next_stats = now + self->stats_ms;
+        }
+    }
+    //  Stop reading agents; the last stats go out with what the XPUB holds
+    if (rc == 0) {
+        s_publish_stats (self, zclock_mono ());
+        zsys_info ("zwatch-broker: stopping (%" PRIu64 " messages in, %" PRIu64
+                   " events out, %" PRIu64 " invalid)", self->counters.msgs_in,
+                   self->counters.events_out, self->counters.invalid);
+    }
+    return rc;
+}
+
+const char *
+zwatch_broker_error (zwatch_broker_t *self)
+{
+    return self->error;
+}

@@ -1,0 +1,33 @@
+/*  zwatch_broker_config: zwatch-broker's settings from flags and a ZPL file.  */
+#ifndef ZWATCH_BROKER_CONFIG_H_INCLUDED
+#define ZWATCH_BROKER_CONFIG_H_INCLUDED
+
+#include <czmq.h>
+#include "zwatch.h"
+
+//  Plain settings; the broker reads them, only this class writes them
+typedef struct {
+    char id [ZWATCH_HOST_MAX + 1];  //  broker id, valid per zwatch_name_valid
+    zlistx_t *ingest;               //  endpoints (char *) to bind the ROUTER to
+    zlistx_t *publish;              //  endpoints (char *) to bind the XPUB to
+    double heartbeat_timeout;       //  seconds of silence before an agent is lost
+    double stats_interval;          //  seconds between stats messages
+    size_t max_agents;              //  agents tracked at most
+    bool verbose;                   //  log every agent up/gone/lost
+} zwatch_broker_config_t;
+
+//  Exit codes (documented in --help)
+#define ZWATCH_BROKER_EXIT_RUNTIME  1
+#define ZWATCH_BROKER_EXIT_USAGE    2
+
+//  Build the settings: defaults, then the --config file, then the other
+//  flags. Returns NULL after --help or --version (*exit_code 0) or after
+//  printing one error line to stderr (*exit_code 2).
+zwatch_broker_config_t *
+    zwatch_broker_config_new (int argc, char *argv [], int *exit_code);
+
+//  Destroy the settings; idempotent
+void
+    zwatch_broker_config_destroy (zwatch_broker_config_t **self_p);
+
+#endif

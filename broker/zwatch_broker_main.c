@@ -1,0 +1,37 @@
+/*  zwatch-broker: flags and settings, then the broker until SIGINT/SIGTERM.
+
+    Exit codes: 0 after a signal (or --help, --version), 1 on a runtime
+    error such as a failed bind, 2 on a usage error (bad flag, bad value,
+    bad endpoint, unreadable config file). Every error is one line on
+    stderr starting "zwatch-broker: ".
+*/
+
+#include "zwatch_broker_config.h"
+#include "zwatch_broker.h"
+
+int
+main (int argc, char *argv [])
+{
+    int exit_code;
+    zwatch_broker_config_t *config = zwatch_broker_config_new (argc, argv, &exit_code);
+    if (!config)
+        return exit_code;
+
+    //  CZMQ's own handler sets zsys_interrupted on SIGINT and SIGTERM
+    zsys_init ();
+    zsys_set_logident ("zwatch-broker");
+    zwatch_broker_t *broker = zwatch_broker_new (config);
+    exit_code = 0;
+    if (!broker) {
+        fprintf (stderr, "zwatch-broker: cannot create sockets: %s\n", zmq_strerror (zmq_errno ()));
+        exit_code = ZWATCH_BROKER_EXIT_RUNTIME;
+    }
+    else
+    if (zwatch_broker_bind (broker) != 0 || zwatch_broker_run (broker) != 0) {
+        fprintf (stderr, "zwatch-broker: %s\n", zwatch_broker_error (broker));
+        exit_code = ZWATCH_BROKER_EXIT_RUNTIME;
+    }
+    zwatch_broker_destroy (&broker);
+    zwatch_broker_config_destroy (&config);
+    return exit_code;
+}

@@ -1,0 +1,128 @@
+/*  zwatch_report: the messages the broker makes itself (agent state, stats).
+
+    msgpack maps with the keys documented in docs/PROTOCOL.md, packed with
+    one msgpack_packer over one reused sbuffer.
+*/
+
+#include <string.h>
+#include <time.h>
+#include <msgpack.h>
+#include <czmq.h>
+#include "zwatch_report.h"
+
+struct _zwatch_report_t {
+    msgpack_sbuffer buffer;
+    msgpack_packer packer;
+};
+
+#define PACK_KEY(pk, literal) msgpack_pack_str_with_body ((pk), (literal), sizeof (literal) - 1)
+
+static int
+s_pack_str (msgpack_packer *pk, const char *value, size_t len)
+{
+    return msgpack_pack_str_with_body (pk, value, len);
+}
+
+static int
+s_pack_cstr (msgpack_packer *pk, const char *value)
+{
+    return s_pack_str (pk, value, strlen (value));
+}
+
+zwatch_report_t *
+zwatch_report_new (void)
+{
+    zwatch_report_t *self = (zwatch_report_t *) zmalloc (sizeof (zwatch_report_t));
+    if (self) {
+        msgpack_sbuffer_init (&self->buffer);
+        msgpack_packer_init (&self->packer, &self->buffer, msgpack_sbuffer_write);
+    }
+    return self;
+}
+
+void
+zwatch_report_destroy (zwatch_report_t **self_p)
+{
+    if (self_p && *self_p) {
+        zwatch_report_t *self = *self_p;
+        msgpack_sbuffer_destroy (&self->buffer);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+int
+zwatch_report_agent (zwatch_report_t *self, const zwatch_agent_t *agent,
+                     const char *state, const char *broker_id)
+{
+    msgpack_packer *pk = &self->packer;
+    msgpack_sbuffer_clear (&self->buffer);
+    int rc = msgpack_pack_map (pk, 12);
+    rc |= PACK_KEY (pk, "v")      | msgpack_pack_uint64 (pk, ZWATCH_PROTO_VERSION);
+    rc |= PACK_KEY (pk, "kind")   | s_pack_cstr (pk, "agent");
+    rc |= PACK_KEY (pk, "state")  | s_pack_cstr (pk, state);
+    rc |= PACK_KEY (pk, "host")   | s_pack_str (pk, agent->key.host, agent->key.host_len);
+    rc |= PACK_KEY (pk, "pid")    | msgpack_pack_uint64 (pk, agent->key.pid);
+    rc |= PACK_KEY (pk, "svc")    | s_pack_str (pk, agent->key.svc, agent->key.svc_len);
+    rc |= PACK_KEY (pk, "start")  | msgpack_pack_uint64 (pk, agent->start);
+    rc |= PACK_KEY (pk, "ts")     | msgpack_pack_uint64 (pk, zwatch_report_time_ns ());
+    rc |= PACK_KEY (pk, "seq")    | msgpack_pack_uint64 (pk, agent->last_seq);
+    rc |= PACK_KEY (pk, "events") | msgpack_pack_uint64 (pk, agent->events);
+    rc |= PACK_KEY (pk, "lost")   | msgpack_pack_uint64 (pk, agent->lost);
+    rc |= PACK_KEY (pk, "broker") | s_pack_cstr (pk, broker_id);
+    return rc? -1: 0;
+}
+
+int
+zwatch_report_stats (zwatch_report_t *self, const zwatch_counters_t *counters,
+                     const char *broker_id, uint64_t uptime_ms, uint64_t agents)
+{
+    msgpack_packer *pk = &self->packer;
+    msgpack_sbuffer_clear (&self->buffer);
+    int rc = msgpack_pack_map (pk, 14);
+    rc |= PACK_KEY (pk, "v")              | msgpack_pack_uint64 (pk, ZWATCH_PROTO_VERSION);
+    rc |= PACK_KEY (pk, "kind")           | s_pack_cstr (pk, "stats");
+    rc |= PACK_KEY (pk, "broker")         | s_pack_cstr (pk, broker_id);
+    rc |= PACK_KEY (pk, "ts")             | msgpack_pack_uint64 (pk, zwatch_report_time_ns ());
+    rc |= PACK_KEY (pk, "uptime")         | msgpack_pack_uint64 (pk, uptime_ms);
+    rc |= PACK_KEY (pk, "msgs_in")        | msgpack_pack_uint64 (pk, counters->msgs_in);
+    rc |= PACK_KEY (pk, "events_out")     | msgpack_pack_uint64 (pk, counters->events_out);
+    rc |= PACK_KEY (pk, "invalid")        | msgpack_pack_uint64 (pk, counters->invalid);
+    //  Only the reasons that happened: the map stays small and readable
+    uint32_t reasons = 0;
+    for (int reason = 1; reason < ZWATCH_REJECT_COUNT; reason++)
+        if (counters->invalid_by [reason])
+            reasons++;
+    rc |= PACK_KEY (pk, "invalid_by")     | msgpack_pack_map (pk, reasons);
+    for (int reason = 1; reason < ZWATCH_REJECT_COUNT; reason++)
+        if (counters->invalid_by [reason]) {
+            rc |= s_pack_cstr (pk, zwatch_reason_name ((zwatch_reason_t) reason));
+            rc |= msgpack_pack_uint64 (pk, counters->invalid_by [reason]);
+        }
+    rc |= PACK_KEY (pk, "agents")         | msgpack_pack_uint64 (pk, agents);
+    rc |= PACK_KEY (pk, "agents_refused") | msgpack_pack_uint64 (pk, counters->agents_refused);
+    rc |= PACK_KEY (pk, "lost")           | msgpack_pack_uint64 (pk, counters->lost);
+    rc |= PACK_KEY (pk, "reordered")      | msgpack_pack_uint64 (pk, counters->reordered);
+    rc |= PACK_KEY (pk, "subscribers")    | msgpack_pack_uint64 (pk, counters->subscribers);
+    return rc? -1: 0;
+}
+
+const void *
+zwatch_report_data (zwatch_report_t *self)
+{
+    return self->buffer.data;
+}
+
+size_t
+zwatch_report_size (zwatch_report_t *self)
+{
+    return self->buffer.size;
+}
+
+uint64_t
+zwatch_report_time_ns (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    return (uint64_t) now.tv_sec * 1000000000ULL + (uint64_t) now.tv_nsec;
+}

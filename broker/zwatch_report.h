@@ -1,0 +1,51 @@
+/*  zwatch_report: the messages the broker makes itself (agent state, stats).  */
+#ifndef ZWATCH_REPORT_H_INCLUDED
+#define ZWATCH_REPORT_H_INCLUDED
+
+#include "zwatch.h"
+#include "zwatch_agent_table.h"
+
+//  Broker-wide counters since start (keys of the stats message)
+typedef struct {
+    uint64_t msgs_in;               //  all messages read from ingest
+    uint64_t events_out;            //  events published
+    uint64_t invalid;               //  messages rejected, all reasons
+    uint64_t invalid_by [ZWATCH_REJECT_COUNT];
+    uint64_t agents_refused;        //  messages from new agents when the table was full
+    uint64_t lost;                  //  events lost in seq gaps
+    uint64_t reordered;             //  events at or below their agent's last seq
+    uint64_t subscribers;           //  subscriptions active on the XPUB
+} zwatch_counters_t;
+
+typedef struct _zwatch_report_t zwatch_report_t;
+
+//  Create an encoder; its buffer is reused from message to message
+zwatch_report_t *
+    zwatch_report_new (void);
+
+//  Destroy the encoder; idempotent
+void
+    zwatch_report_destroy (zwatch_report_t **self_p);
+
+//  Encode an agent state message; state is "up", "gone" or "lost".
+//  Returns 0, or -1 if out of memory.
+int
+    zwatch_report_agent (zwatch_report_t *self, const zwatch_agent_t *agent,
+                         const char *state, const char *broker_id);
+
+//  Encode a stats message
+int
+    zwatch_report_stats (zwatch_report_t *self, const zwatch_counters_t *counters,
+                         const char *broker_id, uint64_t uptime_ms, uint64_t agents);
+
+//  The last message encoded, valid until the next call
+const void *
+    zwatch_report_data (zwatch_report_t *self);
+size_t
+    zwatch_report_size (zwatch_report_t *self);
+
+//  Now as Unix epoch nanoseconds
+uint64_t
+    zwatch_report_time_ns (void);
+
+#endif

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+#  Install what zwatch needs to build and test, if it is missing (Debian/Ubuntu).
+set -euo pipefail
+packages="build-essential cmake pkg-config libzmq3-dev libczmq-dev libmsgpack-dev"
+missing=0
+for module in libzmq libczmq; do
+    pkg-config --exists "$module" 2>/dev/null || missing=1
+done
+pkg-config --exists msgpack-c 2>/dev/null || pkg-config --exists msgpack 2>/dev/null || missing=1
+command -v cmake >/dev/null 2>&1 || missing=1
+command -v cc >/dev/null 2>&1 || missing=1
+if [ "$missing" = 0 ] && [ "${1:-}" != "--force" ]; then
+    exit 0
+fi
+echo "deps.sh: installing $packages" >&2
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+$sudo apt-get update
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y $packages

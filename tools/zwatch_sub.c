@@ -1,0 +1,509 @@
+/*  zwatch-sub: watch the zwatch feed from a broker, one line per message.
+
+    Subscribes by topic prefix on the broker's XPUB, then checks host,
+    service and event name exactly on this side (a prefix "ev/web" would
+    also match host "web2"). Exit codes: 0 ok (count reached, SIGINT,
+    SIGTERM), 1 runtime error (idle timeout), 2 usage error.
+*/
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <czmq.h>
+#include "zwatch.h"
+#include "zwatch_sub_format.h"
+
+#define PROGRAM         "zwatch-sub"
+#define EXIT_RUNTIME    1
+#define EXIT_USAGE      2
+#define TOPIC_MAX       512     //  longer topics are not ours
+#define TIMEOUT_MAX     1e6     //  seconds; keeps the ms arithmetic exact
+#define WARNING_GAP     1000    //  msecs between two warnings on stderr
+
+typedef struct {
+    const char **connects;      //  views into argv, each list argc long
+    size_t connect_count;
+    const char **hosts;
+    size_t host_count;
+    const char **services;
+    size_t service_count;
+    const char **events;
+    size_t event_count;
+    bool json;
+    bool events_only;
+    uint64_t count;             //  0: no limit
+    double timeout;             //  seconds, 0: none
+} options_t;
+
+typedef struct {
+    options_t *options;
+    zwatch_sub_format_t *format;
+    uint64_t printed;           //  events printed
+    uint64_t skipped;           //  messages that could not be read
+    uint64_t unreported;        //  skipped since the last warning
+    int64_t last_warning;       //  zclock_mono, 0: never warned
+} sub_t;
+
+static void
+s_usage (FILE *stream)
+{
+    fprintf (stream,
+        "Usage: " PROGRAM " [OPTION]...\n"
+        "Print ZeroMQ socket events from a zwatch broker, one line each.\n"
+        "\n"
+        "  --connect EP     broker publish endpoint (repeatable; default " ZWATCH_DEFAULT_PUBLISH ")\n"
+        "  --host H         only events of host H (repeatable)\n"
+        "  --service S      only events of service S (repeatable)\n"
+        "  --event NAME     only events named NAME, e.g. DISCONNECTED or UNKNOWN (repeatable)\n"
+        "  --events-only    hide agent state and broker stats messages\n"
+        "  --json           print each message as one JSON object\n"
+        "  --count N        exit after printing N events\n"
+        "  --timeout SEC    exit 1 if no event arrives for SEC seconds (decimals allowed)\n"
+        "  -h, --help       show this help and exit\n"
+        "      --version    show the version and exit\n"
+        "\n"
+        "Exit status: 0 ok, 1 timeout, 2 usage error.\n");
+}
+
+//  Print a usage error and return the usage exit code
+static int
+s_usage_error (const char *format, const char *arg)
+{
+    fprintf (stderr, PROGRAM ": ");
+    fprintf (stderr, format, arg);
+    fprintf (stderr, "\nTry '" PROGRAM " --help' for more information.\n");
+    return EXIT_USAGE;
+}
+
+//  A positive decimal integer, digits only
+static bool
+s_parse_count (const char *text, uint64_t *count)
+{
+    if (*text < '0' || *text > '9')
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long long value = strtoull (text, &end, 10);
+    if (errno || *end || value == 0)
+        return false;
+    *count = value;
+    return true;
+}
+
+//  Seconds > 0, decimals allowed, up to TIMEOUT_MAX
+static bool
+s_parse_timeout (const char *text, double *seconds)
+{
+    if (!((*text >= '0' && *text <= '9') || *text == '.'))
+        return false;
+    errno = 0;
+    char *end;
+    double value = strtod (text, &end);
+    if (errno || *end || !isfinite (value) || value <= 0 || value > TIMEOUT_MAX)
+        return false;
+    *seconds = value;
+    return true;
+}
+
+static bool
+s_event_name_valid (const char *name)
+{
+    return zwatch_event_code (name, strlen (name)) != 0 || strcmp (name, "UNKNOWN") == 0;
+}
+
+//  Parse the command line into options. Returns -1 to go on, else the
+//  exit code (0 after --help or --version)
+static int
+s_parse_options (options_t *options, int argc, char *argv [])
+{
+    enum { OPT_CONNECT = 256, OPT_HOST, OPT_SERVICE, OPT_EVENT, OPT_EVENTS_ONLY,
+           OPT_JSON, OPT_COUNT, OPT_TIMEOUT, OPT_VERSION };
+    static const struct option long_options [] = {
+        { "connect",     required_argument, NULL, OPT_CONNECT },
+        { "host",        required_argument, NULL, OPT_HOST },
+        { "service",     required_argument, NULL, OPT_SERVICE },
+        { "event",       required_argument, NULL, OPT_EVENT },
+        { "events-only", no_argument,       NULL, OPT_EVENTS_ONLY },
+        { "json",        no_argument,       NULL, OPT_JSON },
+        { "count",       required_argument, NULL, OPT_COUNT },
+        { "timeout",     required_argument, NULL, OPT_TIMEOUT },
+        { "help",        no_argument,       NULL, 'h' },
+        { "version",     no_argument,       NULL, OPT_VERSION },
+        { NULL, 0, NULL, 0 }
+    };
+    opterr = 0;                 //  our own messages, without argv [0]'s path
+    while (true) {
+        int previous = optind;
+        int option = getopt_long (argc, argv, ":h", long_options, NULL);
+        if (option == -1)
+            break;
+        switch (option) {
+            case OPT_CONNECT:
+                options->connects [options->connect_count++] = optarg;
+                break;
+            case OPT_HOST:
+                if (!zwatch_name_valid (optarg, strlen (optarg), ZWATCH_HOST_MAX))
+                    return s_usage_error ("invalid host name '%s' (1-64 characters of A-Za-z0-9._-)",
+                                          optarg);
+                options->hosts [options->host_count++] = optarg;
+                break;
+            case OPT_SERVICE:
+                if (!zwatch_name_valid (optarg, strlen (optarg), ZWATCH_SVC_MAX))
+                    return s_usage_error ("invalid service name '%s' (1-64 characters of A-Za-z0-9._-)",
+                                          optarg);
+                options->services [options->service_count++] = optarg;
+                break;
+            case OPT_EVENT:
+                if (!s_event_name_valid (optarg))
+                    return s_usage_error ("unknown event name '%s'", optarg);
+                options->events [options->event_count++] = optarg;
+                break;
+            case OPT_EVENTS_ONLY:
+                options->events_only = true;
+                break;
+            case OPT_JSON:
+                options->json = true;
+                break;
+            case OPT_COUNT:
+                if (!s_parse_count (optarg, &options->count))
+                    return s_usage_error ("invalid --count '%s' (want a positive integer)", optarg);
+                break;
+            case OPT_TIMEOUT:
+                if (!s_parse_timeout (optarg, &options->timeout))
+                    return s_usage_error ("invalid --timeout '%s' (want seconds > 0)", optarg);
+                break;
+            case 'h':
+                s_usage (stdout);
+                return 0;
+            case OPT_VERSION:
+                printf (PROGRAM " " ZWATCH_VERSION_STRING "\n");
+                return 0;
+            case ':':
+                return s_usage_error ("option '%s' needs a value", argv [optind - 1]);
+            default:
+                //  For a short option argv [previous] may hold several; name it whole
+                return s_usage_error ("unknown option '%s'",
+                                      optopt && optind == previous? argv [previous]
+                                                                  : argv [optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return s_usage_error ("unexpected argument '%s'", argv [optind]);
+    if (options->connect_count == 0)
+        options->connects [options->connect_count++] = ZWATCH_DEFAULT_PUBLISH;
+    return -1;
+}
+
+//  Subscribe to the topic prefixes the filters need (see README)
+static void
+s_subscribe (zsock_t *sub, const options_t *options)
+{
+    if (options->host_count == 0) {
+        zsock_set_subscribe (sub, "ev/");
+        if (!options->events_only) {
+            zsock_set_subscribe (sub, "agent/");
+            if (options->service_count == 0)
+                zsock_set_subscribe (sub, "stats/");
+        }
+        return;
+    }
+    char prefix [3 + ZWATCH_HOST_MAX + 1 + ZWATCH_SVC_MAX + 2];
+    for (size_t host = 0; host < options->host_count; host++) {
+        if (options->service_count == 0) {
+            snprintf (prefix, sizeof (prefix), "ev/%s/", options->hosts [host]);
+            zsock_set_subscribe (sub, prefix);
+            if (!options->events_only) {
+                snprintf (prefix, sizeof (prefix), "agent/%s/", options->hosts [host]);
+                zsock_set_subscribe (sub, prefix);
+            }
+            continue;
+        }
+        for (size_t service = 0; service < options->service_count; service++) {
+            snprintf (prefix, sizeof (prefix), "ev/%s/%s/",
+                      options->hosts [host], options->services [service]);
+            zsock_set_subscribe (sub, prefix);
+            if (!options->events_only) {
+                snprintf (prefix, sizeof (prefix), "agent/%s/%s",
+                          options->hosts [host], options->services [service]);
+                zsock_set_subscribe (sub, prefix);
+            }
+        }
+    }
+}
+
+//  True if the name (not NUL-terminated) is in the list, or the list is empty
+static bool
+s_listed (const char **list, size_t count, const char *name, size_t len)
+{
+    if (count == 0)
+        return true;
+    for (size_t index = 0; index < count; index++)
+        if (strlen (list [index]) == len && memcmp (list [index], name, len) == 0)
+            return true;
+    return false;
+}
+
+static bool
+s_str_equal (zwatch_str_t str, const char *ptr, size_t len)
+{
+    return str.ptr && str.len == len && memcmp (str.ptr, ptr, len) == 0;
+}
+
+//  Count a message we could not read; tell stderr at most once a second
+static void
+s_skip (sub_t *self, const char *topic, size_t topic_len, const char *reason)
+{
+    self->skipped++;
+    self->unreported++;
+    int64_t now = zclock_mono ();
+    if (self->last_warning && now - self->last_warning < WARNING_GAP)
+        return;
+    const char *safe = zwatch_sub_format_text (self->format, topic, topic_len);
+    fprintf (stderr, PROGRAM ": skipped a message on '%s': %s", safe? safe: "?", reason);
+    if (self->unreported > 1)
+        fprintf (stderr, " (%" PRIu64 " skipped since the last warning, %" PRIu64 " in all)",
+                 self->unreported, self->skipped);
+    fprintf (stderr, "\n");
+    self->unreported = 0;
+    self->last_warning = now;
+}
+
+static void
+s_print (const char *line)
+{
+    fputs (line, stdout);
+    fputc ('\n', stdout);
+    fflush (stdout);
+}
+
+//  One [topic][body] message: filter, decode, print. Returns true when it
+//  was an event that was printed.
+static bool
+s_handle (sub_t *self, const char *topic, size_t topic_len, const char *body, size_t body_len)
+{
+    const options_t *options = self->options;
+    //  Topic parts: kind / host / svc / event
+    const char *part [4] = { NULL, NULL, NULL, NULL };
+    size_t part_len [4] = { 0, 0, 0, 0 };
+    size_t parts = 0;
+    const char *start = topic;
+    for (size_t index = 0; index <= topic_len && parts < 4; index++)
+        if (index == topic_len || topic [index] == '/') {
+            part [parts] = start;
+            part_len [parts++] = (size_t) (topic + index - start);
+            start = topic + index + 1;
+        }
+    bool is_event = part_len [0] == 2 && memcmp (topic, "ev", 2) == 0;
+    bool is_agent = part_len [0] == 5 && memcmp (topic, "agent", 5) == 0;
+    bool is_stats = part_len [0] == 5 && memcmp (topic, "stats", 5) == 0;
+    if ((is_agent || is_stats) && options->events_only)
+        return false;
+    if (is_stats && (options->host_count || options->service_count))
+        return false;
+    if (is_event || is_agent) {
+        size_t expected = is_event? 4: 3;
+        if (parts != expected || start != topic + topic_len + 1) {
+            s_skip (self, topic, topic_len, "malformed topic");
+            return false;
+        }
+        if (!s_listed (options->hosts, options->host_count, part [1], part_len [1])
+        ||  !s_listed (options->services, options->service_count, part [2], part_len [2]))
+            return false;
+    }
+    else
+    if (!is_stats)
+        return false;           //  not a topic we asked for
+
+    zwatch_msg_t msg;
+    if (is_event) {
+        const char *detail;
+        zwatch_reason_t reason = zwatch_msg_decode (&msg, body, body_len, &detail);
+        if (reason == ZWATCH_OK && msg.kind != ZWATCH_KIND_EVENT) {
+            reason = ZWATCH_REJECT_BAD_KIND;
+            detail = "kind";
+        }
+        if (reason != ZWATCH_OK) {
+            char text [80];
+            snprintf (text, sizeof (text), "invalid event (%s%s%s)", zwatch_reason_name (reason),
+                      *detail? ": ": "", detail);
+            s_skip (self, topic, topic_len, text);
+            return false;
+        }
+        if (!s_str_equal (msg.host, part [1], part_len [1])
+        ||  !s_str_equal (msg.svc, part [2], part_len [2])
+        ||  !s_str_equal (msg.event, part [3], part_len [3])) {
+            s_skip (self, topic, topic_len, "topic does not match the event");
+            return false;
+        }
+        const char *name = zwatch_event_name (msg.code);
+        if (!s_listed (options->events, options->event_count, name, strlen (name)))
+            return false;
+    }
+    const msgpack_object *object = NULL;
+    if (!is_event || options->json) {
+        const char *reason;
+        object = zwatch_sub_format_parse (self->format, body, body_len, &reason);
+        if (!object) {
+            s_skip (self, topic, topic_len, reason);
+            return false;
+        }
+        if (object->type != MSGPACK_OBJECT_MAP) {
+            s_skip (self, topic, topic_len, "body is not a map");
+            return false;
+        }
+    }
+    const char *line;
+    if (options->json)
+        line = zwatch_sub_format_json (self->format, object);
+    else
+    if (is_event)
+        line = zwatch_sub_format_event (self->format, &msg);
+    else
+    if (is_agent)
+        line = zwatch_sub_format_agent (self->format, object);
+    else
+        line = zwatch_sub_format_stats (self->format, object);
+    if (!line) {
+        s_skip (self, topic, topic_len, "out of memory");
+        return false;
+    }
+    s_print (line);
+    return is_event;
+}
+
+//  Read every message waiting on the socket. Returns the number of events
+//  printed, or -1 once the count is reached.
+static int
+s_drain (sub_t *self, void *handle)
+{
+    int printed = 0;
+    zmq_msg_t frames [2];
+    zmq_msg_init (&frames [0]);
+    zmq_msg_init (&frames [1]);
+    while (true) {
+        //  Read all frames of one message; keep the first two
+        size_t count = 0;
+        bool more = true;
+        while (more) {
+            zmq_msg_t *frame = &frames [count < 2? count: 1];
+            if (zmq_msg_recv (frame, handle, count? 0: ZMQ_DONTWAIT) < 0)
+                goto done;      //  EAGAIN: nothing more; EINTR: the loop checks
+            more = zmq_msg_more (frame);
+            count++;
+        }
+        const char *topic = (const char *) zmq_msg_data (&frames [0]);
+        size_t topic_len = zmq_msg_size (&frames [0]);
+        if (topic_len > TOPIC_MAX)
+            s_skip (self, topic, 64, "topic too long");
+        else
+        if (count != 2)
+            s_skip (self, topic, topic_len, "not two frames");
+        else
+        if (s_handle (self, topic, topic_len, (const char *) zmq_msg_data (&frames [1]),
+                      zmq_msg_size (&frames [1]))) {
+            printed++;
+            self->printed++;
+            if (self->options->count && self->printed >= self->options->count) {
+                printed = -1;
+                goto done;
+            }
+        }
+    }
+done:
+    zmq_msg_close (&frames [0]);
+    zmq_msg_close (&frames [1]);
+    return printed;
+}
+
+//  Receive until the count is reached, a signal, or the idle timeout
+static int
+s_run (sub_t *self, zsock_t *sub)
+{
+    void *handle = zsock_resolve (sub);
+    int64_t timeout_ms = (int64_t) ceil (self->options->timeout * 1000);
+    int64_t deadline = zclock_mono () + timeout_ms;
+    while (!zsys_interrupted) {
+        long wait = -1;
+        if (timeout_ms) {
+            int64_t left = deadline - zclock_mono ();
+            if (left <= 0) {
+                fprintf (stderr, PROGRAM ": timeout: no event for %g s\n", self->options->timeout);
+                return EXIT_RUNTIME;
+            }
+            wait = (long) left;
+        }
+        zmq_pollitem_t items [] = { { handle, 0, ZMQ_POLLIN, 0 } };
+        int rc = zmq_poll (items, 1, wait);
+        if (rc < 0) {
+            if (zmq_errno () == EINTR)
+                continue;
+            fprintf (stderr, PROGRAM ": poll: %s\n", zmq_strerror (zmq_errno ()));
+            return EXIT_RUNTIME;
+        }
+        if (rc == 0)
+            continue;
+        int printed = s_drain (self, handle);
+        if (printed < 0)
+            return 0;
+        if (printed > 0)
+            deadline = zclock_mono () + timeout_ms;
+    }
+    return 0;                   //  SIGINT or SIGTERM
+}
+
+int
+main (int argc, char *argv [])
+{
+    options_t options;
+    memset (&options, 0, sizeof (options));
+    size_t slots = (size_t) argc + 1;
+    options.connects = (const char **) calloc (slots, sizeof (char *));
+    options.hosts = (const char **) calloc (slots, sizeof (char *));
+    options.services = (const char **) calloc (slots, sizeof (char *));
+    options.events = (const char **) calloc (slots, sizeof (char *));
+    sub_t self = { &options, zwatch_sub_format_new (), 0, 0, 0, 0 };
+    zsock_t *sub = NULL;
+    int rc = EXIT_RUNTIME;
+    if (!options.connects || !options.hosts || !options.services || !options.events
+    ||  !self.format) {
+        fprintf (stderr, PROGRAM ": out of memory\n");
+        goto cleanup;
+    }
+    rc = s_parse_options (&options, argc, argv);
+    if (rc >= 0)
+        goto cleanup;
+
+    //  CZMQ turns SIGINT and SIGTERM into zsys_interrupted (poll: EINTR)
+    sub = zsock_new (ZMQ_SUB);
+    if (!sub) {
+        fprintf (stderr, PROGRAM ": cannot create a socket: %s\n", zmq_strerror (zmq_errno ()));
+        rc = EXIT_RUNTIME;
+        goto cleanup;
+    }
+    zsock_set_linger (sub, 0);
+    for (size_t index = 0; index < options.connect_count; index++)
+        if (zmq_connect (zsock_resolve (sub), options.connects [index]) != 0) {
+            int error = zmq_errno ();
+            const char *endpoint = options.connects [index];
+            const char *safe = zwatch_sub_format_text (self.format, endpoint, strlen (endpoint));
+            fprintf (stderr, PROGRAM ": cannot connect to '%s': %s\n",
+                     safe? safe: endpoint, zmq_strerror (error));
+            rc = EXIT_USAGE;
+            goto cleanup;
+        }
+    s_subscribe (sub, &options);
+    rc = s_run (&self, sub);
+
+cleanup:
+    zsock_destroy (&sub);
+    zwatch_sub_format_destroy (&self.format);
+    free (options.connects);
+    free (options.hosts);
+    free (options.services);
+    free (options.events);
+    return rc;
+}
