@@ -18,6 +18,7 @@
 #define ZWATCH_DEFAULT_INGEST_BIND   "tcp://*:5570"
 #define ZWATCH_DEFAULT_PUBLISH_BIND  "tcp://*:5571"
 
+#include <zmq.h>                //  the agent API takes libzmq contexts and sockets
 #include "zwatch_proto.h"
 #include "zwatch_agent.h"
 
