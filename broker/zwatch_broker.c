@@ -131,8 +131,10 @@ s_bind_all (zwatch_broker_t *self, zsock_t *sock, zlistx_t *endpoints, const cha
     for (const char *endpoint = (const char *) zlistx_first (endpoints); endpoint;
          endpoint = (const char *) zlistx_next (endpoints)) {
         if (zsock_bind (sock, "%s", endpoint) == -1) {
+            int error = zmq_errno ();
             snprintf (self->error, sizeof (self->error), "cannot bind %s %s: %s",
-                      flag, endpoint, zmq_strerror (zmq_errno ()));
+                      flag, endpoint, zmq_strerror (error));
+            errno = error;          //  the caller tells EINVAL (bad endpoint) from the rest
             return -1;
         }
         zsys_info ("zwatch-broker: %s bound to %s", flag + 2, endpoint);

@@ -14,7 +14,9 @@ zwatch_broker_t *
 void
     zwatch_broker_destroy (zwatch_broker_t **self_p);
 
-//  Bind every endpoint. Returns 0, or -1 with zwatch_broker_error () set
+//  Bind every endpoint. Returns 0, or -1 with zwatch_broker_error () set;
+//  after a failed bind errno is libzmq's (EINVAL: it could not parse the
+//  endpoint)
 int
     zwatch_broker_bind (zwatch_broker_t *self);
 

@@ -27,7 +27,13 @@ main (int argc, char *argv [])
         exit_code = ZWATCH_BROKER_EXIT_RUNTIME;
     }
     else
-    if (zwatch_broker_bind (broker) != 0 || zwatch_broker_run (broker) != 0) {
+    if (zwatch_broker_bind (broker) != 0) {
+        //  An endpoint libzmq cannot parse is a usage error, like a bad flag
+        exit_code = errno == EINVAL? ZWATCH_BROKER_EXIT_USAGE: ZWATCH_BROKER_EXIT_RUNTIME;
+        fprintf (stderr, "zwatch-broker: %s\n", zwatch_broker_error (broker));
+    }
+    else
+    if (zwatch_broker_run (broker) != 0) {
         fprintf (stderr, "zwatch-broker: %s\n", zwatch_broker_error (broker));
         exit_code = ZWATCH_BROKER_EXIT_RUNTIME;
     }

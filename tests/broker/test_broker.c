@@ -1,0 +1,170 @@
+/*  test_broker: zwatch-broker and zwatch-sub end to end, as real processes
+    on loopback, fed by real agents (agent_service) and by fake_agent.
+    Usage: test_broker [CASE]; without a case, runs them all.  */
+
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+#include <czmq.h>
+#include "test_broker.h"
+
+pid_t
+tb_spawn_service (const char *mode, const char *arg, const char *ingest,
+                  const char *host, const char *svc, const char *out_path)
+{
+    char *broker = NULL, *host_id = NULL, *service = NULL;
+    CHECK (asprintf (&broker, "ZWATCH_BROKER=%s", ingest) > 0);
+    CHECK (asprintf (&host_id, "ZWATCH_HOST_ID=%s", host) > 0);
+    CHECK (asprintf (&service, "ZWATCH_SERVICE=%s", svc) > 0);
+    const char *env [] = { broker, host_id, service, "TEST_HEARTBEAT_MS=50", NULL };
+    char *bin = tu_bin ("agent_service");
+    const char *argv [] = { bin, mode, arg, NULL };
+    pid_t pid = tu_spawn (argv, env, out_path);
+    free (bin);
+    free (broker);
+    free (host_id);
+    free (service);
+    return pid;
+}
+
+pid_t
+tb_spawn_sub (const char *publish, const char *const args [], const char *out_path)
+{
+    const char *argv [32];
+    size_t count = 0;
+    char *bin = tu_bin ("zwatch-sub");
+    argv [count++] = bin;
+    argv [count++] = "--connect";
+    argv [count++] = publish;
+    for (size_t index = 0; args [index]; index++) {
+        CHECK (count < 31);
+        argv [count++] = args [index];
+    }
+    argv [count] = NULL;
+    pid_t pid = tu_spawn (argv, NULL, out_path);
+    free (bin);
+    return pid;
+}
+
+int
+tb_wait_exit (pid_t pid, const char *what)
+{
+    int code = tu_wait (pid, TB_WAIT_MS);
+    if (code < 0) {
+        tu_kill (pid);
+        fprintf (stderr, "%s did not exit within %d ms\n", what, TB_WAIT_MS);
+        exit (1);
+    }
+    return code;
+}
+
+void
+tb_wait_subscribers (feed_t *feed, uint64_t count)
+{
+    if (!feed_wait_stats (feed, "subscribers", count, TB_WAIT_MS)) {
+        fprintf (stderr, "the broker never counted %" PRIu64 " subscriptions\n", count);
+        exit (1);
+    }
+}
+
+char *
+tb_json_lines (const char *path)
+{
+    const char *argv [] = { PYTHON3, JSON_LINES_PY, PROTOCOL_MD, path, NULL };
+    char *out_path = tu_temp_path (".json");
+    int code = tb_wait_exit (tu_spawn (argv, NULL, out_path), "json_lines.py");
+    char *lines = tu_read_file (out_path);
+    char *errors = tb_errors (out_path);
+    if (code != 0 || !lines) {
+        char *input = tu_read_file (path);
+        fprintf (stderr, "json_lines.py failed (%d): %s\ninput:\n%s\n", code,
+                 errors? errors: "", input? input: "");
+        exit (1);
+    }
+    free (errors);
+    tb_remove (out_path);
+    return lines;
+}
+
+void
+tb_event_line (const zwatch_msg_t *msg, char *line, size_t size)
+{
+    char peer [ZWATCH_ENDPOINT_MAX + 8] = "";
+    if (msg->peer.ptr)
+        snprintf (peer, sizeof (peer), "peer=%.*s\t", (int) msg->peer.len, msg->peer.ptr);
+    int len = snprintf (line, size,
+        "code=%u\tendpoint=%.*s\tevent=%.*s\thost=%.*s\tkind=event\t%spid=%" PRIu64
+        "\tseq=%" PRIu64 "\tsock=%.*s\tstype=%.*s\tsvc=%.*s\tts=%" PRIu64 "\tv=1\tvalue=%" PRId64,
+        msg->code, (int) msg->endpoint.len, msg->endpoint.ptr, (int) msg->event.len,
+        msg->event.ptr, (int) msg->host.len, msg->host.ptr, peer, msg->pid, msg->seq,
+        (int) msg->sock.len, msg->sock.ptr, (int) msg->stype.len, msg->stype.ptr,
+        (int) msg->svc.len, msg->svc.ptr, msg->ts, msg->value);
+    CHECK (len > 0 && (size_t) len < size);
+}
+
+int
+tb_split_lines (char *text, char **lines, int max)
+{
+    int count = 0;
+    char *saved = NULL;
+    for (char *line = strtok_r (text, "\n", &saved); line && count < max;
+         line = strtok_r (NULL, "\n", &saved))
+        lines [count++] = line;
+    return count;
+}
+
+char *
+tb_errors (const char *out_path)
+{
+    char *err_path = NULL;
+    CHECK (asprintf (&err_path, "%s.err", out_path) > 0);
+    char *errors = tu_read_file (err_path);
+    free (err_path);
+    return errors;
+}
+
+void
+tb_remove (char *out_path)
+{
+    char *err_path = NULL;
+    CHECK (asprintf (&err_path, "%s.err", out_path) > 0);
+    unlink (out_path);
+    unlink (err_path);
+    free (err_path);
+    free (out_path);
+}
+
+bool
+tb_is (zwatch_str_t str, const char *text)
+{
+    return str.ptr && str.len == strlen (text) && memcmp (str.ptr, text, str.len) == 0;
+}
+
+int
+main (int argc, char *argv [])
+{
+    zsys_init ();
+    zsys_set_logstream (stderr);
+    const char *only = argc > 1? argv [1]: NULL;
+    struct { const char *name; void (*test) (void); } tests [] = {
+        { "e2e", test_e2e }, { "lifecycle", test_lifecycle },
+        { "malformed", test_malformed }, { "seq_gaps", test_seq_gaps },
+        { "filters", test_filters }, { "signals", test_signals },
+        { "config", test_config }, { "sub_cli", test_sub_cli },
+        { "stuck", test_stuck }, { "max_agents", test_max_agents }
+    };
+    bool found = false;
+    for (size_t index = 0; index < sizeof (tests) / sizeof (tests [0]); index++)
+        if (!only || streq (only, tests [index].name)) {
+            long long start = tu_now_ms ();
+            tests [index].test ();
+            printf ("test_broker %s: OK (%lld ms)\n", tests [index].name, tu_now_ms () - start);
+            found = true;
+        }
+    if (!found) {
+        fprintf (stderr, "test_broker: no case '%s'\n", only);
+        return 1;
+    }
+    return 0;
+}
