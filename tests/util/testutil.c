@@ -16,6 +16,39 @@
 
 extern char **environ;
 
+//  Children tu_spawn started and nobody reaped yet. A failed CHECK exits:
+//  they must not outlive the test (e.g. a broker holding its ports)
+#define CHILDREN_MAX 256
+static pid_t s_children [CHILDREN_MAX];
+
+static void
+s_children_kill (void)
+{
+    for (int index = 0; index < CHILDREN_MAX; index++)
+        if (s_children [index] > 0) {
+            kill (s_children [index], SIGKILL);
+            waitpid (s_children [index], NULL, 0);
+            s_children [index] = 0;
+        }
+}
+
+//  Note pid as started, or (started false) as reaped
+static void
+s_child (pid_t pid, bool started)
+{
+    static bool registered = false;
+    if (!registered) {
+        atexit (s_children_kill);
+        registered = true;
+    }
+    for (int index = 0; index < CHILDREN_MAX; index++)
+        if (s_children [index] == (started? 0: pid)) {
+            s_children [index] = started? pid: 0;
+            return;
+        }
+    CHECK (!started);           //  more than CHILDREN_MAX children at once
+}
+
 int
 tu_free_port (void)
 {
@@ -83,6 +116,7 @@ tu_spawn (const char *const argv [], const char *const env [], const char *out_p
         fprintf (stderr, "spawn %s: %s\n", argv [0], strerror (rc));
         exit (1);
     }
+    s_child (pid, true);
     return pid;
 }
 
@@ -93,6 +127,8 @@ tu_wait (pid_t pid, int timeout_ms)
     while (true) {
         int status;
         pid_t rc = waitpid (pid, &status, WNOHANG);
+        if (rc == pid || rc < 0)
+            s_child (pid, false);
         if (rc == pid) {
             if (WIFEXITED (status))
                 return WEXITSTATUS (status);
@@ -112,6 +148,7 @@ tu_kill (pid_t pid)
 {
     if (kill (pid, SIGKILL) == 0)
         waitpid (pid, NULL, 0);
+    s_child (pid, false);
 }
 
 char *

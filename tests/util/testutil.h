@@ -44,6 +44,8 @@ char *tu_bin (const char *name);
 
 //  Start argv [0] with argv; stdout (and stderr if merge) to out_path when
 //  not NULL. env: extra "NAME=value" strings, NULL-terminated, or NULL.
+//  A child tu_wait or tu_kill has not reaped when the test exits (say, on
+//  a failed CHECK) is killed then.
 pid_t tu_spawn (const char *const argv [], const char *const env [], const char *out_path);
 
 //  Wait for pid up to timeout_ms. Returns exit code, 128+signal if killed
