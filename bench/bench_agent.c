@@ -13,8 +13,10 @@
        thread, so it is found as the one thread zwatch_agent_new starts
        that is not one of libzmq's (named ZMQbg/...).
     3. The service's own throughput: PUSH -> PULL over tcp, 100-byte
-       messages, rounds without an agent and with an agent watching both
-       sockets, alternating; median of each, and the ratio.
+       messages, in pairs of rounds: one without an agent, one with an
+       agent watching both sockets (which goes first alternates). The
+       figure is the median of the pairs' ratios: the two rounds of a pair
+       run seconds apart, so they see the same load from elsewhere.
 
     Figures only: exit 0 unless something broke.
 
@@ -39,8 +41,8 @@
 #define STORM_RECONNECT_IVL 1           //  ms between their retries
 #define STORM_WARMUP_MS     300
 #define MESSAGE_SIZE        100         //  service messages, bytes
-#define ROUNDS_DEFAULT      7
-#define MESSAGES_DEFAULT    1000000     //  per throughput round
+#define ROUNDS_DEFAULT      11
+#define MESSAGES_DEFAULT    500000      //  per throughput round
 #define SECONDS_DEFAULT     3.0         //  of event storm
 #define WAIT_MS             5000        //  bound on every wait for the agent
 #define THREADS_MAX         256
@@ -310,7 +312,7 @@ s_service_throughput (const char *sink, const options_t *options)
 {
     printf ("\n3. Service throughput: PUSH -> PULL over tcp, %zu messages of %d bytes per round, "
             "%d rounds each\n", options->messages, MESSAGE_SIZE, options->rounds);
-    double without [options->rounds], with [options->rounds];
+    double without [options->rounds], with [options->rounds], ratio [options->rounds];
     for (int round = 0; round < options->rounds; round++)
         for (int turn = 0; turn < 2; turn++) {
             bool watched = (round + turn) % 2;
@@ -320,16 +322,19 @@ s_service_throughput (const char *sink, const options_t *options)
                 return -1;
             }
             (watched? with: without) [round] = rate;
-            printf ("  round %d %-22s %10.0f msgs/s\n", round + 1,
+            printf ("  round %2d %-22s %10.0f msgs/s\n", round + 1,
                     watched? "with agent watching": "without agent", rate);
         }
+    for (int round = 0; round < options->rounds; round++)
+        ratio [round] = with [round] / without [round];
     double rate_without = bench_median (without, (size_t) options->rounds);
     double rate_with = bench_median (with, (size_t) options->rounds);
     printf ("  medians:\n");
     bench_info ("without agent", rate_without, "msgs/s", NULL);
     bench_info ("with agent watching both sockets", rate_with, "msgs/s", NULL);
-    bench_figure ("ratio with / without", rate_with / rate_without, "x", ">= 0.97",
-                  rate_with >= 0.97 * rate_without);
+    bench_info ("ratio of the medians", rate_with / rate_without, "x", NULL);
+    double paired = bench_median (ratio, (size_t) options->rounds);
+    bench_figure ("ratio with / without (median of pairs)", paired, "x", ">= 0.97", paired >= 0.97);
     return 0;
 }
 
