@@ -13,6 +13,7 @@
 #include <string.h>
 #include <zmq.h>
 #include "zwatch.h"
+#include "zwatch_curve.h"
 #include "zwatch_engine.h"
 #include "zwatch_identity.h"
 #include "zwatch_log.h"
@@ -37,13 +38,26 @@ zwatch_agent_new (void *zmq_ctx, const char *broker_endpoint)
     if (!broker_endpoint || !*broker_endpoint)
         broker_endpoint = ZWATCH_DEFAULT_INGEST;
 
+    //  CURVE keys from the environment apply before the first connection.
+    //  A bad setting fails here rather than send in clear; inproc has no
+    //  security handshake, so they do not apply to it.
+    zwatch_curve_t curve;
+    memset (&curve, 0, sizeof (curve));
+    char error [512];
+    if (strncmp (broker_endpoint, "inproc://", 9) != 0
+    &&  zwatch_curve_from_env (&curve, error, sizeof (error)) != 0) {
+        zwatch_log_error ("zwatch_agent_new: %s", error);
+        errno = EINVAL;
+        return NULL;
+    }
     zwatch_agent_t *self = (zwatch_agent_t *) calloc (1, sizeof (zwatch_agent_t));
     if (!self)
         return NULL;
     pthread_mutex_init (&self->mutex, NULL);
     zwatch_identity_host (self->host, sizeof (self->host));
     zwatch_identity_service (self->service, sizeof (self->service));
-    self->engine = zwatch_engine_new (zmq_ctx, broker_endpoint, self->host, self->service);
+    self->engine = zwatch_engine_new (zmq_ctx, broker_endpoint, self->host, self->service, &curve);
+    explicit_bzero (&curve, sizeof (curve));
     if (!self->engine) {
         int err = errno;
         zwatch_log_error ("cannot start agent for broker '%s': %s", broker_endpoint, zmq_strerror (err));
@@ -160,6 +174,26 @@ zwatch_agent_set_heartbeat (zwatch_agent_t *self, int msecs)
     }
     zwatch_engine_command_t command = { .op = ENGINE_SET_HEARTBEAT, .value = msecs };
     return s_call (self, &command);
+}
+
+int
+zwatch_agent_set_curve (zwatch_agent_t *self, const char *server_key, const char *cert_path)
+{
+    zwatch_curve_t curve;
+    char error [512];
+    if (!self) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (zwatch_curve_client (&curve, server_key, cert_path, error, sizeof (error)) != 0) {
+        zwatch_log_error ("zwatch_agent_set_curve: %s", error);
+        errno = EINVAL;
+        return -1;
+    }
+    zwatch_engine_command_t command = { .op = ENGINE_SET_CURVE, .curve = &curve };
+    int rc = s_call (self, &command);
+    explicit_bzero (&curve, sizeof (curve));
+    return rc;
 }
 
 int

@@ -25,6 +25,10 @@
 #define UPSTREAM_LINGER     500     //  msecs destroy waits to flush to the broker
 #define SETTLE_QUIET_MSECS  30      //  destroy: readers quiet this long are settled
 #define SETTLE_MAX_MSECS    300     //  destroy: never wait longer than this
+#define REFUSED_RETRY_MIN   1000    //  msecs before reconnecting after a refused handshake,
+#define REFUSED_RETRY_MAX   30000   //  doubling up to this
+#define HANDSHAKE_FAILURES  (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL \
+                           | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 
 typedef struct {
     void *socket;                   //  the service's socket: identity only, never used here
@@ -40,6 +44,8 @@ struct _zwatch_engine_t {
     void *pipe_back;                //  engine's end
     void *upstream;                 //  DEALER to the broker
     void *upstream_events;          //  PAIR reading the upstream's own monitor
+    char *broker_endpoint;          //  kept to reconnect with new CURVE keys
+    bool upstream_local;            //  inproc: the upstream lives in service_ctx
     pthread_t thread;
     bool thread_started;
 
@@ -61,6 +67,9 @@ struct _zwatch_engine_t {
     int heartbeat_msecs;
     int64_t next_heartbeat;         //  monotonic msecs
     bool connected_before;
+    bool handshake_warned;          //  said once that the broker refuses us
+    int64_t retry_at;               //  when to reconnect after a refused handshake; 0: no
+    int retry_msecs;                //  the last such delay; 0 after a handshake succeeded
 
     atomic_uint_fast64_t read;
     atomic_uint_fast64_t sent;
@@ -352,6 +361,31 @@ s_watch (zwatch_engine_t *self, zwatch_engine_command_t *command)
     return 0;
 }
 
+//  Drop the connection (with what it holds), make a new one with the
+//  socket's current options, and say hello on it
+static int
+s_reconnect (zwatch_engine_t *self)
+{
+    zmq_disconnect (self->upstream, self->broker_endpoint);
+    if (zmq_connect (self->upstream, self->broker_endpoint) != 0)
+        return -1;
+    self->connected_before = false;
+    s_send_lifecycle (self, ZWATCH_KIND_HELLO);
+    return 0;
+}
+
+//  New keys apply from the next connection
+static int
+s_set_curve (zwatch_engine_t *self, const zwatch_curve_t *curve)
+{
+    if (self->upstream_local)
+        return 0;                   //  inproc has no security handshake
+    if (zwatch_curve_apply (curve, self->upstream) != 0)
+        return -1;
+    self->handshake_warned = false;
+    return s_reconnect (self);
+}
+
 static void
 s_handle_command (zwatch_engine_t *self, zwatch_engine_command_t *command)
 {
@@ -386,6 +420,10 @@ s_handle_command (zwatch_engine_t *self, zwatch_engine_command_t *command)
             self->heartbeat_msecs = command->value;
             self->next_heartbeat = s_now_ms () + command->value;
             break;
+        case ENGINE_SET_CURVE:
+            if (s_set_curve (self, command->curve) != 0)
+                s_fail (command, zmq_errno ());
+            break;
     }
 }
 
@@ -398,8 +436,11 @@ s_handle_upstream_events (zwatch_engine_t *self)
     zmq_msg_init (&frame);
     while (zmq_msg_recv (&frame, self->upstream_events, ZMQ_DONTWAIT) >= 0) {
         uint16_t code = 0;
-        if (zmq_msg_size (&frame) == 6)
+        uint32_t value = 0;
+        if (zmq_msg_size (&frame) == 6) {
             memcpy (&code, zmq_msg_data (&frame), sizeof (code));
+            memcpy (&value, (uint8_t *) zmq_msg_data (&frame) + 2, sizeof (value));
+        }
         while (zmq_msg_more (&frame))
             if (zmq_msg_recv (&frame, self->upstream_events, ZMQ_DONTWAIT) < 0)
                 break;
@@ -407,6 +448,25 @@ s_handle_upstream_events (zwatch_engine_t *self)
             if (self->connected_before)
                 s_send_lifecycle (self, ZWATCH_KIND_HELLO);
             self->connected_before = true;
+            self->handshake_warned = false;
+            self->retry_at = 0;             //  libzmq got through by itself
+            self->retry_msecs = 0;
+        }
+        else
+        if (code & HANDSHAKE_FAILURES) {
+            //  libzmq gives up on a connection whose handshake failed (keys
+            //  not deployed yet, say): retry it ourselves, backing off
+            self->retry_msecs = self->retry_msecs? self->retry_msecs * 2: REFUSED_RETRY_MIN;
+            if (self->retry_msecs > REFUSED_RETRY_MAX)
+                self->retry_msecs = REFUSED_RETRY_MAX;
+            self->retry_at = s_now_ms () + self->retry_msecs;
+            //  Nothing we send arrives: say so once until a handshake succeeds
+            if (!self->handshake_warned)
+                zwatch_log_warning ("broker %s refused the handshake (%s, %u): events are not "
+                                    "delivered; check ZWATCH_CURVE_SERVER_KEY and "
+                                    "ZWATCH_CURVE_CERT", self->broker_endpoint,
+                                    zwatch_event_name (code), value);
+            self->handshake_warned = true;
         }
     }
     zmq_msg_close (&frame);
@@ -449,7 +509,11 @@ s_engine_thread (void *args)
             s_rebuild_items (self);
         size_t watch_count = self->watch_count;
         int64_t timeout = self->next_heartbeat - s_now_ms ();
-        int rc = zmq_poll (self->items, (int) watch_count + 2, timeout > 0? (long) timeout: 0);
+        if (self->retry_at && self->retry_at - s_now_ms () < timeout)
+            timeout = self->retry_at - s_now_ms ();
+        //  Once the service's context is gone a local upstream is gone too
+        int count = self->service_ctx_gone && self->upstream_local? 1: (int) watch_count + 2;
+        int rc = zmq_poll (self->items, count, timeout > 0? (long) timeout: 0);
         if (rc < 0) {
             if (zmq_errno () == ETERM)
                 s_service_ctx_gone (self);      //  only the service's context can end
@@ -466,6 +530,10 @@ s_engine_thread (void *args)
         if (s_now_ms () >= self->next_heartbeat) {
             s_send_lifecycle (self, ZWATCH_KIND_HEARTBEAT);
             self->next_heartbeat = s_now_ms () + self->heartbeat_msecs;
+        }
+        if (self->retry_at && s_now_ms () >= self->retry_at) {
+            self->retry_at = 0;
+            s_reconnect (self);
         }
     }
     s_drain_all (self);
@@ -484,7 +552,7 @@ s_engine_thread (void *args)
 
 //  Sockets in the private context: command pipe, upstream, its monitor
 static int
-s_setup_private (zwatch_engine_t *self, const char *broker_endpoint)
+s_setup_private (zwatch_engine_t *self, const char *broker_endpoint, const zwatch_curve_t *curve)
 {
     char endpoint [64];
     self->private_ctx = zmq_ctx_new ();
@@ -494,8 +562,10 @@ s_setup_private (zwatch_engine_t *self, const char *broker_endpoint)
     zmq_ctx_set (self->private_ctx, ZMQ_IO_THREADS, threads);
     self->pipe_back = zmq_socket (self->private_ctx, ZMQ_PAIR);
     self->pipe_front = zmq_socket (self->private_ctx, ZMQ_PAIR);
-    self->upstream = zmq_socket (self->private_ctx, ZMQ_DEALER);
-    self->upstream_events = zmq_socket (self->private_ctx, ZMQ_PAIR);
+    //  A broker in the service's own context is only reachable from there
+    void *upstream_ctx = self->upstream_local? self->service_ctx: self->private_ctx;
+    self->upstream = zmq_socket (upstream_ctx, ZMQ_DEALER);
+    self->upstream_events = zmq_socket (upstream_ctx, ZMQ_PAIR);
     if (!self->pipe_back || !self->pipe_front || !self->upstream || !self->upstream_events)
         return -1;
     int zero = 0;
@@ -511,12 +581,14 @@ s_setup_private (zwatch_engine_t *self, const char *broker_endpoint)
     zmq_setsockopt (self->upstream, ZMQ_SNDHWM, &hwm, sizeof (hwm));
     zmq_setsockopt (self->upstream, ZMQ_RCVHWM, &rcvhwm, sizeof (rcvhwm));
     zmq_setsockopt (self->upstream, ZMQ_RECONNECT_IVL_MAX, &reconnect_max, sizeof (reconnect_max));
-    if (zmq_connect (self->upstream, broker_endpoint) != 0)
+    if (zwatch_curve_apply (curve, self->upstream) != 0
+    ||  zmq_connect (self->upstream, broker_endpoint) != 0)
         return -1;
     snprintf (endpoint, sizeof (endpoint), "inproc://zwatch-upstream-%p", (void *) self);
     if (zmq_connect (self->upstream_events, endpoint) != 0
     ||  zmq_socket_monitor (self->upstream, endpoint,
-                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0)
+                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED
+                          | HANDSHAKE_FAILURES) != 0)
         return -1;
     return 0;
 }
@@ -538,7 +610,7 @@ s_close_private (zwatch_engine_t *self)
 
 zwatch_engine_t *
 zwatch_engine_new (void *service_ctx, const char *broker_endpoint, const char *host,
-                   const char *service)
+                   const char *service, const zwatch_curve_t *curve)
 {
     zwatch_engine_t *self = (zwatch_engine_t *) calloc (1, sizeof (zwatch_engine_t));
     if (!self)
@@ -550,9 +622,13 @@ zwatch_engine_new (void *service_ctx, const char *broker_endpoint, const char *h
     self->start = zwatch_identity_now_ns ();
     self->heartbeat_msecs = ZWATCH_AGENT_HEARTBEAT_DEFAULT;
     self->items_dirty = true;
-    if (s_reserve (self) != 0 || s_setup_private (self, broker_endpoint) != 0) {
-        int err = zmq_errno ();
+    self->broker_endpoint = strdup (broker_endpoint);
+    self->upstream_local = strncmp (broker_endpoint, "inproc://", 9) == 0;
+    if (!self->broker_endpoint || s_reserve (self) != 0
+    ||  s_setup_private (self, broker_endpoint, curve) != 0) {
+        int err = self->broker_endpoint? zmq_errno (): ENOMEM;
         s_close_private (self);
+        free (self->broker_endpoint);
         free (self->watches);
         free (self->items);
         free (self);
@@ -562,6 +638,7 @@ zwatch_engine_new (void *service_ctx, const char *broker_endpoint, const char *h
     if (pthread_create (&self->thread, NULL, s_engine_thread, self) != 0) {
         int err = errno;
         s_close_private (self);
+        free (self->broker_endpoint);
         free (self->watches);
         free (self->items);
         free (self);
@@ -605,6 +682,7 @@ zwatch_engine_destroy (zwatch_engine_t **self_p)
     //  (bounded by the upstream's linger)
     zmq_close (self->pipe_front);
     zmq_ctx_term (self->private_ctx);
+    free (self->broker_endpoint);
     free (self->watches);
     free (self->items);
     free (self);

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include "zwatch_agent.h"
+#include "zwatch_curve.h"
 
 typedef struct _zwatch_engine_t zwatch_engine_t;
 
@@ -21,7 +22,8 @@ typedef enum {
     ENGINE_CHECK,           //  is socket watched? (0 / -1 ENOENT)
     ENGINE_LIST,            //  sockets still watched, after draining
     ENGINE_SET_QUEUE,       //  upstream queue limit
-    ENGINE_SET_HEARTBEAT    //  heartbeat interval, msecs
+    ENGINE_SET_HEARTBEAT,   //  heartbeat interval, msecs
+    ENGINE_SET_CURVE        //  reconnect upstream with these CURVE keys
 } zwatch_engine_op_t;
 
 typedef struct {
@@ -29,7 +31,8 @@ typedef struct {
     void *socket;               //  WATCH, RELEASE, CHECK
     const char *label;          //  WATCH: NULL for "<STYPE>-<n>"
     int type;                   //  WATCH: ZMQ_TYPE of socket
-    int value;                  //  SET_*
+    int value;                  //  SET_QUEUE, SET_HEARTBEAT
+    const zwatch_curve_t *curve;    //  SET_CURVE
     char endpoint [64];         //  WATCH out: monitor endpoint
     void **list;                //  LIST out
     size_t list_max;
@@ -38,9 +41,12 @@ typedef struct {
     int err;                    //  out: errno when rc == -1
 } zwatch_engine_command_t;
 
-//  Start the thread. NULL with errno if the endpoint is invalid.
+//  Start the thread. NULL with errno if the endpoint is invalid. curve
+//  (may be NULL) secures the upstream link. An inproc:// endpoint is a
+//  broker in service_ctx itself (a broker watching its own sockets).
 zwatch_engine_t *zwatch_engine_new (void *service_ctx, const char *broker_endpoint,
-                                    const char *host, const char *service);
+                                    const char *host, const char *service,
+                                    const zwatch_curve_t *curve);
 
 //  Run one command on the engine thread and wait for its result.
 //  Not thread-safe: the caller serializes calls.

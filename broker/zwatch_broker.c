@@ -26,6 +26,7 @@
 
 #include "zwatch_broker.h"
 #include "zwatch_agent_table.h"
+#include "zwatch_broker_security.h"
 #include "zwatch_report.h"
 
 #define BATCH_MAX           1000        //  messages read per socket per poll
@@ -53,6 +54,7 @@ struct _zwatch_broker_t {
     zmq_msg_t subscription;
     zwatch_agent_table_t *agents;
     zwatch_report_t *report;
+    zwatch_broker_security_t *security;     //  CURVE, ZAP, self-watch; set by bind
     zwatch_counters_t counters;
     int64_t started;                    //  zclock_mono () at start
     int64_t heartbeat_ms;
@@ -116,8 +118,10 @@ zwatch_broker_destroy (zwatch_broker_t **self_p)
         zmq_msg_close (&self->routing_id);
         zmq_msg_close (&self->body);
         zmq_msg_close (&self->subscription);
+        zwatch_broker_security_unwatch (self->security);
         zsock_destroy (&self->ingest);
         zsock_destroy (&self->publish);
+        zwatch_broker_security_destroy (&self->security);
         zwatch_agent_table_destroy (&self->agents);
         zwatch_report_destroy (&self->report);
         free (self);
@@ -145,6 +149,11 @@ s_bind_all (zwatch_broker_t *self, zsock_t *sock, zlistx_t *endpoints, const cha
 int
 zwatch_broker_bind (zwatch_broker_t *self)
 {
+    //  Security options only apply to endpoints bound after them
+    self->security = zwatch_broker_security_new (self->config, self->ingest, self->publish,
+                                                 self->error, sizeof (self->error));
+    if (!self->security)
+        return -1;
     if (s_bind_all (self, self->ingest, self->config->ingest, "--ingest")
     ||  s_bind_all (self, self->publish, self->config->publish, "--publish"))
         return -1;
@@ -198,6 +207,7 @@ s_publish_agent (zwatch_broker_t *self, const zwatch_agent_t *agent, const char 
 static void
 s_publish_stats (zwatch_broker_t *self, int64_t now)
 {
+    self->counters.auth_failures = zwatch_broker_security_auth_failures (self->security);
     if (zwatch_report_stats (self->report, &self->counters, self->config->id,
                              (uint64_t) (now - self->started),
                              zwatch_agent_table_size (self->agents)) != 0)
@@ -263,6 +273,12 @@ s_handle_body (zwatch_broker_t *self, int64_t now)
                                                 zmq_msg_size (&self->body), &detail);
     if (reason != ZWATCH_OK) {
         s_reject (self, reason, detail, now);
+        return;
+    }
+    //  An agent whose certificate names a host speaks for that host only
+    if (zwatch_broker_security_check_host (self->security, &self->body, &msg, now) != 0) {
+        self->counters.invalid++;
+        self->counters.host_mismatch++;
         return;
     }
     //  Before the send: msg's strings point into the body we are about to give away

@@ -12,22 +12,30 @@
 //          stats-interval = 5
 //          max-agents = 10000
 //          verbose = 0
+//          curve-secret = /etc/zwatch/broker.cert_secret
+//          agents-allow = /etc/zwatch/agents
+//          subscribers-allow = /etc/zwatch/subscribers
+//          allow-ip = 10.0.0.7
 //
-//  with any number of ingest / publish entries; see
+//  with any number of ingest / publish / allow-ip / deny-ip entries; see
 //  broker/zwatch-broker.cfg.example. Every problem is one line on stderr,
 //  "zwatch-broker: ...", and exit code 2.
 
 #include <getopt.h>
 #include <math.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/stat.h>
 #include "zwatch_broker_config.h"
+#include "zwatch_curve.h"
 
 #define PROGRAM "zwatch-broker"
 
 //  Long-only options get values beyond any char
 enum {
     OPT_INGEST = 256, OPT_PUBLISH, OPT_ID, OPT_CONFIG, OPT_HEARTBEAT, OPT_STATS,
-    OPT_MAX_AGENTS, OPT_VERSION
+    OPT_MAX_AGENTS, OPT_VERSION, OPT_CURVE_SECRET, OPT_AGENTS_ALLOW, OPT_SUBSCRIBERS_ALLOW,
+    OPT_ALLOW_IP, OPT_DENY_IP
 };
 
 static const struct option s_options [] = {
@@ -38,6 +46,11 @@ static const struct option s_options [] = {
     { "heartbeat-timeout", required_argument, NULL, OPT_HEARTBEAT },
     { "stats-interval",    required_argument, NULL, OPT_STATS },
     { "max-agents",        required_argument, NULL, OPT_MAX_AGENTS },
+    { "curve-secret",      required_argument, NULL, OPT_CURVE_SECRET },
+    { "agents-allow",      required_argument, NULL, OPT_AGENTS_ALLOW },
+    { "subscribers-allow", required_argument, NULL, OPT_SUBSCRIBERS_ALLOW },
+    { "allow-ip",          required_argument, NULL, OPT_ALLOW_IP },
+    { "deny-ip",           required_argument, NULL, OPT_DENY_IP },
     { "verbose",           no_argument,       NULL, 'v' },
     { "help",              no_argument,       NULL, 'h' },
     { "version",           no_argument,       NULL, OPT_VERSION },
@@ -64,6 +77,12 @@ s_usage (void)
 "  --heartbeat-timeout SECS  silence before an agent is lost (default 10)\n"
 "  --stats-interval SECS     seconds between stats messages (default 5)\n"
 "  --max-agents N            agents tracked at most (default 10000)\n"
+"  --curve-secret FILE       CURVE on ingest and publish with this certificate\n"
+"                            secret file (zwatch-keygen); without it the broker is open\n"
+"  --agents-allow DIR        only agents with a public certificate in DIR may send\n"
+"  --subscribers-allow DIR   only subscribers with a public certificate in DIR may read\n"
+"  --allow-ip ADDR           only this IP address may connect (repeatable)\n"
+"  --deny-ip ADDR            this IP address may not connect (repeatable)\n"
 "  -v, --verbose             log every agent up/gone/lost\n"
 "  -h, --help                show this help\n"
 "  --version                 show the version\n"
@@ -141,6 +160,70 @@ s_check_endpoint (const char *text, const char *what)
     return -1;
 }
 
+//  An IPv4 or IPv6 address as libzmq reports peers to ZAP: no names, no masks
+static int
+s_check_address (const char *text, const char *what)
+{
+    unsigned char address [sizeof (struct in6_addr)];
+    if (inet_pton (AF_INET, text, address) == 1 || inet_pton (AF_INET6, text, address) == 1)
+        return 0;
+    fprintf (stderr, PROGRAM ": bad address for %s: '%s' (expected an IP address, e.g. 10.0.0.7)\n",
+             what, text);
+    return -1;
+}
+
+//  Replace a string setting; failing to is an error (never open by accident)
+static int
+s_set_string (char **field, const char *value)
+{
+    zstr_free (field);
+    *field = strdup (value);
+    if (*field)
+        return 0;
+    fprintf (stderr, PROGRAM ": out of memory\n");
+    return -1;
+}
+
+//  Security settings that cannot work are usage errors, caught before start
+static int
+s_check_security (zwatch_broker_config_t *self)
+{
+    if (self->curve_secret) {
+        char public_key [ZWATCH_CURVE_KEY_LEN + 1], secret_key [ZWATCH_CURVE_KEY_LEN + 1];
+        char reason [400];
+        int rc = zwatch_curve_load (self->curve_secret, public_key, secret_key, reason,
+                                    sizeof (reason));
+        explicit_bzero (secret_key, sizeof (secret_key));
+        if (rc != 0) {
+            fprintf (stderr, PROGRAM ": bad --curve-secret: %s\n", reason);
+            return -1;
+        }
+    }
+    const char *dirs [] = { self->agents_allow, self->subscribers_allow };
+    const char *flags [] = { "--agents-allow", "--subscribers-allow" };
+    for (size_t index = 0; index < 2; index++) {
+        if (!dirs [index])
+            continue;
+        struct stat info;
+        if (!self->curve_secret) {
+            fprintf (stderr, PROGRAM ": %s needs --curve-secret (the broker's certificate)\n",
+                     flags [index]);
+            return -1;
+        }
+        if (stat (dirs [index], &info) != 0 || !S_ISDIR (info.st_mode)) {
+            fprintf (stderr, PROGRAM ": bad %s '%s': not a directory\n", flags [index],
+                     dirs [index]);
+            return -1;
+        }
+    }
+    if (zlistx_size (self->allow_ip) && zlistx_size (self->deny_ip)) {
+        fprintf (stderr, PROGRAM ": --allow-ip and --deny-ip exclude each other "
+                 "(with an allow list, every other address is denied)\n");
+        return -1;
+    }
+    return 0;
+}
+
 static zlistx_t *
 s_endpoint_list (void)
 {
@@ -210,6 +293,22 @@ s_load_file (zwatch_broker_config_t *self, const char *path)
             else
             if (streq (name, "verbose"))
                 rc = s_parse_bool (value, what, &self->verbose);
+            else
+            if (streq (name, "curve-secret"))
+                rc = s_set_string (&self->curve_secret, value);
+            else
+            if (streq (name, "agents-allow"))
+                rc = s_set_string (&self->agents_allow, value);
+            else
+            if (streq (name, "subscribers-allow"))
+                rc = s_set_string (&self->subscribers_allow, value);
+            else
+            if (streq (name, "allow-ip") || streq (name, "deny-ip")) {
+                rc = s_check_address (value, what);
+                if (rc == 0)
+                    zlistx_add_end (streq (name, "allow-ip")? self->allow_ip: self->deny_ip,
+                                    (void *) value);
+            }
             else {
                 fprintf (stderr, PROGRAM ": unknown key 'broker/%s' in config file '%s'\n",
                          name, path);
@@ -240,11 +339,18 @@ zwatch_broker_config_new (int argc, char *argv [], int *exit_code)
         return NULL;
     self->ingest = s_endpoint_list ();
     self->publish = s_endpoint_list ();
+    self->allow_ip = s_endpoint_list ();
+    self->deny_ip = s_endpoint_list ();
     zlistx_t *flag_ingest = s_endpoint_list ();
     zlistx_t *flag_publish = s_endpoint_list ();
-    if (!self->ingest || !self->publish || !flag_ingest || !flag_publish) {
+    zlistx_t *flag_allow_ip = s_endpoint_list ();
+    zlistx_t *flag_deny_ip = s_endpoint_list ();
+    if (!self->ingest || !self->publish || !self->allow_ip || !self->deny_ip
+    ||  !flag_ingest || !flag_publish || !flag_allow_ip || !flag_deny_ip) {
         zlistx_destroy (&flag_ingest);
         zlistx_destroy (&flag_publish);
+        zlistx_destroy (&flag_allow_ip);
+        zlistx_destroy (&flag_deny_ip);
         zwatch_broker_config_destroy (&self);
         return NULL;
     }
@@ -261,6 +367,7 @@ zwatch_broker_config_new (int argc, char *argv [], int *exit_code)
     //  Flags are checked as we read them but applied after the file
     const char *config_path = NULL, *flag_id = NULL, *flag_heartbeat = NULL;
     const char *flag_stats = NULL, *flag_max_agents = NULL;
+    const char *flag_curve_secret = NULL, *flag_agents_allow = NULL, *flag_subscribers_allow = NULL;
     bool flag_verbose = false, done = false;
     int rc = 0;
     opterr = 0;             //  we print our own one-line errors
@@ -296,6 +403,21 @@ zwatch_broker_config_new (int argc, char *argv [], int *exit_code)
             case OPT_MAX_AGENTS:
                 flag_max_agents = optarg;
                 rc = s_parse_count (optarg, what, &self->max_agents);
+                break;
+            case OPT_CURVE_SECRET:
+                flag_curve_secret = optarg;
+                break;
+            case OPT_AGENTS_ALLOW:
+                flag_agents_allow = optarg;
+                break;
+            case OPT_SUBSCRIBERS_ALLOW:
+                flag_subscribers_allow = optarg;
+                break;
+            case OPT_ALLOW_IP:
+            case OPT_DENY_IP:
+                rc = s_check_address (optarg, what);
+                if (rc == 0)
+                    zlistx_add_end (option == OPT_ALLOW_IP? flag_allow_ip: flag_deny_ip, optarg);
                 break;
             case 'v':
                 flag_verbose = true;
@@ -360,10 +482,31 @@ zwatch_broker_config_new (int argc, char *argv [], int *exit_code)
     }
     zlistx_destroy (&flag_ingest);
     zlistx_destroy (&flag_publish);
+    //  Security flags: the same precedence (lists replace the file's)
+    if (flag_curve_secret)
+        rc |= s_set_string (&self->curve_secret, flag_curve_secret);
+    if (flag_agents_allow)
+        rc |= s_set_string (&self->agents_allow, flag_agents_allow);
+    if (flag_subscribers_allow)
+        rc |= s_set_string (&self->subscribers_allow, flag_subscribers_allow);
+    if (zlistx_size (flag_allow_ip)) {
+        zlistx_destroy (&self->allow_ip);
+        self->allow_ip = flag_allow_ip;
+        flag_allow_ip = NULL;
+    }
+    if (zlistx_size (flag_deny_ip)) {
+        zlistx_destroy (&self->deny_ip);
+        self->deny_ip = flag_deny_ip;
+        flag_deny_ip = NULL;
+    }
+    zlistx_destroy (&flag_allow_ip);
+    zlistx_destroy (&flag_deny_ip);
     if (rc == 0 && !done && !zwatch_name_valid (self->id, strlen (self->id), ZWATCH_HOST_MAX)) {
         fprintf (stderr, PROGRAM ": bad broker id '%s' (use --id)\n", self->id);
         rc = -1;
     }
+    if (rc == 0 && !done)
+        rc = s_check_security (self);
     if (rc != 0 || done) {
         zwatch_broker_config_destroy (&self);
         return NULL;
@@ -379,6 +522,11 @@ zwatch_broker_config_destroy (zwatch_broker_config_t **self_p)
         zwatch_broker_config_t *self = *self_p;
         zlistx_destroy (&self->ingest);
         zlistx_destroy (&self->publish);
+        zlistx_destroy (&self->allow_ip);
+        zlistx_destroy (&self->deny_ip);
+        zstr_free (&self->curve_secret);
+        zstr_free (&self->agents_allow);
+        zstr_free (&self->subscribers_allow);
         free (self);
         *self_p = NULL;
     }

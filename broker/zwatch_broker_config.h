@@ -14,6 +14,12 @@ typedef struct {
     double stats_interval;          //  seconds between stats messages
     size_t max_agents;              //  agents tracked at most
     bool verbose;                   //  log every agent up/gone/lost
+    //  Security (docs/SECURITY.md); NULL when not set
+    char *curve_secret;             //  the broker's certificate secret file
+    char *agents_allow;             //  directory of agents' public certificates
+    char *subscribers_allow;        //  directory of subscribers' public certificates
+    zlistx_t *allow_ip;             //  addresses (char *) that alone may connect
+    zlistx_t *deny_ip;              //  addresses that may not (when allow_ip is empty)
 } zwatch_broker_config_t;
 
 //  Exit codes (documented in --help)

@@ -79,7 +79,7 @@ zwatch_report_stats (zwatch_report_t *self, const zwatch_counters_t *counters,
 {
     msgpack_packer *pk = &self->packer;
     msgpack_sbuffer_clear (&self->buffer);
-    int rc = msgpack_pack_map (pk, 14);
+    int rc = msgpack_pack_map (pk, 15);
     rc |= PACK_KEY (pk, "v")              | msgpack_pack_uint64 (pk, ZWATCH_PROTO_VERSION);
     rc |= PACK_KEY (pk, "kind")           | s_pack_cstr (pk, "stats");
     rc |= PACK_KEY (pk, "broker")         | s_pack_cstr (pk, broker_id);
@@ -89,7 +89,7 @@ zwatch_report_stats (zwatch_report_t *self, const zwatch_counters_t *counters,
     rc |= PACK_KEY (pk, "events_out")     | msgpack_pack_uint64 (pk, counters->events_out);
     rc |= PACK_KEY (pk, "invalid")        | msgpack_pack_uint64 (pk, counters->invalid);
     //  Only the reasons that happened: the map stays small and readable
-    uint32_t reasons = 0;
+    uint32_t reasons = counters->host_mismatch? 1: 0;
     for (int reason = 1; reason < ZWATCH_REJECT_COUNT; reason++)
         if (counters->invalid_by [reason])
             reasons++;
@@ -99,11 +99,15 @@ zwatch_report_stats (zwatch_report_t *self, const zwatch_counters_t *counters,
             rc |= s_pack_cstr (pk, zwatch_reason_name ((zwatch_reason_t) reason));
             rc |= msgpack_pack_uint64 (pk, counters->invalid_by [reason]);
         }
+    //  The broker's own reason, not the decoder's (docs/SECURITY.md)
+    if (counters->host_mismatch)
+        rc |= PACK_KEY (pk, "host_mismatch") | msgpack_pack_uint64 (pk, counters->host_mismatch);
     rc |= PACK_KEY (pk, "agents")         | msgpack_pack_uint64 (pk, agents);
     rc |= PACK_KEY (pk, "agents_refused") | msgpack_pack_uint64 (pk, counters->agents_refused);
     rc |= PACK_KEY (pk, "lost")           | msgpack_pack_uint64 (pk, counters->lost);
     rc |= PACK_KEY (pk, "reordered")      | msgpack_pack_uint64 (pk, counters->reordered);
     rc |= PACK_KEY (pk, "subscribers")    | msgpack_pack_uint64 (pk, counters->subscribers);
+    rc |= PACK_KEY (pk, "auth_failures")  | msgpack_pack_uint64 (pk, counters->auth_failures);
     return rc? -1: 0;
 }
 

@@ -15,6 +15,8 @@ typedef struct {
     uint64_t lost;                  //  events lost in seq gaps
     uint64_t reordered;             //  events at or below their agent's last seq
     uint64_t subscribers;           //  subscriptions active on the XPUB
+    uint64_t host_mismatch;         //  rejected: certificate bound to another host (in invalid)
+    uint64_t auth_failures;         //  handshakes refused (ZAP), ingest and publish
 } zwatch_counters_t;
 
 typedef struct _zwatch_report_t zwatch_report_t;

@@ -25,8 +25,9 @@ typedef struct {
 #define ZWATCH_AGENT_HEARTBEAT_DEFAULT  2000    //  msecs between heartbeats
 
 //  Start an agent for sockets in zmq_ctx. broker_endpoint NULL means
-//  $ZWATCH_BROKER, else ZWATCH_DEFAULT_INGEST. Returns NULL with errno on
-//  failure (EINVAL: bad endpoint).
+//  $ZWATCH_BROKER, else ZWATCH_DEFAULT_INGEST. $ZWATCH_CURVE_SERVER_KEY and
+//  $ZWATCH_CURVE_CERT turn on CURVE (see zwatch_agent_set_curve). Returns
+//  NULL with errno on failure (EINVAL: bad endpoint or CURVE setting).
 zwatch_agent_t *zwatch_agent_new (void *zmq_ctx, const char *broker_endpoint);
 
 //  Watch every monitor event of socket (a libzmq socket; with CZMQ pass
@@ -53,6 +54,15 @@ void zwatch_agent_destroy (zwatch_agent_t **self_p);
 int zwatch_agent_set_queue_limit (zwatch_agent_t *self, size_t limit);
 //  Heartbeat interval in msecs; default ZWATCH_AGENT_HEARTBEAT_DEFAULT.
 int zwatch_agent_set_heartbeat (zwatch_agent_t *self, int msecs);
+
+//  Secure the link to the broker with CURVE. server_key: the broker's
+//  public key (40 characters of Z85); cert_path: this agent's certificate
+//  secret file (zwatch-keygen or zcert_save), or NULL for a fresh keypair
+//  (only a broker that accepts any key lets it in). Reconnects at once.
+//  $ZWATCH_CURVE_SERVER_KEY and $ZWATCH_CURVE_CERT do the same from
+//  zwatch_agent_new, before the first connection (preferred).
+//  Returns 0, or -1 with errno EINVAL (bad key or file; the reason is logged).
+int zwatch_agent_set_curve (zwatch_agent_t *self, const char *server_key, const char *cert_path);
 
 //  Copy the agent's counters into *stats. Returns 0 or -1.
 int zwatch_agent_stats (zwatch_agent_t *self, zwatch_agent_stats_t *stats);

@@ -2,8 +2,10 @@
 
     Subscribes by topic prefix on the broker's XPUB, then checks host,
     service and event name exactly on this side (a prefix "ev/web" would
-    also match host "web2"). Exit codes: 0 ok (count reached, SIGINT,
-    SIGTERM), 1 runtime error (idle timeout), 2 usage error.
+    also match host "web2"). With --server-key (or the agents'
+    $ZWATCH_CURVE_SERVER_KEY) it speaks CURVE. Exit codes: 0 ok (count
+    reached, SIGINT, SIGTERM), 1 runtime error (idle timeout, the broker
+    refused the handshake), 2 usage error.
 */
 
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <czmq.h>
 #include "zwatch.h"
+#include "zwatch_curve.h"
 #include "zwatch_sub_format.h"
 
 #define PROGRAM         "zwatch-sub"
@@ -23,6 +26,8 @@
 #define TOPIC_MAX       512     //  longer topics are not ours
 #define TIMEOUT_MAX     1e6     //  seconds; keeps the ms arithmetic exact
 #define WARNING_GAP     1000    //  msecs between two warnings on stderr
+#define HANDSHAKE_FAILURES  (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL \
+                           | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 
 typedef struct {
     const char **connects;      //  views into argv, each list argc long
@@ -37,6 +42,9 @@ typedef struct {
     bool events_only;
     uint64_t count;             //  0: no limit
     double timeout;             //  seconds, 0: none
+    const char *server_key;     //  CURVE: the broker's public key, or NULL
+    const char *cert;           //  CURVE: our certificate's secret file, or NULL
+    zwatch_curve_t curve;       //  the keys, once checked
 } options_t;
 
 typedef struct {
@@ -63,10 +71,14 @@ s_usage (FILE *stream)
         "  --json           print each message as one JSON object\n"
         "  --count N        exit after printing N events\n"
         "  --timeout SEC    exit 1 if no event arrives for SEC seconds (decimals allowed)\n"
+        "  --server-key KEY CURVE: the broker's public key, 40 characters of Z85\n"
+        "                   (default $ZWATCH_CURVE_SERVER_KEY)\n"
+        "  --cert FILE      CURVE: this subscriber's certificate secret file (zwatch-keygen)\n"
+        "                   (default $ZWATCH_CURVE_CERT)\n"
         "  -h, --help       show this help and exit\n"
         "      --version    show the version and exit\n"
         "\n"
-        "Exit status: 0 ok, 1 timeout, 2 usage error.\n");
+        "Exit status: 0 ok, 1 timeout or handshake refused, 2 usage error.\n");
 }
 
 //  Print a usage error and return the usage exit code
@@ -121,7 +133,7 @@ static int
 s_parse_options (options_t *options, int argc, char *argv [])
 {
     enum { OPT_CONNECT = 256, OPT_HOST, OPT_SERVICE, OPT_EVENT, OPT_EVENTS_ONLY,
-           OPT_JSON, OPT_COUNT, OPT_TIMEOUT, OPT_VERSION };
+           OPT_JSON, OPT_COUNT, OPT_TIMEOUT, OPT_VERSION, OPT_SERVER_KEY, OPT_CERT };
     static const struct option long_options [] = {
         { "connect",     required_argument, NULL, OPT_CONNECT },
         { "host",        required_argument, NULL, OPT_HOST },
@@ -131,6 +143,8 @@ s_parse_options (options_t *options, int argc, char *argv [])
         { "json",        no_argument,       NULL, OPT_JSON },
         { "count",       required_argument, NULL, OPT_COUNT },
         { "timeout",     required_argument, NULL, OPT_TIMEOUT },
+        { "server-key",  required_argument, NULL, OPT_SERVER_KEY },
+        { "cert",        required_argument, NULL, OPT_CERT },
         { "help",        no_argument,       NULL, 'h' },
         { "version",     no_argument,       NULL, OPT_VERSION },
         { NULL, 0, NULL, 0 }
@@ -176,6 +190,12 @@ s_parse_options (options_t *options, int argc, char *argv [])
                 if (!s_parse_timeout (optarg, &options->timeout))
                     return s_usage_error ("invalid --timeout '%s' (want seconds > 0)", optarg);
                 break;
+            case OPT_SERVER_KEY:
+                options->server_key = optarg;
+                break;
+            case OPT_CERT:
+                options->cert = optarg;
+                break;
             case 'h':
                 s_usage (stdout);
                 return 0;
@@ -195,7 +215,44 @@ s_parse_options (options_t *options, int argc, char *argv [])
         return s_usage_error ("unexpected argument '%s'", argv [optind]);
     if (options->connect_count == 0)
         options->connects [options->connect_count++] = ZWATCH_DEFAULT_PUBLISH;
+    //  CURVE: each flag, else the variable the agents read
+    const char *server_key = options->server_key? options->server_key
+                                                : getenv ("ZWATCH_CURVE_SERVER_KEY");
+    const char *cert = options->cert? options->cert: getenv ("ZWATCH_CURVE_CERT");
+    server_key = server_key && *server_key? server_key: NULL;
+    cert = cert && *cert? cert: NULL;
+    char error [512];
+    if (cert && !server_key)
+        return s_usage_error ("%s", "--cert needs --server-key (the broker's public key)");
+    if (server_key && zwatch_curve_client (&options->curve, server_key, cert, error,
+                                           sizeof (error)) != 0)
+        return s_usage_error ("%s", error);
     return -1;
+}
+
+//  A handshake failure, from our socket's monitor (a v1 event: code and
+//  value, then the endpoint): libzmq does not retry it, so nothing would
+//  ever come. Says why; returns true if it was one.
+static bool
+s_handle_monitor (sub_t *self, zsock_t *monitor)
+{
+    zframe_t *event = zframe_recv (monitor);
+    zframe_t *endpoint = event && zframe_more (event)? zframe_recv (monitor): NULL;
+    bool refused = endpoint && zframe_size (event) == 6;
+    if (refused) {
+        uint16_t code;
+        uint32_t value;
+        memcpy (&code, zframe_data (event), sizeof (code));
+        memcpy (&value, zframe_data (event) + 2, sizeof (value));
+        const char *safe = zwatch_sub_format_text (self->format, (const char *) zframe_data (endpoint),
+                                                   zframe_size (endpoint));
+        fprintf (stderr, PROGRAM ": the broker at '%s' refused the handshake (%s, %u): "
+                 "check --server-key and --cert\n", safe? safe: "?", zwatch_event_name (code),
+                 value);
+    }
+    zframe_destroy (&event);
+    zframe_destroy (&endpoint);
+    return refused;
 }
 
 //  Subscribe to the topic prefixes the filters need (see README)
@@ -421,7 +478,7 @@ done:
 
 //  Receive until the count is reached, a signal, or the idle timeout
 static int
-s_run (sub_t *self, zsock_t *sub)
+s_run (sub_t *self, zsock_t *sub, zsock_t *monitor)
 {
     void *handle = zsock_resolve (sub);
     int64_t timeout_ms = (int64_t) ceil (self->options->timeout * 1000);
@@ -436,8 +493,9 @@ s_run (sub_t *self, zsock_t *sub)
             }
             wait = (long) left;
         }
-        zmq_pollitem_t items [] = { { handle, 0, ZMQ_POLLIN, 0 } };
-        int rc = zmq_poll (items, 1, wait);
+        zmq_pollitem_t items [] = { { handle, 0, ZMQ_POLLIN, 0 },
+                                    { zsock_resolve (monitor), 0, ZMQ_POLLIN, 0 } };
+        int rc = zmq_poll (items, 2, wait);
         if (rc < 0) {
             if (zmq_errno () == EINTR)
                 continue;
@@ -446,6 +504,8 @@ s_run (sub_t *self, zsock_t *sub)
         }
         if (rc == 0)
             continue;
+        if ((items [1].revents & ZMQ_POLLIN) && s_handle_monitor (self, monitor))
+            return EXIT_RUNTIME;
         int printed = s_drain (self, handle);
         if (printed < 0)
             return 0;
@@ -467,6 +527,7 @@ main (int argc, char *argv [])
     options.events = (const char **) calloc (slots, sizeof (char *));
     sub_t self = { &options, zwatch_sub_format_new (), 0, 0, 0, 0 };
     zsock_t *sub = NULL;
+    zsock_t *monitor = NULL;           //  PAIR on sub's monitor: handshake failures
     int rc = EXIT_RUNTIME;
     if (!options.connects || !options.hosts || !options.services || !options.events
     ||  !self.format) {
@@ -485,6 +546,18 @@ main (int argc, char *argv [])
         goto cleanup;
     }
     zsock_set_linger (sub, 0);
+    //  Keys and monitor before connecting: they apply from the first handshake
+    char monitor_endpoint [64];
+    snprintf (monitor_endpoint, sizeof (monitor_endpoint), "inproc://zwatch-sub-monitor-%p",
+              (void *) sub);
+    if (zwatch_curve_apply (&options.curve, zsock_resolve (sub)) != 0
+    ||  zmq_socket_monitor (zsock_resolve (sub), monitor_endpoint, HANDSHAKE_FAILURES) != 0
+    ||  !(monitor = zsock_new (ZMQ_PAIR))
+    ||  zsock_connect (monitor, "%s", monitor_endpoint) != 0) {
+        fprintf (stderr, PROGRAM ": cannot set up the socket: %s\n", zmq_strerror (zmq_errno ()));
+        rc = EXIT_RUNTIME;
+        goto cleanup;
+    }
     for (size_t index = 0; index < options.connect_count; index++)
         if (zmq_connect (zsock_resolve (sub), options.connects [index]) != 0) {
             int error = zmq_errno ();
@@ -496,10 +569,14 @@ main (int argc, char *argv [])
             goto cleanup;
         }
     s_subscribe (sub, &options);
-    rc = s_run (&self, sub);
+    rc = s_run (&self, sub, monitor);
 
 cleanup:
+    if (sub)
+        zmq_socket_monitor (zsock_resolve (sub), NULL, 0);
+    zsock_destroy (&monitor);
     zsock_destroy (&sub);
+    explicit_bzero (&options.curve, sizeof (options.curve));
     zwatch_sub_format_destroy (&self.format);
     free (options.connects);
     free (options.hosts);

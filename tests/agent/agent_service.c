@@ -258,8 +258,11 @@ main (int argc, char *argv [])
     bool czmq = strcmp (mode, "czmq") == 0;
     void *ctx = czmq? zsys_init (): zmq_ctx_new ();
     zwatch_agent_t *agent = zwatch_agent_new (ctx, NULL);
-    if (!agent)
+    if (!agent) {
+        if (!czmq)
+            zmq_ctx_term (ctx);         //  (zsys owns the CZMQ one)
         return 5;
+    }
     const char *heartbeat = getenv ("TEST_HEARTBEAT_MS");
     if (heartbeat)
         zwatch_agent_set_heartbeat (agent, atoi (heartbeat));

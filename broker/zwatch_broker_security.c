@@ -1,0 +1,241 @@
+/*  zwatch_broker_security: CURVE, ZAP and self-watching for the broker.
+
+    Three jobs, all set up before the sockets bind: the CURVE server
+    options (the broker's keys, a ZAP domain per socket), the ZAP handler
+    actor (who may connect), and a zwatch agent in the broker's own
+    context that watches both sockets. The agent reaches the broker over
+    inproc, which has no handshake: it needs no key, and IP lists never
+    shut it out.
+*/
+
+#include "zwatch_broker_security.h"
+#include "zwatch_curve.h"
+#include "zwatch_zap.h"
+
+#define WARN_INTERVAL_MS    1000
+
+struct _zwatch_broker_security_t {
+    bool curve;                 //  ingest and publish are CURVE servers
+    zactor_t *zap;              //  the ZAP handler; NULL: nobody is checked
+    zwatch_agent_t *agent;      //  watches ingest and publish
+    int64_t last_warning;       //  host mismatch warnings
+    uint64_t unreported;
+};
+
+//  A libzmq option on a CZMQ socket, checked (zsock setters assert)
+static int
+s_set (zsock_t *sock, int option, const void *value, size_t size)
+{
+    return zmq_setsockopt (zsock_resolve (sock), option, value, size);
+}
+
+//  Both sockets become CURVE servers with the broker's keys
+static int
+s_curve_server (zwatch_broker_security_t *self, const char *path, zsock_t *ingest,
+                zsock_t *publish, char *public_key, char *error, size_t error_size)
+{
+    char secret_key [ZWATCH_CURVE_KEY_LEN + 1], reason [400];
+    if (zwatch_curve_load (path, public_key, secret_key, reason, sizeof (reason)) != 0) {
+        snprintf (error, error_size, "cannot load --curve-secret: %s", reason);
+        return -1;
+    }
+    int server = 1, rc = 0;
+    zsock_t *sockets [] = { ingest, publish };
+    for (size_t index = 0; index < 2 && rc == 0; index++)
+        rc = s_set (sockets [index], ZMQ_CURVE_SERVER, &server, sizeof (server))
+           | s_set (sockets [index], ZMQ_CURVE_PUBLICKEY, public_key, ZWATCH_CURVE_KEY_LEN)
+           | s_set (sockets [index], ZMQ_CURVE_SECRETKEY, secret_key, ZWATCH_CURVE_KEY_LEN);
+    explicit_bzero (secret_key, sizeof (secret_key));
+    if (rc != 0) {
+        snprintf (error, error_size, "cannot make CURVE servers: %s", zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    self->curve = true;
+    return 0;
+}
+
+//  One command to the ZAP handler; it signals 0 when done
+static int
+s_zap_command (zactor_t *zap, const char *command, const char *first, const char *second)
+{
+    if (zstr_sendx (zap, command, first, second, NULL) != 0)
+        return -1;
+    return zsock_wait (zap) == 0? 0: -1;
+}
+
+static int
+s_zap_addresses (zactor_t *zap, const char *command, zlistx_t *addresses)
+{
+    for (const char *address = (const char *) zlistx_first (addresses); address;
+         address = (const char *) zlistx_next (addresses))
+        if (s_zap_command (zap, command, address, NULL) != 0)
+            return -1;
+    return 0;
+}
+
+//  The ZAP handler, one domain per socket (an empty directory name: any key)
+static int
+s_start_zap (zwatch_broker_security_t *self, const zwatch_broker_config_t *config,
+             zsock_t *ingest, zsock_t *publish, char *error, size_t error_size)
+{
+    self->zap = zactor_new (zwatch_zap_actor, NULL);
+    const char *agents = config->agents_allow? config->agents_allow: "";
+    const char *subscribers = config->subscribers_allow? config->subscribers_allow: "";
+    if (!self->zap
+    ||  s_zap_command (self->zap, "DOMAIN", "ingest", agents) != 0
+    ||  s_zap_command (self->zap, "DOMAIN", "publish", subscribers) != 0
+    ||  s_zap_addresses (self->zap, "ALLOW", config->allow_ip) != 0
+    ||  s_zap_addresses (self->zap, "DENY", config->deny_ip) != 0
+    ||  s_set (ingest, ZMQ_ZAP_DOMAIN, "ingest", 6) != 0
+    ||  s_set (publish, ZMQ_ZAP_DOMAIN, "publish", 7) != 0) {
+        snprintf (error, error_size, "cannot start the ZAP handler (is another one running "
+                  "in this process?)");
+        return -1;
+    }
+    return 0;
+}
+
+//  The zwatch agent on our own sockets, before they bind: nothing is missed
+static int
+s_watch (zwatch_broker_security_t *self, zsock_t *ingest, zsock_t *publish,
+         char *error, size_t error_size)
+{
+    char endpoint [64];
+    snprintf (endpoint, sizeof (endpoint), "inproc://zwatch-broker-self-%p", (void *) self);
+    if (zsock_bind (ingest, "%s", endpoint) == -1
+    ||  !(self->agent = zwatch_agent_new (zsys_init (), endpoint))
+    ||  zwatch_agent_watch (self->agent, zsock_resolve (ingest), "ingest") != 0
+    ||  zwatch_agent_watch (self->agent, zsock_resolve (publish), "publish") != 0) {
+        snprintf (error, error_size, "cannot watch the broker's own sockets: %s",
+                  zmq_strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_describe_dir (char *text, size_t size, const char *dir, const char *flag)
+{
+    if (dir)
+        snprintf (text, size, "certificates in %s", dir);
+    else
+        snprintf (text, size, "any key (no %s)", flag);
+}
+
+//  The one line that says how the broker is protected
+static void
+s_log_summary (zwatch_broker_security_t *self, const zwatch_broker_config_t *config,
+               const char *public_key)
+{
+    size_t allowed = zlistx_size (config->allow_ip), denied = zlistx_size (config->deny_ip);
+    char addresses [64] = "any address";
+    if (allowed || denied)
+        snprintf (addresses, sizeof (addresses), "%s list of %zu", allowed? "allow": "deny",
+                  allowed? allowed: denied);
+    char refused [ZWATCH_TOPIC_MAX + 64] = "";
+    if (self->agent)
+        snprintf (refused, sizeof (refused), "; refused handshakes: ev/%s/%s/HANDSHAKE_FAILED_AUTH",
+                  zwatch_agent_host (self->agent), zwatch_agent_service (self->agent));
+    if (!self->zap)
+        zsys_warning ("zwatch-broker: security: OPEN (no --curve-secret): anyone who reaches "
+                      "ingest can send events as any host, anyone who reaches publish can read "
+                      "the feed (see docs/SECURITY.md)");
+    else
+    if (!self->curve)
+        zsys_warning ("zwatch-broker: security: no CURVE (traffic in clear, no keys); "
+                      "IP: %s%s", addresses, refused);
+    else {
+        char agents [300], subscribers [300];
+        s_describe_dir (agents, sizeof (agents), config->agents_allow, "--agents-allow");
+        s_describe_dir (subscribers, sizeof (subscribers), config->subscribers_allow,
+                        "--subscribers-allow");
+        //  Encryption without client keys is still open to anyone: a warning
+        if (config->agents_allow && config->subscribers_allow)
+            zsys_info ("zwatch-broker: security: CURVE, server key %s; agents: %s; "
+                       "subscribers: %s; IP: %s%s", public_key, agents, subscribers,
+                       addresses, refused);
+        else
+            zsys_warning ("zwatch-broker: security: CURVE, server key %s; agents: %s; "
+                          "subscribers: %s; IP: %s%s", public_key, agents, subscribers,
+                          addresses, refused);
+    }
+}
+
+zwatch_broker_security_t *
+zwatch_broker_security_new (const zwatch_broker_config_t *config, zsock_t *ingest,
+                            zsock_t *publish, char *error, size_t error_size)
+{
+    zwatch_broker_security_t *self =
+        (zwatch_broker_security_t *) zmalloc (sizeof (zwatch_broker_security_t));
+    if (!self) {
+        snprintf (error, error_size, "out of memory");
+        return NULL;
+    }
+    self->last_warning = INT64_MIN / 2;
+    char public_key [ZWATCH_CURVE_KEY_LEN + 1] = "";
+    bool lists = zlistx_size (config->allow_ip) || zlistx_size (config->deny_ip);
+    int rc = 0;
+    if (config->curve_secret)
+        rc = s_curve_server (self, config->curve_secret, ingest, publish, public_key,
+                             error, error_size);
+    if (rc == 0 && (self->curve || lists))
+        rc = s_start_zap (self, config, ingest, publish, error, error_size);
+    if (rc == 0 && self->zap)
+        rc = s_watch (self, ingest, publish, error, error_size);
+    if (rc != 0) {
+        zwatch_broker_security_destroy (&self);
+        return NULL;
+    }
+    s_log_summary (self, config, public_key);
+    return self;
+}
+
+void
+zwatch_broker_security_unwatch (zwatch_broker_security_t *self)
+{
+    if (self)
+        zwatch_agent_destroy (&self->agent);
+}
+
+void
+zwatch_broker_security_destroy (zwatch_broker_security_t **self_p)
+{
+    if (self_p && *self_p) {
+        zwatch_broker_security_t *self = *self_p;
+        zwatch_agent_destroy (&self->agent);
+        zactor_destroy (&self->zap);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+int
+zwatch_broker_security_check_host (zwatch_broker_security_t *self, zmq_msg_t *body,
+                                   const zwatch_msg_t *msg, int64_t now)
+{
+    if (!self || !self->curve)
+        return 0;
+    const char *host = zmq_msg_gets (body, ZWATCH_ZAP_HOST_PROPERTY);
+    if (!host || (strlen (host) == msg->host.len && memcmp (host, msg->host.ptr, msg->host.len) == 0))
+        return 0;
+    self->unreported++;
+    if (now - self->last_warning >= WARN_INTERVAL_MS) {
+        const char *key = zmq_msg_gets (body, "User-Id");
+        zsys_warning ("zwatch-broker: dropped a message for host '%.*s' from key %s, whose "
+                      "certificate is for host '%s' (host_mismatch, %" PRIu64 " since the "
+                      "last line)", (int) msg->host.len, msg->host.ptr, key? key: "?", host,
+                      self->unreported);
+        self->last_warning = now;
+        self->unreported = 0;
+    }
+    return -1;
+}
+
+uint64_t
+zwatch_broker_security_auth_failures (zwatch_broker_security_t *self)
+{
+    uint64_t failures = 0;
+    if (self && self->zap && zstr_send (self->zap, "FAILURES") == 0)
+        zsock_recv (self->zap, "8", &failures);
+    return failures;
+}

@@ -1,0 +1,44 @@
+/*  zwatch_broker_security: CURVE, ZAP and self-watching for the broker.
+
+    With --curve-secret, ingest and publish are CURVE servers and the ZAP
+    handler (zwatch_zap) admits agents and subscribers by certificate; IP
+    allow/deny lists work with or without CURVE. Whenever the handler runs,
+    the broker also watches its own two sockets with the zwatch agent, over
+    inproc, so refused handshakes reach the feed as
+    ev/<host>/zwatch-broker/HANDSHAKE_FAILED_AUTH. See docs/SECURITY.md.
+*/
+#ifndef ZWATCH_BROKER_SECURITY_H_INCLUDED
+#define ZWATCH_BROKER_SECURITY_H_INCLUDED
+
+#include "zwatch_broker_config.h"
+
+typedef struct _zwatch_broker_security_t zwatch_broker_security_t;
+
+//  Secure ingest and publish as config says, before they bind, and log
+//  one line saying how (a warning when the broker is open). Returns NULL
+//  with one line in error on failure.
+zwatch_broker_security_t *
+    zwatch_broker_security_new (const zwatch_broker_config_t *config, zsock_t *ingest,
+                                zsock_t *publish, char *error, size_t error_size);
+
+//  Stop watching the sockets; call while they are still open
+void
+    zwatch_broker_security_unwatch (zwatch_broker_security_t *self);
+
+//  Stop watching and stop the ZAP handler; call after the sockets are
+//  closed, so no handshake ever goes unchecked. Idempotent.
+void
+    zwatch_broker_security_destroy (zwatch_broker_security_t **self_p);
+
+//  0 if the connection that brought body may send msg (a decoded, valid
+//  message): its certificate names no host, or msg's host. Else -1, with
+//  a warning at most once a second.
+int
+    zwatch_broker_security_check_host (zwatch_broker_security_t *self, zmq_msg_t *body,
+                                       const zwatch_msg_t *msg, int64_t now);
+
+//  Handshakes the ZAP handler refused since start
+uint64_t
+    zwatch_broker_security_auth_failures (zwatch_broker_security_t *self);
+
+#endif
