@@ -13,6 +13,7 @@
 #include <string.h>
 #include <zmq.h>
 #include "zwatch.h"
+#include "zwatch_agent_internal.h"
 #include "zwatch_curve.h"
 #include "zwatch_engine.h"
 #include "zwatch_identity.h"
@@ -82,16 +83,33 @@ s_call (zwatch_agent_t *self, zwatch_engine_command_t *command)
 }
 
 //  Labels are protocol strings: 1..ZWATCH_SOCK_MAX printable ASCII
-static bool
-s_label_valid (const char *label)
+bool
+zwatch_agent_label_valid (const char *label, size_t max)
 {
     size_t len = strlen (label);
-    if (len == 0 || len > ZWATCH_SOCK_MAX)
+    if (len == 0 || len > max)
         return false;
     for (size_t index = 0; index < len; index++)
         if ((unsigned char) label [index] < 0x20 || (unsigned char) label [index] > 0x7e)
             return false;
     return true;
+}
+
+//  The engine's reader first, then the monitor, in the caller's thread (it
+//  owns the socket). Returns 0, or -1 with errno.
+static int
+s_start (zwatch_agent_t *self, zwatch_engine_command_t *command)
+{
+    if (s_call (self, command) != 0)
+        return -1;
+    if (zmq_socket_monitor (command->socket, command->endpoint, ZMQ_EVENT_ALL) != 0) {
+        int err = zmq_errno ();
+        zwatch_engine_command_t release = { .op = ENGINE_RELEASE, .socket = command->socket };
+        s_call (self, &release);
+        errno = err;
+        return -1;
+    }
+    return 0;
 }
 
 int
@@ -109,7 +127,7 @@ zwatch_agent_watch (zwatch_agent_t *self, void *socket, const char *label)
         errno = EINVAL;
         return -1;
     }
-    if (label && !s_label_valid (label)) {
+    if (label && !zwatch_agent_label_valid (label, ZWATCH_SOCK_MAX)) {
         zwatch_log_error ("zwatch_agent_watch: label must be 1-%d printable ASCII characters",
                           ZWATCH_SOCK_MAX);
         errno = EINVAL;
@@ -117,7 +135,7 @@ zwatch_agent_watch (zwatch_agent_t *self, void *socket, const char *label)
     }
     zwatch_engine_command_t command = { .op = ENGINE_WATCH, .socket = socket,
                                         .label = label, .type = type };
-    if (s_call (self, &command) != 0) {
+    if (s_start (self, &command) != 0) {
         int err = errno;
         if (err == EEXIST)
             zwatch_log_error ("zwatch_agent_watch: socket %p is already watched", socket);
@@ -126,16 +144,52 @@ zwatch_agent_watch (zwatch_agent_t *self, void *socket, const char *label)
         errno = err;
         return -1;
     }
-    //  The reader is connected: now start the monitor (in the owning thread)
-    if (zmq_socket_monitor (socket, command.endpoint, ZMQ_EVENT_ALL) != 0) {
-        int err = zmq_errno ();
-        zwatch_log_error ("zwatch_agent_watch: zmq_socket_monitor: %s", zmq_strerror (err));
-        zwatch_engine_command_t release = { .op = ENGINE_RELEASE, .socket = socket };
-        s_call (self, &release);
-        errno = err;
+    return 0;
+}
+
+int
+zwatch_agent_watch_in (zwatch_agent_t *self, void *ctx, void *socket, int type,
+                       const char *label_prefix)
+{
+    if (!self || !ctx || !socket) {
+        errno = self? EINVAL: ENOTSUP;
         return -1;
     }
-    return 0;
+    zwatch_engine_command_t command = { .op = ENGINE_WATCH, .socket = socket, .ctx = ctx,
+                                        .type = type, .label_prefix = label_prefix };
+    return s_start (self, &command);
+}
+
+int
+zwatch_agent_closing (zwatch_agent_t *self, void *socket)
+{
+    if (!self) {
+        errno = ENOTSUP;
+        return -1;
+    }
+    zwatch_engine_command_t command = { .op = ENGINE_CLOSING, .socket = socket };
+    return s_call (self, &command);
+}
+
+int
+zwatch_agent_tee (zwatch_agent_t *self, void *socket, const char *endpoint, int events)
+{
+    if (!self) {
+        errno = ENOTSUP;
+        return -1;
+    }
+    zwatch_engine_command_t command = { .op = ENGINE_TEE, .socket = socket,
+                                        .tee_endpoint = endpoint, .events = events };
+    return s_call (self, &command);
+}
+
+void
+zwatch_agent_release_ctx (zwatch_agent_t *self, void *ctx)
+{
+    if (!self)
+        return;
+    zwatch_engine_command_t command = { .op = ENGINE_RELEASE_CTX, .ctx = ctx };
+    s_call (self, &command);
 }
 
 int

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,14 +18,18 @@
 #include <zmq.h>
 #include "zwatch_proto.h"
 #include "zwatch_engine.h"
+#include "zwatch_guard.h"
 #include "zwatch_identity.h"
 #include "zwatch_log.h"
+#include "zwatch_tee.h"
 
 #define READER_RCVHWM       10000   //  events a reader holds before libzmq blocks the service
 #define DRAIN_BUDGET        512     //  events read from one reader per turn (fairness)
 #define UPSTREAM_LINGER     500     //  msecs destroy waits to flush to the broker
 #define SETTLE_QUIET_MSECS  30      //  destroy: readers quiet this long are settled
 #define SETTLE_MAX_MSECS    300     //  destroy: never wait longer than this
+#define CLOSING_MAX_MSECS   1000    //  release_ctx: wait this long at most for closed sockets
+#define TEE_RETRY_MSECS     10      //  retry interval while a tee holds events
 #define REFUSED_RETRY_MIN   1000    //  msecs before reconnecting after a refused handshake,
 #define REFUSED_RETRY_MAX   30000   //  doubling up to this
 #define HANDSHAKE_FAILURES  (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL \
@@ -33,6 +38,9 @@
 typedef struct {
     void *socket;                   //  the service's socket: identity only, never used here
     void *reader;                   //  our PAIR on its monitor endpoint
+    void *ctx;                      //  the context both live in
+    zwatch_tee_t *tee;              //  copy for the service's own monitor, or NULL
+    bool closing;                   //  the service closed it: MONITOR_STOPPED is coming
     const char *stype;
     char label [ZWATCH_SOCK_MAX + 1];
 } watch_t;
@@ -56,6 +64,8 @@ struct _zwatch_engine_t {
     size_t item_capacity;
     bool items_dirty;
     bool service_ctx_gone;          //  the service terminated its context
+    size_t tee_count;               //  watches with a tee
+    bool tees_holding;              //  some tee holds events to retry
     unsigned type_counters [32];    //  for "<STYPE>-<n>" labels
     unsigned long endpoint_counter;
 
@@ -70,6 +80,7 @@ struct _zwatch_engine_t {
     bool handshake_warned;          //  said once that the broker refuses us
     int64_t retry_at;               //  when to reconnect after a refused handshake; 0: no
     int retry_msecs;                //  the last such delay; 0 after a handshake succeeded
+    bool upstream_down;             //  the last connection attempt failed, or the link dropped
 
     atomic_uint_fast64_t read;
     atomic_uint_fast64_t sent;
@@ -180,19 +191,25 @@ static void
 s_release (zwatch_engine_t *self, size_t index)
 {
     zmq_close (self->watches [index].reader);
+    if (self->watches [index].tee) {
+        zwatch_tee_destroy (&self->watches [index].tee);
+        self->tee_count--;
+    }
     self->watches [index] = self->watches [--self->watch_count];
     self->items_dirty = true;
     atomic_store (&self->watched, self->watch_count);
 }
 
-//  The service called zmq_ctx_term/shutdown: let go of every reader now,
-//  so its termination never waits on us
+//  The service called zmq_ctx_term/shutdown on ctx: let go of every reader
+//  (and tee) in it now, so its termination never waits on us
 static void
-s_service_ctx_gone (zwatch_engine_t *self)
+s_ctx_gone (zwatch_engine_t *self, void *ctx)
 {
-    while (self->watch_count)
-        s_release (self, self->watch_count - 1);
-    self->service_ctx_gone = true;
+    for (size_t index = self->watch_count; index-- > 0; )
+        if (self->watches [index].ctx == ctx)
+            s_release (self, index);
+    if (ctx == self->service_ctx)
+        self->service_ctx_gone = true;
 }
 
 //  Read up to budget events from one reader. Returns true if the reader
@@ -207,7 +224,7 @@ s_drain_reader (zwatch_engine_t *self, size_t index, int budget)
         if (zmq_msg_recv (&first, watch->reader, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close (&first);
             if (zmq_errno () == ETERM) {
-                s_service_ctx_gone (self);
+                s_ctx_gone (self, watch->ctx);
                 return true;
             }
             return false;
@@ -223,6 +240,8 @@ s_drain_reader (zwatch_engine_t *self, size_t index, int budget)
             memcpy (&value, (uint8_t *) zmq_msg_data (&first) + 2, sizeof (value));
             s_forward_event (self, watch, code, value,
                              (const char *) zmq_msg_data (&second), zmq_msg_size (&second));
+            if (watch->tee)
+                zwatch_tee_send (watch->tee, code, &first, &second);
             zmq_msg_close (&first);
             zmq_msg_close (&second);
             if (code == ZMQ_EVENT_MONITOR_STOPPED) {
@@ -319,8 +338,12 @@ s_reserve (zwatch_engine_t *self)
 static int
 s_watch (zwatch_engine_t *self, zwatch_engine_command_t *command)
 {
-    if (self->service_ctx_gone)
-        return s_fail (command, ETERM);
+    void *ctx = command->ctx;
+    if (!ctx) {
+        if (self->service_ctx_gone)
+            return s_fail (command, ETERM);
+        ctx = self->service_ctx;
+    }
     size_t index;
     if (s_find (self, command->socket, &index)) {
         //  A closed socket's MONITOR_STOPPED may be on its way: read it first
@@ -331,7 +354,7 @@ s_watch (zwatch_engine_t *self, zwatch_engine_command_t *command)
     if (s_reserve (self) != 0)
         return s_fail (command, ENOSPC);
 
-    void *reader = zmq_socket (self->service_ctx, ZMQ_PAIR);
+    void *reader = zmq_socket (ctx, ZMQ_PAIR);
     if (!reader)
         return s_fail (command, zmq_errno ());
     int linger = 0, hwm = READER_RCVHWM;
@@ -347,12 +370,16 @@ s_watch (zwatch_engine_t *self, zwatch_engine_command_t *command)
     watch_t *watch = &self->watches [self->watch_count++];
     watch->socket = command->socket;
     watch->reader = reader;
+    watch->ctx = ctx;
+    watch->tee = NULL;
+    watch->closing = false;
     watch->stype = zwatch_identity_stype (command->type);
     if (command->label)
         snprintf (watch->label, sizeof (watch->label), "%s", command->label);
     else {
         unsigned type_index = (unsigned) command->type < 32? (unsigned) command->type: 31;
-        snprintf (watch->label, sizeof (watch->label), "%s-%u", watch->stype,
+        snprintf (watch->label, sizeof (watch->label), "%s%s-%u",
+                  command->label_prefix? command->label_prefix: "", watch->stype,
                   ++self->type_counters [type_index]);
     }
     self->items_dirty = true;
@@ -384,6 +411,79 @@ s_set_curve (zwatch_engine_t *self, const zwatch_curve_t *curve)
         return -1;
     self->handshake_warned = false;
     return s_reconnect (self);
+}
+
+//  The service's own zmq_socket_monitor on a watched socket: its current
+//  copy stops (with MONITOR_STOPPED, as libzmq's), the new one starts.
+//  What the socket said before the call is read first: it belongs to the old
+static int
+s_tee (zwatch_engine_t *self, zwatch_engine_command_t *command)
+{
+    size_t index;
+    if (!s_find (self, command->socket, &index))
+        return s_fail (command, ENOENT);
+    if (zwatch_tee_check (command->tee_endpoint, command->events) != 0)
+        return s_fail (command, errno);
+    if (s_drain_reader (self, index, INT32_MAX))
+        return s_fail (command, ENOENT);        //  it stopped meanwhile
+    watch_t *watch = &self->watches [index];
+    if (watch->tee) {
+        zwatch_tee_stopped (watch->tee);
+        zwatch_tee_destroy (&watch->tee);
+        self->tee_count--;
+    }
+    if (command->tee_endpoint) {
+        watch->tee = zwatch_tee_new (watch->ctx, command->tee_endpoint, command->events);
+        if (!watch->tee)
+            return s_fail (command, errno);
+        self->tee_count++;
+    }
+    return 0;
+}
+
+//  Retry every tee's held events; true while some are still held
+static bool
+s_flush_tees (zwatch_engine_t *self)
+{
+    bool holding = false;
+    for (size_t index = 0; index < self->watch_count; index++)
+        if (self->watches [index].tee && zwatch_tee_flush (self->watches [index].tee))
+            holding = true;
+    return holding;
+}
+
+//  True if a socket the service closed in ctx (NULL: any) has not stopped yet
+static bool
+s_closing (zwatch_engine_t *self, void *ctx)
+{
+    for (size_t index = 0; index < self->watch_count; index++)
+        if (self->watches [index].closing && (!ctx || self->watches [index].ctx == ctx))
+            return true;
+    return false;
+}
+
+//  The service is about to terminate ctx (NULL: every context). Sockets
+//  it closed there say MONITOR_STOPPED a moment later, from libzmq's
+//  reaper: wait for that (bounded), read everything, then let go of every
+//  reader and tee in ctx without touching the service's sockets
+static void
+s_release_ctx (zwatch_engine_t *self, void *ctx)
+{
+    int64_t deadline = s_now_ms () + CLOSING_MAX_MSECS;
+    s_drain_all (self);
+    while (s_closing (self, ctx)) {
+        long timeout = (long) (deadline - s_now_ms ());
+        if (timeout <= 0)
+            break;
+        s_rebuild_items (self);
+        if (zmq_poll (self->items + 2, (int) self->watch_count, timeout) < 0
+        &&  zmq_errno () != ETERM)
+            break;
+        s_drain_all (self);     //  a reader in an ended context lets go of it here
+    }
+    for (size_t index = self->watch_count; index-- > 0; )
+        if (!ctx || self->watches [index].ctx == ctx)
+            s_release (self, index);
 }
 
 static void
@@ -424,6 +524,18 @@ s_handle_command (zwatch_engine_t *self, zwatch_engine_command_t *command)
             if (s_set_curve (self, command->curve) != 0)
                 s_fail (command, zmq_errno ());
             break;
+        case ENGINE_TEE:
+            s_tee (self, command);
+            break;
+        case ENGINE_CLOSING:
+            if (s_find (self, command->socket, &index))
+                self->watches [index].closing = true;
+            else
+                s_fail (command, ENOENT);
+            break;
+        case ENGINE_RELEASE_CTX:
+            s_release_ctx (self, command->ctx);
+            break;
     }
 }
 
@@ -444,7 +556,10 @@ s_handle_upstream_events (zwatch_engine_t *self)
         while (zmq_msg_more (&frame))
             if (zmq_msg_recv (&frame, self->upstream_events, ZMQ_DONTWAIT) < 0)
                 break;
+        if (code & (ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_DISCONNECTED))
+            self->upstream_down = true;
         if (code == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            self->upstream_down = false;
             if (self->connected_before)
                 s_send_lifecycle (self, ZWATCH_KIND_HELLO);
             self->connected_before = true;
@@ -497,10 +612,27 @@ s_handle_pipe (zwatch_engine_t *self)
     return true;
 }
 
+//  zmq_poll said ETERM: a context that readers live in has ended. Let go
+//  of everything in each one that did (a local upstream is in service_ctx)
+static void
+s_context_ended (zwatch_engine_t *self)
+{
+    s_drain_all (self);
+    int events;
+    size_t size = sizeof (events);
+    if (self->upstream_local
+    &&  zmq_getsockopt (self->upstream_events, ZMQ_EVENTS, &events, &size) != 0
+    &&  zmq_errno () == ETERM)
+        s_ctx_gone (self, self->service_ctx);
+}
+
 static void *
 s_engine_thread (void *args)
 {
     zwatch_engine_t *self = (zwatch_engine_t *) args;
+    //  Every libzmq call on this thread is the agent's own, never the
+    //  service's: libzwatch-preload passes them straight through
+    zwatch_guard_enter ();
     s_send_lifecycle (self, ZWATCH_KIND_HELLO);
     self->next_heartbeat = s_now_ms () + self->heartbeat_msecs;
     bool running = true;
@@ -509,6 +641,8 @@ s_engine_thread (void *args)
             s_rebuild_items (self);
         size_t watch_count = self->watch_count;
         int64_t timeout = self->next_heartbeat - s_now_ms ();
+        if (self->tees_holding && timeout > TEE_RETRY_MSECS)
+            timeout = TEE_RETRY_MSECS;
         if (self->retry_at && self->retry_at - s_now_ms () < timeout)
             timeout = self->retry_at - s_now_ms ();
         //  Once the service's context is gone a local upstream is gone too
@@ -516,7 +650,7 @@ s_engine_thread (void *args)
         int rc = zmq_poll (self->items, count, timeout > 0? (long) timeout: 0);
         if (rc < 0) {
             if (zmq_errno () == ETERM)
-                s_service_ctx_gone (self);      //  only the service's context can end
+                s_context_ended (self);
             continue;
         }
         //  Readers first: libzmq may be blocking a service thread on them
@@ -535,15 +669,19 @@ s_engine_thread (void *args)
             self->retry_at = 0;
             s_reconnect (self);
         }
+        if (self->tee_count)
+            self->tees_holding = s_flush_tees (self);
     }
     s_drain_all (self);
     s_send_lifecycle (self, ZWATCH_KIND_BYE);
     while (self->watch_count)
         s_release (self, self->watch_count - 1);
+    s_handle_upstream_events (self);        //  is the broker there at all?
     //  Stop the upstream's monitor before closing anything it writes to
     zmq_socket_monitor (self->upstream, NULL, 0);
     zmq_close (self->upstream_events);
-    int linger = UPSTREAM_LINGER;
+    //  With no broker there is nothing to wait for: no broker, no delay
+    int linger = self->upstream_down? 0: UPSTREAM_LINGER;
     zmq_setsockopt (self->upstream, ZMQ_LINGER, &linger, sizeof (linger));
     zmq_close (self->upstream);
     zmq_close (self->pipe_back);
@@ -588,7 +726,7 @@ s_setup_private (zwatch_engine_t *self, const char *broker_endpoint, const zwatc
     if (zmq_connect (self->upstream_events, endpoint) != 0
     ||  zmq_socket_monitor (self->upstream, endpoint,
                             ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED
-                          | HANDSHAKE_FAILURES) != 0)
+                          | ZMQ_EVENT_CONNECT_RETRIED | HANDSHAKE_FAILURES) != 0)
         return -1;
     return 0;
 }
@@ -635,8 +773,15 @@ zwatch_engine_new (void *service_ctx, const char *broker_endpoint, const char *h
         errno = err;
         return NULL;
     }
-    if (pthread_create (&self->thread, NULL, s_engine_thread, self) != 0) {
-        int err = errno;
+    //  Signals stay with the service's threads, as libzmq does for its own
+    //  (a SIGINT must interrupt the service's blocking calls, not ours)
+    sigset_t all, old;
+    sigfillset (&all);
+    pthread_sigmask (SIG_SETMASK, &all, &old);
+    int rc = pthread_create (&self->thread, NULL, s_engine_thread, self);
+    pthread_sigmask (SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        int err = rc;
         s_close_private (self);
         free (self->broker_endpoint);
         free (self->watches);

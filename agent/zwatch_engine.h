@@ -23,16 +23,23 @@ typedef enum {
     ENGINE_LIST,            //  sockets still watched, after draining
     ENGINE_SET_QUEUE,       //  upstream queue limit
     ENGINE_SET_HEARTBEAT,   //  heartbeat interval, msecs
-    ENGINE_SET_CURVE        //  reconnect upstream with these CURVE keys
+    ENGINE_SET_CURVE,       //  reconnect upstream with these CURVE keys
+    ENGINE_TEE,             //  copy socket's events to tee_endpoint (NULL: stop the copy)
+    ENGINE_CLOSING,         //  the service is closing socket
+    ENGINE_RELEASE_CTX      //  ctx (NULL: all) ends: wait for closing sockets, let go of it
 } zwatch_engine_op_t;
 
 typedef struct {
     zwatch_engine_op_t op;
-    void *socket;               //  WATCH, RELEASE, CHECK
-    const char *label;          //  WATCH: NULL for "<STYPE>-<n>"
+    void *socket;               //  WATCH, RELEASE, CHECK, TEE, CLOSING
+    void *ctx;                  //  WATCH: socket's context, NULL for the agent's; RELEASE_CTX
+    const char *label;          //  WATCH: NULL for "<label_prefix><STYPE>-<n>"
+    const char *label_prefix;   //  WATCH: may be NULL
     int type;                   //  WATCH: ZMQ_TYPE of socket
     int value;                  //  SET_QUEUE, SET_HEARTBEAT
     const zwatch_curve_t *curve;    //  SET_CURVE
+    const char *tee_endpoint;   //  TEE: the service's monitor endpoint, or NULL
+    int events;                 //  TEE: the service's event mask
     char endpoint [64];         //  WATCH out: monitor endpoint
     void **list;                //  LIST out
     size_t list_max;

@@ -1,0 +1,51 @@
+/*  zwatch_preload_sockets: the program's sockets the preload watches, and
+    the context each one lives in.
+
+    A value type in static storage, never freed: libzmq's reaper thread
+    calls zmq_close (on monitor sockets) until the process is gone, and
+    each call looks the socket up here. The lock is held only for the
+    lookup itself, never across a libzmq call.
+*/
+#ifndef ZWATCH_PRELOAD_SOCKETS_H_INCLUDED
+#define ZWATCH_PRELOAD_SOCKETS_H_INCLUDED
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "zwatch_engine.h"
+
+#define ZWATCH_PRELOAD_SOCKETS_MAX  ZWATCH_ENGINE_SOCKETS_MAX    //  as many as one agent watches
+
+typedef struct {
+    void *socket;
+    void *ctx;
+} zwatch_preload_socket_t;
+
+typedef struct {
+    pthread_mutex_t mutex;
+    size_t count;
+    zwatch_preload_socket_t entries [ZWATCH_PRELOAD_SOCKETS_MAX];
+} zwatch_preload_sockets_t;
+
+#define ZWATCH_PRELOAD_SOCKETS_INIT { PTHREAD_MUTEX_INITIALIZER, 0, { { NULL, NULL } } }
+
+//  Add socket in ctx. Returns 0, or -1 with errno ENOSPC when full.
+int zwatch_preload_sockets_add (zwatch_preload_sockets_t *self, void *socket, void *ctx);
+
+//  Remove socket; true if it was there
+bool zwatch_preload_sockets_remove (zwatch_preload_sockets_t *self, void *socket);
+
+//  True if socket is there
+bool zwatch_preload_sockets_has (zwatch_preload_sockets_t *self, void *socket);
+
+//  Remove every socket in ctx (NULL: all), copying up to max of them into
+//  taken (may be NULL). Returns how many were removed.
+size_t zwatch_preload_sockets_take (zwatch_preload_sockets_t *self, void *ctx,
+                                    void **taken, size_t max);
+
+//  fork (): hold the lock across it; the child starts empty, with a new lock
+void zwatch_preload_sockets_fork_prepare (zwatch_preload_sockets_t *self);
+void zwatch_preload_sockets_fork_parent (zwatch_preload_sockets_t *self);
+void zwatch_preload_sockets_fork_child (zwatch_preload_sockets_t *self);
+
+#endif

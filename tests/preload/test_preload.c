@@ -1,0 +1,544 @@
+/*  test_preload: programs built with no reference to zwatch (plain libzmq,
+    CZMQ, many threads, fork, their own zmq_socket_monitor) run under
+    LD_PRELOAD=libzwatch-preload.so against a real zwatch-broker. A raw SUB
+    on the broker checks what arrives, field by field; each program must
+    print exactly what it prints without the preload, and exit the same.  */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <czmq.h>
+#include "zwatch.h"
+#include "testutil.h"
+#include "broker_proc.h"
+#include "feed.h"
+
+#define EVENTS_MAX  2048
+#define AGENTS_MAX  4
+#define RUN_MS      30000       //  bound on one program run (catches hangs)
+#define FEED_MS     15000       //  bound on waiting for the agents' bye
+#define QUIET_MS    1000        //  "nothing arrives": how long we listen
+#define HOST        "preload-host"
+#define SERVICE     "preload-svc"
+
+typedef struct {
+    uint64_t pid;
+    char host [ZWATCH_HOST_MAX + 1];
+    char svc [ZWATCH_SVC_MAX + 1];
+    char sock [ZWATCH_SOCK_MAX + 1];
+    char stype [ZWATCH_STYPE_MAX + 1];
+    char event [ZWATCH_EVENT_NAME_MAX + 1];
+    char endpoint [ZWATCH_ENDPOINT_MAX + 1];
+} event_t;
+
+typedef struct {
+    pid_t pid;
+    int exit_code;
+    char *out;                  //  stdout
+    char *err;                  //  stderr
+    long long took_ms;
+} proc_t;
+
+typedef struct {
+    proc_t plain;               //  the program without the preload
+    proc_t preload;             //  and with it
+    event_t events [EVENTS_MAX];
+    size_t count;
+    uint64_t gone [AGENTS_MAX]; //  pids of the agents that said bye
+    size_t gone_count;
+} run_t;
+
+//  Run argv with env up to RUN_MS; the test fails if it hangs
+static void
+s_spawn (const char *const argv [], const char *const env [], proc_t *proc)
+{
+    char *out_path = tu_temp_path (".out");
+    char *err_path = NULL;
+    CHECK (asprintf (&err_path, "%s.err", out_path) > 0);
+    long long start = tu_now_ms ();
+    proc->pid = tu_spawn (argv, env, out_path);
+    proc->exit_code = tu_wait (proc->pid, RUN_MS);
+    proc->took_ms = tu_now_ms () - start;
+    if (proc->exit_code < 0) {
+        tu_kill (proc->pid);
+        fprintf (stderr, "%s did not finish in %d ms\n", argv [0], RUN_MS);
+        exit (1);
+    }
+    proc->out = tu_read_file (out_path);
+    proc->err = tu_read_file (err_path);
+    CHECK (proc->out && proc->err);
+    unlink (out_path);
+    unlink (err_path);
+    free (out_path);
+    free (err_path);
+}
+
+static void
+s_copy (char *dst, size_t size, zwatch_str_t str)
+{
+    snprintf (dst, size, "%.*s", (int) str.len, str.ptr? str.ptr: "");
+}
+
+//  Keep what the feed says until `agents` agents said bye (or QUIET_MS
+//  passed, when none are expected)
+static void
+s_collect (run_t *run, feed_t *feed, size_t agents)
+{
+    long long deadline = tu_now_ms () + (agents? FEED_MS: QUIET_MS);
+    long long left;
+    while ((!agents || run->gone_count < agents) && (left = deadline - tu_now_ms ()) > 0) {
+        if (!feed_recv (feed, (int) left))
+            break;
+        if (feed_is (feed, "ev/")) {
+            CHECK (run->count < EVENTS_MAX);
+            zwatch_msg_t msg;
+            feed_event (feed, &msg);
+            event_t *event = &run->events [run->count++];
+            event->pid = msg.pid;
+            s_copy (event->host, sizeof (event->host), msg.host);
+            s_copy (event->svc, sizeof (event->svc), msg.svc);
+            s_copy (event->sock, sizeof (event->sock), msg.sock);
+            s_copy (event->stype, sizeof (event->stype), msg.stype);
+            s_copy (event->event, sizeof (event->event), msg.event);
+            s_copy (event->endpoint, sizeof (event->endpoint), msg.endpoint);
+        }
+        else
+        if (feed_is (feed, "agent/") && streq (feed_str (feed, "state"), "gone")) {
+            CHECK (run->gone_count < AGENTS_MAX);
+            run->gone [run->gone_count++] = feed_uint (feed, "pid");
+        }
+    }
+    if (run->gone_count < agents) {
+        fprintf (stderr, "%zu of %zu agents said bye in %d ms\n", run->gone_count, agents, FEED_MS);
+        exit (1);
+    }
+}
+
+//  Run argv without the preload, then with it (env first: it overrides the
+//  defaults below), against broker (NULL: none at all). Waits for `agents`
+//  agents to say bye. With compare, the two runs must print the same and
+//  exit the same.
+static run_t *
+s_run (const char *name, const char *const args [], const char *const env [],
+       broker_proc_t *broker, size_t agents, bool compare)
+{
+    run_t *run = (run_t *) calloc (1, sizeof (run_t));
+    CHECK (run);
+    const char *argv [16];
+    size_t argc = 0;
+    argv [argc++] = tu_bin (name);
+    for (size_t index = 0; args && args [index]; index++)
+        argv [argc++] = args [index];
+    argv [argc] = NULL;
+    s_spawn (argv, env, &run->plain);
+
+    feed_t *feed = NULL;
+    if (broker) {
+        const char *prefixes [] = { "ev/", "agent/", "stats/", NULL };
+        feed = feed_new (broker_proc_publish (broker), prefixes);
+        //  A stats message means the subscription is in place
+        CHECK (feed_wait_stats (feed, "v", 1, FEED_MS));
+    }
+    char *dead = tu_free_endpoint ();
+    char *preload = NULL, *endpoint = NULL, *asan = NULL;
+    CHECK (asprintf (&preload, "LD_PRELOAD=%s", ZWATCH_PRELOAD_LIB) > 0);
+    CHECK (asprintf (&endpoint, "ZWATCH_BROKER=%s", broker? broker_proc_ingest (broker): dead) > 0);
+    //  An ASan-built library in a preload comes before the ASan runtime
+    const char *options = getenv ("ASAN_OPTIONS");
+    CHECK (asprintf (&asan, "ASAN_OPTIONS=%s%sverify_asan_link_order=0",
+                     options? options: "", options? ":": "") > 0);
+    const char *full_env [32];
+    size_t envc = 0;
+    for (size_t index = 0; env && env [index]; index++)
+        full_env [envc++] = env [index];
+    const char *defaults [] = { preload, endpoint, asan, "ZWATCH_HOST_ID=" HOST,
+                                "ZWATCH_SERVICE=" SERVICE, NULL };
+    for (size_t index = 0; defaults [index]; index++)
+        full_env [envc++] = defaults [index];
+    full_env [envc] = NULL;
+    s_spawn (argv, full_env, &run->preload);
+    if (feed) {
+        s_collect (run, feed, agents);
+        feed_destroy (&feed);
+    }
+    if (compare) {
+        CHECK_STR_EQ (run->preload.out, run->plain.out);
+        CHECK_INT_EQ (run->preload.exit_code, run->plain.exit_code);
+    }
+    free (preload);
+    free (endpoint);
+    free (asan);
+    free (dead);
+    free ((char *) argv [0]);
+    return run;
+}
+
+static void
+s_run_destroy (run_t **run_p)
+{
+    run_t *run = *run_p;
+    free (run->plain.out);
+    free (run->plain.err);
+    free (run->preload.out);
+    free (run->preload.err);
+    free (run);
+    *run_p = NULL;
+}
+
+static broker_proc_t *
+s_broker (void)
+{
+    const char *args [] = { "--stats-interval", "0.1", NULL };
+    return broker_proc_new (args, true);
+}
+
+//  The first event on sock named event (NULL: any), or NULL
+static event_t *
+s_find (run_t *run, const char *sock, const char *event)
+{
+    for (size_t index = 0; index < run->count; index++)
+        if (streq (run->events [index].sock, sock)
+        &&  (!event || streq (run->events [index].event, event)))
+            return &run->events [index];
+    return NULL;
+}
+
+//  Events on sock (NULL: any) named event (NULL: any) from pid (0: any)
+static int
+s_count (run_t *run, const char *sock, const char *event, uint64_t pid)
+{
+    int count = 0;
+    for (size_t index = 0; index < run->count; index++)
+        count += (!sock || streq (run->events [index].sock, sock))
+              && (!event || streq (run->events [index].event, event))
+              && (!pid || run->events [index].pid == pid);
+    return count;
+}
+
+//  How many sockets the events name
+static int
+s_sockets (run_t *run)
+{
+    int sockets = 0;
+    for (size_t index = 0; index < run->count; index++)
+        sockets += s_find (run, run->events [index].sock, NULL) == &run->events [index];
+    return sockets;
+}
+
+//  Every event comes from pid, with the host and service given; its agent said bye
+static void
+s_check_identity (run_t *run, uint64_t pid, const char *service)
+{
+    for (size_t index = 0; index < run->count; index++) {
+        CHECK_INT_EQ (run->events [index].pid, pid);
+        CHECK_STR_EQ (run->events [index].host, HOST);
+        CHECK_STR_EQ (run->events [index].svc, service);
+    }
+    CHECK_INT_EQ (run->gone_count, 1);
+    CHECK_INT_EQ (run->gone [0], pid);
+}
+
+//  Each socket in labels had its monitor stopped exactly once
+static void
+s_check_stopped (run_t *run, const char *const labels [])
+{
+    for (size_t index = 0; labels [index]; index++)
+        CHECK_INT_EQ (s_count (run, labels [index], "MONITOR_STOPPED", 0), 1);
+}
+
+static void
+s_test_plain (void)
+{
+    broker_proc_t *broker = s_broker ();
+    const char *args [] = { "7", NULL };
+    run_t *run = s_run ("plain_service", args, NULL, broker, 1, true);
+    CHECK_INT_EQ (run->preload.exit_code, 7);
+    CHECK_STR_EQ (run->preload.err, "");
+    CHECK (strstr (run->preload.out, "threads before the first socket: 1\n"));
+    CHECK (strstr (run->preload.out, "monitor tcp: EPROTONOSUPPORT\nmonitor no protocol: EINVAL\n"
+                                     "monitor events: EINVAL\nmonitor stop: ok\n"));
+    CHECK (strstr (run->preload.out, "errno after socket: 4242\nclose: 0 errno 4343\n"));
+    s_check_identity (run, (uint64_t) run->preload.pid, SERVICE);
+
+    //  Its three sockets, nothing else (not zwatch's own, not the failed one)
+    CHECK_INT_EQ (s_sockets (run), 3);
+    event_t *listening = s_find (run, "REP-1", "LISTENING");
+    CHECK (listening);
+    CHECK_STR_EQ (listening->stype, "REP");
+    CHECK (strncmp (listening->endpoint, "tcp://127.0.0.1:", 16) == 0);
+    event_t *connected = s_find (run, "REQ-1", "CONNECTED");
+    CHECK (connected);
+    CHECK_STR_EQ (connected->stype, "REQ");
+    CHECK_STR_EQ (connected->endpoint, listening->endpoint);
+    CHECK (s_find (run, "REP-1", "ACCEPTED"));
+    CHECK (s_find (run, "REQ-1", "HANDSHAKE_SUCCEEDED"));
+    CHECK_INT_EQ (s_count (run, "PUB-1", NULL, 0), 1);
+    const char *labels [] = { "REP-1", "REQ-1", "PUB-1", NULL };
+    s_check_stopped (run, labels);
+    s_run_destroy (&run);
+    broker_proc_destroy (&broker);
+}
+
+//  ZWATCH_LABEL_PREFIX, and the service named after the program by default
+static void
+s_test_prefix (void)
+{
+    broker_proc_t *broker = s_broker ();
+    const char *args [] = { "0", NULL };
+    const char *env [] = { "ZWATCH_LABEL_PREFIX=api.", "ZWATCH_SERVICE=", NULL };
+    run_t *run = s_run ("plain_service", args, env, broker, 1, true);
+    CHECK_INT_EQ (run->preload.exit_code, 0);
+    s_check_identity (run, (uint64_t) run->preload.pid, "plain_service");
+    CHECK_INT_EQ (s_sockets (run), 3);
+    CHECK (s_find (run, "api.REP-1", "LISTENING"));
+    CHECK (s_find (run, "api.REQ-1", "CONNECTED"));
+    const char *labels [] = { "api.REP-1", "api.REQ-1", "api.PUB-1", NULL };
+    s_check_stopped (run, labels);
+    s_run_destroy (&run);
+    broker_proc_destroy (&broker);
+}
+
+//  zsock, zstr and an actor; CZMQ ends its context at exit
+static void
+s_test_czmq (void)
+{
+    broker_proc_t *broker = s_broker ();
+    run_t *run = s_run ("czmq_service", NULL, NULL, broker, 1, true);
+    CHECK_INT_EQ (run->preload.exit_code, 0);
+    CHECK_STR_EQ (run->preload.out, "router got hello\ndealer got world\nactor said echo\n");
+    CHECK_STR_EQ (run->preload.err, "");
+    s_check_identity (run, (uint64_t) run->preload.pid, SERVICE);
+    CHECK_INT_EQ (s_sockets (run), 4);         //  and the actor's pipe pair
+    event_t *listening = s_find (run, "ROUTER-1", "LISTENING");
+    CHECK (listening);
+    CHECK_STR_EQ (listening->stype, "ROUTER");
+    event_t *connected = s_find (run, "DEALER-1", "CONNECTED");
+    CHECK (connected);
+    CHECK_STR_EQ (connected->endpoint, listening->endpoint);
+    CHECK (s_find (run, "ROUTER-1", "ACCEPTED"));
+    const char *labels [] = { "ROUTER-1", "DEALER-1", "PAIR-1", "PAIR-2", NULL };
+    s_check_stopped (run, labels);
+    s_run_destroy (&run);
+    broker_proc_destroy (&broker);
+}
+
+//  8 threads make and close 25 sockets each, half of them in contexts of their own
+static void
+s_test_threads (void)
+{
+    broker_proc_t *broker = s_broker ();
+    const char *args [] = { "8", "25", NULL };
+    run_t *run = s_run ("threads_service", args, NULL, broker, 1, true);
+    CHECK_STR_EQ (run->preload.out, "threads 8 sockets 200 bound 200\n");
+    CHECK_STR_EQ (run->preload.err, "");
+    s_check_identity (run, (uint64_t) run->preload.pid, SERVICE);
+    CHECK_INT_EQ (s_sockets (run), 200);
+    CHECK_INT_EQ (s_count (run, NULL, "LISTENING", 0), 200);
+    CHECK_INT_EQ (s_count (run, NULL, "CLOSED", 0), 200);
+    CHECK_INT_EQ (s_count (run, NULL, "MONITOR_STOPPED", 0), 200);
+    CHECK_INT_EQ ((int) run->count, 600);
+    //  Labels PUSH-1 .. PUSH-200: each socket once, from start to end
+    for (int number = 1; number <= 200; number++) {
+        char label [32];
+        snprintf (label, sizeof (label), "PUSH-%d", number);
+        CHECK_INT_EQ (s_count (run, label, "LISTENING", 0), 1);
+        CHECK_INT_EQ (s_count (run, label, "CLOSED", 0), 1);
+        CHECK_INT_EQ (s_count (run, label, "MONITOR_STOPPED", 0), 1);
+        event_t *listening = s_find (run, label, "LISTENING");
+        CHECK_STR_EQ (listening->stype, "PUSH");
+        CHECK (strncmp (listening->endpoint, "tcp://127.0.0.1:", 16) == 0);
+    }
+    s_run_destroy (&run);
+    broker_proc_destroy (&broker);
+}
+
+//  The child gets an agent of its own: its own pid, its own labels
+static void
+s_test_fork (void)
+{
+    broker_proc_t *broker = s_broker ();
+    run_t *run = s_run ("fork_service", NULL, NULL, broker, 2, true);
+    CHECK_STR_EQ (run->preload.out, "parent got 'from child', child exit 0\n"
+                                    "parent bind after fork: 0\n");
+    CHECK_STR_EQ (run->preload.err, "");
+    uint64_t parent = (uint64_t) run->preload.pid;
+    CHECK_INT_EQ (run->gone_count, 2);
+    uint64_t child = run->gone [0] == parent? run->gone [1]: run->gone [0];
+    CHECK (child != parent && (run->gone [0] == parent || run->gone [1] == parent));
+    for (size_t index = 0; index < run->count; index++) {
+        CHECK (run->events [index].pid == parent || run->events [index].pid == child);
+        CHECK_STR_EQ (run->events [index].host, HOST);
+        CHECK_STR_EQ (run->events [index].svc, SERVICE);
+    }
+    //  The parent: PULL-1 before the fork, PUB-1 after it
+    event_t *listening = s_find (run, "PULL-1", "LISTENING");
+    CHECK (listening && listening->pid == parent);
+    CHECK_INT_EQ (s_count (run, "PULL-1", "ACCEPTED", parent), 1);
+    CHECK_INT_EQ (s_count (run, "PUB-1", "LISTENING", parent), 1);
+    CHECK_INT_EQ (s_count (run, NULL, NULL, parent), s_count (run, "PULL-1", NULL, parent)
+                                                   + s_count (run, "PUB-1", NULL, parent));
+    //  The child: only its own PUSH-1, numbered afresh, connected to the parent
+    event_t *connected = s_find (run, "PUSH-1", "CONNECTED");
+    CHECK (connected && connected->pid == child);
+    CHECK_STR_EQ (connected->endpoint, listening->endpoint);
+    CHECK_INT_EQ (s_count (run, NULL, NULL, child), s_count (run, "PUSH-1", NULL, child));
+    CHECK_INT_EQ (s_count (run, "PUSH-1", "MONITOR_STOPPED", child), 1);
+    CHECK_INT_EQ (s_count (run, "PULL-1", "MONITOR_STOPPED", parent), 1);
+    CHECK_INT_EQ (s_count (run, "PUB-1", "MONITOR_STOPPED", parent), 1);
+    s_run_destroy (&run);
+    broker_proc_destroy (&broker);
+}
+
+//  A program's own zmq_socket_monitor: it sees exactly what it sees
+//  without the preload, while the agent goes on watching
+static void
+s_test_monitor (void)
+{
+    broker_proc_t *broker = s_broker ();
+    char *endpoint = tu_free_endpoint ();       //  the same in both runs
+    const char *args [] = { endpoint, NULL };
+    run_t *run = s_run ("monitor_service", args, NULL, broker, 1, true);
+    CHECK_INT_EQ (run->preload.exit_code, 0);
+    CHECK_STR_EQ (run->preload.err, "");
+    //  What libzmq itself gives the program, so the comparison means something
+    char *expected = NULL;
+    CHECK (asprintf (&expected,
+        "monitor tcp: EPROTONOSUPPORT\n"
+        "monitor events: EINVAL\n"
+        "monitor rep: ok\n"
+        "monitor taken: EADDRINUSE\n"
+        "bind: ok\n"
+        "rep: LISTENING '%s' frames=2 first=6\n"
+        "rep: ACCEPTED '%s' frames=2 first=6\n"
+        "rep: HANDSHAKE_SUCCEEDED '%s' frames=2 first=6\n"
+        "rep: DISCONNECTED '%s' frames=2 first=6\n"
+        "stop: ok\n"
+        "rep: MONITOR_STOPPED '' frames=2 first=6\n"
+        "after stop: nothing\n"
+        "monitor pull a: ok\n"
+        "monitor pull b: ok\n"
+        "pull a: MONITOR_STOPPED '' frames=2 first=6\n"
+        "bind: ok\n"
+        "pull b: LISTENING '(bound)' frames=2 first=6\n"
+        "pull b: CLOSED '(bound)' frames=2 first=6\n"
+        "pull b: MONITOR_STOPPED '' frames=2 first=6\n"
+        "pull a after replace: nothing\n",
+        endpoint, endpoint, endpoint, endpoint) > 0);
+    CHECK_STR_EQ (run->plain.out, expected);
+    free (expected);
+
+    s_check_identity (run, (uint64_t) run->preload.pid, SERVICE);
+    //  The agent watched REP-1 past the program's stop, to its close; the
+    //  MONITOR_STOPPED the program got from its stop was its copy's alone
+    CHECK (s_find (run, "REP-1", "LISTENING"));
+    CHECK_STR_EQ (s_find (run, "REP-1", "LISTENING")->endpoint, endpoint);
+    CHECK_INT_EQ (s_count (run, "REP-1", "CLOSED", 0), 1);
+    CHECK_INT_EQ (s_count (run, "PULL-1", "LISTENING", 0), 1);
+    //  The PUB whose monitor endpoint was taken is watched as any socket
+    CHECK_INT_EQ (s_count (run, "PUB-1", NULL, 0), 1);
+    const char *labels [] = { "REP-1", "REQ-1", "PUB-1", "PULL-1", "PAIR-1", "PAIR-2",
+                              "PAIR-3", NULL };
+    s_check_stopped (run, labels);
+    CHECK_INT_EQ (s_sockets (run), 7);
+    s_run_destroy (&run);
+    free (endpoint);
+    broker_proc_destroy (&broker);
+}
+
+//  No broker: the same output, exit code, and no delay worth the name
+static void
+s_test_no_broker (void)
+{
+    const char *args [] = { "4", "25", NULL };
+    run_t *run = s_run ("threads_service", args, NULL, NULL, 0, true);
+    CHECK_STR_EQ (run->preload.err, "");
+    CHECK (run->preload.took_ms < run->plain.took_ms + 2000);
+    s_run_destroy (&run);
+    const char *plain_args [] = { "5", NULL };
+    run = s_run ("plain_service", plain_args, NULL, NULL, 0, true);
+    CHECK_INT_EQ (run->preload.exit_code, 5);
+    CHECK (run->preload.took_ms < run->plain.took_ms + 2000);
+    s_run_destroy (&run);
+}
+
+//  ZWATCH_DISABLE=1: nothing reaches the broker, nothing is said
+static void
+s_test_disable (void)
+{
+    broker_proc_t *broker = s_broker ();
+    const char *args [] = { "3", NULL };
+    const char *env [] = { "ZWATCH_DISABLE=1", NULL };
+    run_t *run = s_run ("plain_service", args, env, broker, 0, true);
+    CHECK_INT_EQ (run->preload.exit_code, 3);
+    CHECK_STR_EQ (run->preload.err, "");
+    CHECK_INT_EQ (run->count, 0);
+    CHECK_INT_EQ (run->gone_count, 0);
+    s_run_destroy (&run);
+    broker_proc_destroy (&broker);
+}
+
+//  Wrong settings: one clear line on stderr, then the program as without zwatch
+static void
+s_test_bad_settings (void)
+{
+    char long_prefix [200] = "ZWATCH_LABEL_PREFIX=";
+    memset (long_prefix + strlen (long_prefix), 'x', 150);
+    struct { const char *setting; const char *says; } cases [] = {
+        { "ZWATCH_BROKER=bogus://nowhere", "cannot start agent for broker 'bogus://nowhere'" },
+        { "ZWATCH_BROKER=", "ZWATCH_BROKER is not set" },
+        { "ZWATCH_BROKER=inproc://broker", "is inproc://" },
+        { "ZWATCH_DISABLE=yes", "ZWATCH_DISABLE must be 0 or 1, not 'yes'" },
+        { long_prefix, "ZWATCH_LABEL_PREFIX must be 1-104 printable ASCII characters" },
+        { "ZWATCH_CURVE_SERVER_KEY=short", "ZWATCH_CURVE_SERVER_KEY" }
+    };
+    for (size_t index = 0; index < sizeof (cases) / sizeof (cases [0]); index++) {
+        const char *args [] = { "9", NULL };
+        const char *env [] = { cases [index].setting, NULL };
+        run_t *run = s_run ("plain_service", args, env, NULL, 0, true);
+        CHECK_INT_EQ (run->preload.exit_code, 9);
+        if (tu_count (run->preload.err, "\n") != 1
+        ||  strncmp (run->preload.err, "zwatch: E: ", 11) != 0
+        ||  !strstr (run->preload.err, cases [index].says)) {
+            fprintf (stderr, "%s: expected one line saying \"%s\", got \"%s\"\n",
+                     cases [index].setting, cases [index].says, run->preload.err);
+            exit (1);
+        }
+        s_run_destroy (&run);
+    }
+}
+
+//  A program with libzwatch linked in keeps its own agent; the preload
+//  says so once and watches nothing
+static void
+s_test_linked (void)
+{
+    broker_proc_t *broker = s_broker ();
+    const char *args [] = { "reqrep", NULL };
+    run_t *run = s_run ("agent_service", args, NULL, broker, 1, false);
+    CHECK_INT_EQ (run->preload.exit_code, 0);
+    CHECK_INT_EQ (tu_count (run->preload.err, "has libzwatch linked in"), 1);
+    s_check_identity (run, (uint64_t) run->preload.pid, SERVICE);
+    CHECK (s_find (run, "server", "LISTENING"));
+    CHECK_INT_EQ (s_sockets (run), 2);         //  "server" and "REQ-1", its own labels
+    s_run_destroy (&run);
+    broker_proc_destroy (&broker);
+}
+
+int
+main (int argc, char *argv [])
+{
+    const char *only = argc > 1? argv [1]: NULL;
+    struct { const char *name; void (*test) (void); } tests [] = {
+        { "plain", s_test_plain }, { "prefix", s_test_prefix }, { "czmq", s_test_czmq },
+        { "threads", s_test_threads }, { "fork", s_test_fork }, { "monitor", s_test_monitor },
+        { "no_broker", s_test_no_broker }, { "disable", s_test_disable },
+        { "bad_settings", s_test_bad_settings }, { "linked", s_test_linked }
+    };
+    for (size_t index = 0; index < sizeof (tests) / sizeof (tests [0]); index++)
+        if (!only || streq (only, tests [index].name)) {
+            tests [index].test ();
+            printf ("test_preload %s: OK\n", tests [index].name);
+        }
+    return 0;
+}
