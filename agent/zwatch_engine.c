@@ -394,6 +394,7 @@ static int
 s_reconnect (zwatch_engine_t *self)
 {
     zmq_disconnect (self->upstream, self->broker_endpoint);
+    self->retry_at = 0;             //  this is the retry
     if (zmq_connect (self->upstream, self->broker_endpoint) != 0)
         return -1;
     self->connected_before = false;

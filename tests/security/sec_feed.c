@@ -8,10 +8,10 @@
 
 struct _sec_feed_t {
     zsock_t *sub;
-    zmsg_t *current;
-    char *topic;
-    msgpack_unpacked unpacked;
-    zlistx_t *seen;             //  every topic read, in order
+    zlistx_t *history;          //  every message read (zmsg_t *), in order
+    zmsg_t *current;            //  one of them
+    char *topic;                //  the current one's
+    msgpack_unpacked unpacked;  //  the current one's body
 };
 
 sec_feed_t *
@@ -20,9 +20,9 @@ sec_feed_new (const char *endpoint, const char *server_key, const char *cert)
     sec_feed_t *self = (sec_feed_t *) zmalloc (sizeof (sec_feed_t));
     CHECK (self);
     self->sub = zsock_new (ZMQ_SUB);
-    self->seen = zlistx_new ();
-    CHECK (self->sub && self->seen);
-    zlistx_set_destructor (self->seen, (czmq_destructor *) zstr_free);
+    self->history = zlistx_new ();
+    CHECK (self->sub && self->history);
+    zlistx_set_destructor (self->history, (czmq_destructor *) zmsg_destroy);
     msgpack_unpacked_init (&self->unpacked);
     zsock_set_rcvhwm (self->sub, 0);        //  tests count every message
     if (server_key) {
@@ -43,13 +43,35 @@ sec_feed_destroy (sec_feed_t **self_p)
     if (self_p && *self_p) {
         sec_feed_t *self = *self_p;
         zsock_destroy (&self->sub);
-        zmsg_destroy (&self->current);
+        zlistx_destroy (&self->history);
         zstr_free (&self->topic);
-        zlistx_destroy (&self->seen);
         msgpack_unpacked_destroy (&self->unpacked);
         free (self);
         *self_p = NULL;
     }
+}
+
+//  True if msg's topic starts with prefix
+static bool
+s_matches (zmsg_t *msg, const char *prefix)
+{
+    zframe_t *topic = zmsg_first (msg);
+    size_t len = strlen (prefix);
+    return zframe_size (topic) >= len && memcmp (zframe_data (topic), prefix, len) == 0;
+}
+
+//  Make msg (from the history) current: its topic and unpacked body
+static void
+s_set_current (sec_feed_t *self, zmsg_t *msg)
+{
+    self->current = msg;
+    zstr_free (&self->topic);
+    self->topic = zframe_strdup (zmsg_first (msg));
+    zframe_t *body = zmsg_last (msg);
+    size_t offset = 0;
+    CHECK (msgpack_unpack_next (&self->unpacked, (const char *) zframe_data (body),
+                                zframe_size (body), &offset) == MSGPACK_UNPACK_SUCCESS);
+    CHECK (offset == zframe_size (body) && self->unpacked.data.type == MSGPACK_OBJECT_MAP);
 }
 
 bool
@@ -61,17 +83,10 @@ sec_feed_recv (sec_feed_t *self, int timeout_ms)
     zpoller_destroy (&poller);
     if (!which)
         return false;
-    zmsg_destroy (&self->current);
-    zstr_free (&self->topic);
-    self->current = zmsg_recv (self->sub);
-    CHECK (self->current && zmsg_size (self->current) == 2);
-    self->topic = zframe_strdup (zmsg_first (self->current));
-    zlistx_add_end (self->seen, strdup (self->topic));
-    zframe_t *body = zmsg_last (self->current);
-    size_t offset = 0;
-    CHECK (msgpack_unpack_next (&self->unpacked, (const char *) zframe_data (body),
-                                zframe_size (body), &offset) == MSGPACK_UNPACK_SUCCESS);
-    CHECK (offset == zframe_size (body) && self->unpacked.data.type == MSGPACK_OBJECT_MAP);
+    zmsg_t *msg = zmsg_recv (self->sub);
+    CHECK (msg && zmsg_size (msg) == 2);
+    zlistx_add_end (self->history, msg);
+    s_set_current (self, msg);
     return true;
 }
 
@@ -81,10 +96,21 @@ sec_feed_wait (sec_feed_t *self, const char *prefix, int timeout_ms)
     long long deadline = tu_now_ms () + timeout_ms;
     long long left;
     while ((left = deadline - tu_now_ms ()) > 0)
-        if (sec_feed_recv (self, (int) left)
-        &&  strncmp (self->topic, prefix, strlen (prefix)) == 0)
+        if (sec_feed_recv (self, (int) left) && s_matches (self->current, prefix))
             return true;
     return false;
+}
+
+bool
+sec_feed_find (sec_feed_t *self, const char *prefix, int timeout_ms)
+{
+    for (zmsg_t *msg = (zmsg_t *) zlistx_first (self->history); msg;
+         msg = (zmsg_t *) zlistx_next (self->history))
+        if (s_matches (msg, prefix)) {
+            s_set_current (self, msg);
+            return true;
+        }
+    return sec_feed_wait (self, prefix, timeout_ms);
 }
 
 const char *
@@ -136,10 +162,10 @@ sec_feed_event (sec_feed_t *self, zwatch_msg_t *msg)
 size_t
 sec_feed_count (sec_feed_t *self, const char *prefix)
 {
-    size_t count = 0, len = strlen (prefix);
-    for (const char *topic = (const char *) zlistx_first (self->seen); topic;
-         topic = (const char *) zlistx_next (self->seen))
-        if (strncmp (topic, prefix, len) == 0)
+    size_t count = 0;
+    for (zmsg_t *msg = (zmsg_t *) zlistx_first (self->history); msg;
+         msg = (zmsg_t *) zlistx_next (self->history))
+        if (s_matches (msg, prefix))
             count++;
     return count;
 }

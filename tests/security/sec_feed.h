@@ -1,9 +1,10 @@
 /*  sec_feed: a SUB on a broker's publish endpoint that may speak CURVE.
 
     Subscribes to everything, reads [topic][body] with the body unpacked
-    by msgpack-c, and remembers every topic it saw so tests can count
-    messages by topic prefix. (tests/broker/feed.c connects at once, before
-    CURVE options could be set, hence this one.)
+    by msgpack-c, and keeps every message so tests can count them by topic
+    prefix, or find one in a stream they did not wait for in order (the
+    broker's own events interleave with an agent's). (tests/broker/feed.c
+    connects at once, before CURVE options could be set, hence this one.)
 */
 #ifndef SEC_FEED_H_INCLUDED
 #define SEC_FEED_H_INCLUDED
@@ -31,6 +32,11 @@ bool
 //  to timeout_ms (every message read is still counted)
 bool
     sec_feed_wait (sec_feed_t *self, const char *prefix, int timeout_ms);
+
+//  Make the first message ever read on a topic starting with prefix
+//  current, reading more up to timeout_ms if none came yet
+bool
+    sec_feed_find (sec_feed_t *self, const char *prefix, int timeout_ms);
 
 //  The current message's topic
 const char *
