@@ -101,16 +101,36 @@ sec_feed_wait (sec_feed_t *self, const char *prefix, int timeout_ms)
     return false;
 }
 
+//  True if msg is on a topic starting with prefix and, when sock is not
+//  NULL, is an event about the socket labelled sock
+static bool
+s_is_wanted (zmsg_t *msg, const char *prefix, const char *sock)
+{
+    if (!s_matches (msg, prefix))
+        return false;
+    if (!sock)
+        return true;
+    zwatch_msg_t event;
+    zframe_t *body = zmsg_last (msg);
+    return zwatch_msg_decode (&event, zframe_data (body), zframe_size (body), NULL) == ZWATCH_OK
+        && event.sock.len == strlen (sock) && memcmp (event.sock.ptr, sock, event.sock.len) == 0;
+}
+
 bool
-sec_feed_find (sec_feed_t *self, const char *prefix, int timeout_ms)
+sec_feed_find (sec_feed_t *self, const char *prefix, const char *sock, int timeout_ms)
 {
     for (zmsg_t *msg = (zmsg_t *) zlistx_first (self->history); msg;
          msg = (zmsg_t *) zlistx_next (self->history))
-        if (s_matches (msg, prefix)) {
+        if (s_is_wanted (msg, prefix, sock)) {
             s_set_current (self, msg);
             return true;
         }
-    return sec_feed_wait (self, prefix, timeout_ms);
+    long long deadline = tu_now_ms () + timeout_ms;
+    long long left;
+    while ((left = deadline - tu_now_ms ()) > 0)
+        if (sec_feed_recv (self, (int) left) && s_is_wanted (self->current, prefix, sock))
+            return true;
+    return false;
 }
 
 const char *

@@ -33,10 +33,11 @@ bool
 bool
     sec_feed_wait (sec_feed_t *self, const char *prefix, int timeout_ms);
 
-//  Make the first message ever read on a topic starting with prefix
-//  current, reading more up to timeout_ms if none came yet
+//  Make the first message ever read on a topic starting with prefix (and,
+//  if sock is not NULL, about the socket labelled sock) current, reading
+//  more up to timeout_ms if none came yet
 bool
-    sec_feed_find (sec_feed_t *self, const char *prefix, int timeout_ms);
+    sec_feed_find (sec_feed_t *self, const char *prefix, const char *sock, int timeout_ms);
 
 //  The current message's topic
 const char *
