@@ -27,6 +27,7 @@
 #include "zwatch_broker.h"
 #include "zwatch_agent_table.h"
 #include "zwatch_broker_security.h"
+#include "zwatch_fdlimit.h"
 #include "zwatch_report.h"
 
 #define BATCH_MAX           1000        //  messages read per socket per poll
@@ -36,6 +37,11 @@
 #define PUBLISH_LINGER      1000        //  ms to deliver what we hold at exit
 #define SWEEP_MAX_MS        250         //  expiry checks at least this often
 #define WARN_INTERVAL_MS    1000        //  one warning per kind per second
+
+//  A context option of libzmq >= 4.3.0, still in its draft section
+#ifndef ZMQ_ZERO_COPY_RECV
+#   define ZMQ_ZERO_COPY_RECV 10
+#endif
 
 //  At most one warning line per interval; counts what it held back
 typedef struct {
@@ -55,6 +61,7 @@ struct _zwatch_broker_t {
     zwatch_agent_table_t *agents;
     zwatch_report_t *report;
     zwatch_broker_security_t *security;     //  CURVE, ZAP, self-watch; set by bind
+    zwatch_fdlimit_t *fdlimit;              //  descriptors left; set by bind
     zwatch_counters_t counters;
     int64_t started;                    //  zclock_mono () at start
     int64_t heartbeat_ms;
@@ -90,6 +97,11 @@ zwatch_broker_new (const zwatch_broker_config_t *config)
         self->invalid_limit [reason].last_ms = INT64_MIN / 2;
     self->refused_limit.last_ms = INT64_MIN / 2;
 
+    //  By default each received message points into the 8 KiB read buffer
+    //  it came in, and keeps all of it alive: a stuck subscriber's queue
+    //  of 100000 events could pin a read buffer per event (~13 KiB, 1.3 GB).
+    //  Copied, a held event costs its own size.
+    zmq_ctx_set (zsys_init (), ZMQ_ZERO_COPY_RECV, 0);
     self->ingest = zsock_new (ZMQ_ROUTER);
     self->publish = zsock_new (ZMQ_XPUB);
     self->agents = zwatch_agent_table_new (config->max_agents);
@@ -122,6 +134,7 @@ zwatch_broker_destroy (zwatch_broker_t **self_p)
         zsock_destroy (&self->ingest);
         zsock_destroy (&self->publish);
         zwatch_broker_security_destroy (&self->security);
+        zwatch_fdlimit_destroy (&self->fdlimit);
         zwatch_agent_table_destroy (&self->agents);
         zwatch_report_destroy (&self->report);
         free (self);
@@ -157,6 +170,7 @@ zwatch_broker_bind (zwatch_broker_t *self)
     if (s_bind_all (self, self->ingest, self->config->ingest, "--ingest")
     ||  s_bind_all (self, self->publish, self->config->publish, "--publish"))
         return -1;
+    self->fdlimit = zwatch_fdlimit_new (self->config->max_agents);
     zsys_info ("zwatch-broker: id %s (heartbeat timeout %.3g s, stats every %.3g s, "
                "max %zu agents)", self->config->id, self->config->heartbeat_timeout,
                self->config->stats_interval, self->config->max_agents);
@@ -383,6 +397,8 @@ zwatch_broker_run (zwatch_broker_t *self)
             s_drain_ingest (self, now);
         if (now >= next_sweep) {
             s_expire (self, now);
+            if (self->fdlimit)
+                zwatch_fdlimit_check (self->fdlimit, now);
             next_sweep = now + self->sweep_ms;
         }
         if (now >= next_stats) {

@@ -1,6 +1,7 @@
 /*  testutil: helpers for tests that run real processes on loopback.  */
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -82,6 +83,29 @@ tu_bin (const char *name)
     return path;
 }
 
+//  argv behind the words of $ZWATCH_TEST_WRAPPER (say "valgrind -q") when
+//  argv [0] is one of our programs, in out (max entries); else argv
+static const char *const *
+s_wrapped (const char *const argv [], const char *out [], size_t max, char *words, size_t size)
+{
+    const char *wrapper = getenv ("ZWATCH_TEST_WRAPPER");
+    if (!wrapper || !*wrapper || strncmp (argv [0], ZWATCH_BIN_DIR "/", strlen (ZWATCH_BIN_DIR "/")))
+        return argv;
+    snprintf (words, size, "%s", wrapper);
+    size_t count = 0;
+    char *state;
+    for (char *word = strtok_r (words, " ", &state); word; word = strtok_r (NULL, " ", &state)) {
+        CHECK (count < max - 1);
+        out [count++] = word;
+    }
+    for (size_t index = 0; argv [index]; index++) {
+        CHECK (count < max - 1);
+        out [count++] = argv [index];
+    }
+    out [count] = NULL;
+    return out;
+}
+
 pid_t
 tu_spawn (const char *const argv [], const char *const env [], const char *out_path)
 {
@@ -108,8 +132,11 @@ tu_spawn (const char *const argv [], const char *const env [], const char *out_p
         posix_spawn_file_actions_addopen (&actions, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         free (err_path);    //  addopen copies the path (glibc >= 2.29)
     }
+    const char *wrapped [64];
+    char words [512];
+    argv = s_wrapped (argv, wrapped, 64, words, sizeof (words));
     pid_t pid;
-    int rc = posix_spawn (&pid, argv [0], &actions, NULL, (char **) argv, child_env);
+    int rc = posix_spawnp (&pid, argv [0], &actions, NULL, (char **) argv, child_env);
     posix_spawn_file_actions_destroy (&actions);
     free (child_env);
     if (rc != 0) {
@@ -217,4 +244,57 @@ tu_wait_for_text (const char *path, const char *needle, int times, int timeout_m
             return false;
         usleep (20000);
     }
+}
+
+long
+tu_proc_rss_kb (pid_t pid)
+{
+    char path [64], line [256];
+    snprintf (path, sizeof (path), "/proc/%d/status", (int) pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return -1;
+    long rss = -1;
+    while (fgets (line, sizeof (line), file))
+        if (sscanf (line, "VmRSS: %ld", &rss) == 1)
+            break;
+    fclose (file);
+    return rss;
+}
+
+int
+tu_proc_fds (pid_t pid)
+{
+    char path [64];
+    snprintf (path, sizeof (path), "/proc/%d/fd", (int) pid);
+    DIR *dir = opendir (path);
+    if (!dir)
+        return -1;
+    int count = 0;
+    struct dirent *entry;
+    while ((entry = readdir (dir)))
+        if (entry->d_name [0] != '.')
+            count++;
+    closedir (dir);
+    return count;
+}
+
+long long
+tu_proc_cpu_ms (pid_t pid)
+{
+    char path [64];
+    snprintf (path, sizeof (path), "/proc/%d/stat", (int) pid);
+    char *text = tu_read_file (path);
+    if (!text)
+        return -1;
+    //  Fields 14 and 15 (utime, stime) follow the command name, which
+    //  may hold spaces: count from its closing parenthesis
+    unsigned long long utime = 0, stime = 0;
+    const char *after = strrchr (text, ')');
+    int fields = after? sscanf (after + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                                &utime, &stime): 0;
+    free (text);
+    if (fields != 2)
+        return -1;
+    return (long long) (utime + stime) * 1000 / sysconf (_SC_CLK_TCK);
 }

@@ -45,7 +45,8 @@ char *tu_bin (const char *name);
 //  Start argv [0] with argv; stdout (and stderr if merge) to out_path when
 //  not NULL. env: extra "NAME=value" strings, NULL-terminated, or NULL.
 //  A child tu_wait or tu_kill has not reaped when the test exits (say, on
-//  a failed CHECK) is killed then.
+//  a failed CHECK) is killed then. With $ZWATCH_TEST_WRAPPER set (say
+//  "valgrind --error-exitcode=99"), programs of the build run under it.
 pid_t tu_spawn (const char *const argv [], const char *const env [], const char *out_path);
 
 //  Wait for pid up to timeout_ms. Returns exit code, 128+signal if killed
@@ -69,5 +70,11 @@ int tu_count (const char *haystack, const char *needle);
 
 //  Poll until file at path contains needle at least times times, up to timeout_ms
 bool tu_wait_for_text (const char *path, const char *needle, int times, int timeout_ms);
+
+//  A process seen through /proc: resident memory (VmRSS) in KiB, open file
+//  descriptors, CPU time used (user + system) in ms; -1 if it is gone
+long tu_proc_rss_kb (pid_t pid);
+int tu_proc_fds (pid_t pid);
+long long tu_proc_cpu_ms (pid_t pid);
 
 #endif

@@ -1,0 +1,166 @@
+/*  service_proc: a fault_service process started by a test.  */
+
+#define _GNU_SOURCE
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include "testutil.h"
+#include "service_proc.h"
+
+#define ARGS_MAX    16
+#define READY_MS    10000       //  bound on start-up
+#define STOP_MS     10000       //  bound on a clean exit
+
+struct _service_proc_t {
+    pid_t pid;
+    bool running;
+    char *out_path;             //  stdout; stderr goes to out_path.err
+    char *err_path;
+};
+
+service_proc_t *
+service_proc_new (const char *ingest, const char *host, const char *svc,
+                  const char *const args [])
+{
+    service_proc_t *self = (service_proc_t *) calloc (1, sizeof (service_proc_t));
+    CHECK (self);
+    char *broker_env, *host_env, *svc_env;
+    CHECK (asprintf (&broker_env, "ZWATCH_BROKER=%s", ingest) > 0);
+    CHECK (asprintf (&host_env, "ZWATCH_HOST_ID=%s", host) > 0);
+    CHECK (asprintf (&svc_env, "ZWATCH_SERVICE=%s", svc) > 0);
+    const char *env [] = { broker_env, host_env, svc_env, NULL };
+    const char *argv [ARGS_MAX];
+    size_t count = 0;
+    char *bin = tu_bin ("fault_service");
+    argv [count++] = bin;
+    for (size_t index = 0; args && args [index]; index++) {
+        CHECK (count < ARGS_MAX - 1);
+        argv [count++] = args [index];
+    }
+    argv [count] = NULL;
+    self->out_path = tu_temp_path (".service");
+    CHECK (asprintf (&self->err_path, "%s.err", self->out_path) > 0);
+    self->pid = tu_spawn (argv, env, self->out_path);
+    self->running = true;
+    if (!tu_wait_for_text (self->out_path, "ready pid=", 1, READY_MS)) {
+        char *errors = tu_read_file (self->err_path);
+        fprintf (stderr, "fault_service did not start: %s\n", errors? errors: "");
+        exit (1);
+    }
+    free (bin);
+    free (broker_env);
+    free (host_env);
+    free (svc_env);
+    return self;
+}
+
+void
+service_proc_destroy (service_proc_t **self_p)
+{
+    if (self_p && *self_p) {
+        service_proc_t *self = *self_p;
+        if (self->running)
+            tu_kill (self->pid);
+        unlink (self->out_path);
+        unlink (self->err_path);
+        free (self->out_path);
+        free (self->err_path);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+pid_t
+service_proc_pid (service_proc_t *self)
+{
+    return self->pid;
+}
+
+void
+service_proc_signal (service_proc_t *self, int signum)
+{
+    CHECK (self->running);
+    if (signum == SIGKILL) {
+        tu_kill (self->pid);
+        self->running = false;
+    }
+    else
+        CHECK (kill (self->pid, signum) == 0);
+}
+
+//  The value after "name=" in line, or the test fails
+static long long
+s_field (const char *line, const char *name)
+{
+    char key [64];
+    snprintf (key, sizeof (key), " %s=", name);
+    const char *at = strstr (line, key);
+    if (!at) {
+        fprintf (stderr, "fault_service: no %s in '%s'\n", name, line);
+        exit (1);
+    }
+    return strtoll (at + strlen (key), NULL, 10);
+}
+
+//  The line starting with prefix in the service's output, copied, or NULL
+static char *
+s_line (service_proc_t *self, const char *prefix)
+{
+    char *text = tu_read_file (self->out_path);
+    char *line = NULL;
+    for (char *at = text; at && *at; ) {
+        char *end = strchr (at, '\n');
+        if (!end)
+            break;                      //  not complete yet
+        if (strncmp (at, prefix, strlen (prefix)) == 0) {
+            line = strndup (at, (size_t) (end - at));
+            break;
+        }
+        at = end + 1;
+    }
+    free (text);
+    return line;
+}
+
+bool
+service_proc_burst (service_proc_t *self, service_report_t *report, int timeout_ms)
+{
+    long long deadline = tu_now_ms () + timeout_ms;
+    char *line;
+    while (!(line = s_line (self, "burst "))) {
+        if (tu_now_ms () > deadline)
+            return false;
+        usleep (10000);
+    }
+    report->tries = (uint64_t) s_field (line, "tries");
+    report->max_iter_us = s_field (line, "max_iter_us");
+    report->rss_warm_kb = (long) s_field (line, "rss_warm_kb");
+    report->rss_end_kb = (long) s_field (line, "rss_end_kb");
+    report->sent = (uint64_t) s_field (line, "sent");
+    report->dropped = (uint64_t) s_field (line, "dropped");
+    free (line);
+    return true;
+}
+
+void
+service_proc_stop (service_proc_t *self, service_report_t *report)
+{
+    service_proc_signal (self, SIGTERM);
+    int code = tu_wait (self->pid, STOP_MS);
+    if (code < 0)
+        tu_kill (self->pid);
+    self->running = false;
+    char *line = s_line (self, "done ");
+    if (code != 0 || !line) {
+        char *errors = tu_read_file (self->err_path);
+        fprintf (stderr, "fault_service exit %d, %s: %s\n", code, line? line: "no done line",
+                 errors? errors: "");
+        exit (1);
+    }
+    report->tries = (uint64_t) s_field (line, "tries");
+    report->read = (uint64_t) s_field (line, "read");
+    report->sent = (uint64_t) s_field (line, "sent");
+    report->dropped = (uint64_t) s_field (line, "dropped");
+    free (line);
+}
