@@ -78,6 +78,7 @@ struct _zwatch_engine_t {
     int64_t next_heartbeat;         //  monotonic msecs
     bool connected_before;
     bool handshake_warned;          //  said once that the broker refuses us
+    int failed_handshakes;          //  since the last one that succeeded
     int64_t retry_at;               //  when to reconnect after a refused handshake; 0: no
     int retry_msecs;                //  the last such delay; 0 after a handshake succeeded
     bool upstream_down;             //  the last connection attempt failed, or the link dropped
@@ -540,6 +541,32 @@ s_handle_command (zwatch_engine_t *self, zwatch_engine_command_t *command)
     }
 }
 
+//  A handshake with the broker failed. After a refusal (AUTH, PROTOCOL)
+//  libzmq gives up on the connection: retry it ourselves, backing off
+//  (keys not deployed yet, say). After a connection error (NO_DETAIL)
+//  libzmq retries by itself, and a reconnect of ours would drop what the
+//  connection holds. Says once, until a handshake succeeds, that nothing
+//  arrives; a lone NO_DETAIL (a broker going down mid-handshake) is no
+//  reason to.
+static void
+s_handshake_failed (zwatch_engine_t *self, uint16_t code, uint32_t value)
+{
+    bool refused = code != ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+    if (refused) {
+        self->retry_msecs = self->retry_msecs? self->retry_msecs * 2: REFUSED_RETRY_MIN;
+        if (self->retry_msecs > REFUSED_RETRY_MAX)
+            self->retry_msecs = REFUSED_RETRY_MAX;
+        self->retry_at = s_now_ms () + self->retry_msecs;
+    }
+    self->failed_handshakes++;
+    if (!self->handshake_warned && (refused || self->failed_handshakes >= 2)) {
+        zwatch_log_warning ("broker %s refused the handshake (%s, %u): events are not "
+                            "delivered; check ZWATCH_CURVE_SERVER_KEY and ZWATCH_CURVE_CERT",
+                            self->broker_endpoint, zwatch_event_name (code), value);
+        self->handshake_warned = true;
+    }
+}
+
 //  The upstream's own monitor: after a reconnection, say hello again so a
 //  restarted broker learns who we are
 static void
@@ -565,25 +592,13 @@ s_handle_upstream_events (zwatch_engine_t *self)
                 s_send_lifecycle (self, ZWATCH_KIND_HELLO);
             self->connected_before = true;
             self->handshake_warned = false;
+            self->failed_handshakes = 0;
             self->retry_at = 0;             //  libzmq got through by itself
             self->retry_msecs = 0;
         }
         else
-        if (code & HANDSHAKE_FAILURES) {
-            //  libzmq gives up on a connection whose handshake failed (keys
-            //  not deployed yet, say): retry it ourselves, backing off
-            self->retry_msecs = self->retry_msecs? self->retry_msecs * 2: REFUSED_RETRY_MIN;
-            if (self->retry_msecs > REFUSED_RETRY_MAX)
-                self->retry_msecs = REFUSED_RETRY_MAX;
-            self->retry_at = s_now_ms () + self->retry_msecs;
-            //  Nothing we send arrives: say so once until a handshake succeeds
-            if (!self->handshake_warned)
-                zwatch_log_warning ("broker %s refused the handshake (%s, %u): events are not "
-                                    "delivered; check ZWATCH_CURVE_SERVER_KEY and "
-                                    "ZWATCH_CURVE_CERT", self->broker_endpoint,
-                                    zwatch_event_name (code), value);
-            self->handshake_warned = true;
-        }
+        if (code & HANDSHAKE_FAILURES)
+            s_handshake_failed (self, code, value);
     }
     zmq_msg_close (&frame);
 }
