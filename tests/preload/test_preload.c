@@ -127,7 +127,7 @@ s_run (const char *name, const char *const args [], const char *const env [],
     CHECK (run);
     const char *argv [16];
     size_t argc = 0;
-    argv [argc++] = tu_bin (name);
+    argv [argc++] = name [0] == '/'? strdup (name): tu_bin (name);
     for (size_t index = 0; args && args [index]; index++)
         argv [argc++] = args [index];
     argv [argc] = NULL;
@@ -525,6 +525,46 @@ s_test_linked (void)
     broker_proc_destroy (&broker);
 }
 
+//  pyzmq, on the system libzmq.so.5: the tests' exit code 77 (skipped) if missing
+static void
+s_test_python (void)
+{
+    const char *check [] = { PYTHON3_SYSTEM, "-c", "import zmq", NULL };
+    proc_t proc;
+    if (!*PYTHON3_SYSTEM)
+        proc.exit_code = 1;
+    else {
+        s_spawn (check, NULL, &proc);
+        free (proc.out);
+        free (proc.err);
+    }
+    if (proc.exit_code != 0) {
+        printf ("test_preload python: skipped, no pyzmq for %s\n",
+                *PYTHON3_SYSTEM? PYTHON3_SYSTEM: "a system python3");
+        exit (77);
+    }
+    broker_proc_t *broker = s_broker ();
+    const char *args [] = { PYZMQ_SERVICE, NULL };
+    run_t *run = s_run (PYTHON3_SYSTEM, args, NULL, broker, 1, true);
+    CHECK_INT_EQ (run->preload.exit_code, 4);
+    CHECK_STR_EQ (run->preload.out, "request ping\nreply pong\n"
+                                    "monitor: DISCONNECTED\nmonitor: MONITOR_STOPPED\n");
+    CHECK_STR_EQ (run->preload.err, "");
+    s_check_identity (run, (uint64_t) run->preload.pid, SERVICE);
+    //  Its sockets, and the PAIR pyzmq reads its own monitor with
+    CHECK_INT_EQ (s_sockets (run), 3);
+    event_t *listening = s_find (run, "REP-1", "LISTENING");
+    CHECK (listening);
+    event_t *connected = s_find (run, "REQ-1", "CONNECTED");
+    CHECK (connected);
+    CHECK_STR_EQ (connected->endpoint, listening->endpoint);
+    CHECK (s_find (run, "REP-1", "DISCONNECTED"));
+    const char *labels [] = { "REP-1", "REQ-1", "PAIR-1", NULL };
+    s_check_stopped (run, labels);
+    s_run_destroy (&run);
+    broker_proc_destroy (&broker);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -533,7 +573,8 @@ main (int argc, char *argv [])
         { "plain", s_test_plain }, { "prefix", s_test_prefix }, { "czmq", s_test_czmq },
         { "threads", s_test_threads }, { "fork", s_test_fork }, { "monitor", s_test_monitor },
         { "no_broker", s_test_no_broker }, { "disable", s_test_disable },
-        { "bad_settings", s_test_bad_settings }, { "linked", s_test_linked }
+        { "bad_settings", s_test_bad_settings }, { "linked", s_test_linked },
+        { "python", s_test_python }
     };
     for (size_t index = 0; index < sizeof (tests) / sizeof (tests [0]); index++)
         if (!only || streq (only, tests [index].name)) {
