@@ -2,17 +2,16 @@
     events on demand, for the fault tests.
 
     Usage: fault_service [--rate N] [--burst N] [--queue N] [--heartbeat MS]
-                         [--duration MS]
 
     Its events come from a watched socket trying to bind a port its other
     socket holds: each try makes the same events (libzmq 4.3: CLOSED for
     the listener it opened, then BIND_FAILED) and nothing else changes. It
     first makes --burst tries as fast as it can, timing its own loop, then
-    --rate tries a second until SIGTERM, SIGINT or the end of --duration
-    (default: no end); then it closes the socket, waits until
-    the agent has read every event, prints the agent's counters and exits
-    cleanly (the agent says bye). ZWATCH_BROKER, ZWATCH_HOST_ID and
-    ZWATCH_SERVICE set the agent up as usual. Lines on stdout:
+    --rate tries a second until SIGTERM or SIGINT; then it closes the
+    socket, waits until the agent has read every event, prints the agent's
+    counters and exits cleanly (the agent says bye). ZWATCH_BROKER,
+    ZWATCH_HOST_ID and ZWATCH_SERVICE set the agent up as usual. Lines on
+    stdout:
 
       ready pid=<pid>
       burst tries=<n> max_iter_us=<us> rss_warm_kb=<kb> rss_end_kb=<kb> sent=<n> dropped=<n>
@@ -88,13 +87,15 @@ s_try (void *socket, const char *taken)
     }
 }
 
-//  The burst: as fast as we can, timing each turn of our own loop
-static void
+//  The burst: as fast as we can, timing each turn of our own loop.
+//  Returns the tries made.
+static long
 s_burst (zwatch_agent_t *agent, void *socket, const char *taken, long count)
 {
     long long max_us = 0;
     long rss_warm = -1;
-    for (long index = 0; index < count && !s_stop; index++) {
+    long index;
+    for (index = 0; index < count && !s_stop; index++) {
         long long start = s_now_us ();
         s_try (socket, taken);
         long long took = s_now_us () - start;
@@ -106,18 +107,19 @@ s_burst (zwatch_agent_t *agent, void *socket, const char *taken, long count)
     zwatch_agent_stats_t stats;
     zwatch_agent_stats (agent, &stats);
     printf ("burst tries=%ld max_iter_us=%lld rss_warm_kb=%ld rss_end_kb=%ld sent=%llu "
-            "dropped=%llu\n", count, max_us, rss_warm, s_rss_kb (),
+            "dropped=%llu\n", index, max_us, rss_warm, s_rss_kb (),
             (unsigned long long) stats.sent, (unsigned long long) stats.dropped);
     fflush (stdout);
+    return index;
 }
 
 //  Steady: rate tries a second, in small batches, until told to stop
 static long
-s_steady (void *socket, const char *taken, long rate, long duration_ms)
+s_steady (void *socket, const char *taken, long rate)
 {
     long long start = s_now_us ();
     long tries = 0;
-    while (!s_stop && (duration_ms == 0 || s_now_us () - start < duration_ms * 1000LL)) {
+    while (!s_stop) {
         long due = (long) ((s_now_us () - start) * rate / 1000000);
         while (tries < due && !s_stop) {
             s_try (socket, taken);
@@ -131,13 +133,12 @@ s_steady (void *socket, const char *taken, long rate, long duration_ms)
 int
 main (int argc, char *argv [])
 {
-    long rate = 0, burst = 0, queue = -1, heartbeat = -1, duration = 0;
+    long rate = 0, burst = 0, queue = -1, heartbeat = -1;
     static struct option options [] = {
         { "rate", required_argument, NULL, 'r' },
         { "burst", required_argument, NULL, 'b' },
         { "queue", required_argument, NULL, 'q' },
         { "heartbeat", required_argument, NULL, 'h' },
-        { "duration", required_argument, NULL, 'd' },
         { NULL, 0, NULL, 0 }
     };
     int option;
@@ -147,10 +148,9 @@ main (int argc, char *argv [])
             case 'b': burst = s_option (optarg); break;
             case 'q': queue = s_option (optarg); break;
             case 'h': heartbeat = s_option (optarg); break;
-            case 'd': duration = s_option (optarg); break;
             default:
                 fprintf (stderr, "usage: fault_service [--rate N] [--burst N] [--queue N] "
-                                 "[--heartbeat MS] [--duration MS]\n");
+                                 "[--heartbeat MS]\n");
                 return 2;
         }
     }
@@ -185,9 +185,8 @@ main (int argc, char *argv [])
     printf ("ready pid=%d\n", (int) getpid ());
     fflush (stdout);
 
-    if (burst > 0)
-        s_burst (agent, socket, taken, burst);
-    long tries = burst + s_steady (socket, taken, rate, duration);
+    long tries = burst > 0? s_burst (agent, socket, taken, burst): 0;
+    tries += s_steady (socket, taken, rate);
 
     //  MONITOR_STOPPED is the socket's last event: once the agent forgot
     //  the socket, it has read everything it will ever read
