@@ -5,14 +5,15 @@
     Interposes the libzmq calls that make, monitor, close and end sockets
     and contexts, forwards each to libzmq (zwatch_preload_real), and
     watches every socket the program makes, in every context, with one
-    agent per process, started at the first socket. The program sees no
-    difference: the same results and errno; its own zmq_socket_monitor
+    agent per process, started at the first socket (contexts are learnt
+    from zmq_socket, so zmq_ctx_new needs no catching). The program sees
+    no difference: the same results and errno; its own zmq_socket_monitor
     still gets its events (through a tee, agent/zwatch_tee.h); its
     contexts end without waiting on zwatch. zwatch's own libzmq calls
     (zwatch_guard) pass straight through: it never watches itself.
 
     fork (): the child gets a fresh agent of its own (its own pid) at its
-    first socket; the parent's agent did not survive the fork.
+    first socket; the parent's agent goes on in the parent.
 */
 
 #define _GNU_SOURCE
@@ -42,7 +43,7 @@ static struct {
     pthread_rwlock_t lock;
     atomic_int state;
     zwatch_agent_t *agent;
-    zwatch_agent_t *orphan;         //  in a forked child: the parent's agent, left alone
+    zwatch_agent_t *orphan;         //  in a forked child: the parent's, never touched
     zwatch_preload_config_t config;
     bool fork_handlers;
     atomic_bool unwatched_said;     //  a socket went unwatched: said once

@@ -2,7 +2,8 @@
     by test_preload with and without libzwatch-preload. Everything it
     prints must be the same both ways (so no ports, fds or pids).
 
-    Usage: plain_service EXIT_CODE
+    Usage: plain_service EXIT_CODE [open]   (open: exit with its sockets
+    and context left as they are, as many programs do)
 */
 
 #include <errno.h>
@@ -85,6 +86,8 @@ main (int argc, char *argv [])
     errno = 4343;
     int rc = zmq_close (pub);
     printf ("close: %d errno %d\n", rc, errno);
+    if (argc > 2 && strcmp (argv [2], "open") == 0)
+        return exit_code;
 
     int linger = 0;
     zmq_setsockopt (req, ZMQ_LINGER, &linger, sizeof (linger));

@@ -280,6 +280,26 @@ s_test_plain (void)
     broker_proc_destroy (&broker);
 }
 
+//  A program that exits with its sockets open and its context not ended:
+//  the broker still hears every socket's end, and the exit is as quick
+static void
+s_test_open (void)
+{
+    broker_proc_t *broker = s_broker ();
+    const char *args [] = { "6", "open", NULL };
+    run_t *run = s_run ("plain_service", args, NULL, broker, 1, true);
+    CHECK_INT_EQ (run->preload.exit_code, 6);
+    CHECK_STR_EQ (run->preload.err, "");
+    CHECK (!strstr (run->preload.out, "\nctx_term: "));
+    s_check_identity (run, (uint64_t) run->preload.pid, SERVICE);
+    CHECK_INT_EQ (s_sockets (run), 3);
+    const char *labels [] = { "REP-1", "REQ-1", "PUB-1", NULL };
+    s_check_stopped (run, labels);
+    CHECK (run->preload.took_ms < run->plain.took_ms + 2000);
+    s_run_destroy (&run);
+    broker_proc_destroy (&broker);
+}
+
 //  ZWATCH_LABEL_PREFIX, and the service named after the program by default
 static void
 s_test_prefix (void)
@@ -349,6 +369,24 @@ s_test_threads (void)
         CHECK_STR_EQ (listening->stype, "PUSH");
         CHECK (strncmp (listening->endpoint, "tcp://127.0.0.1:", 16) == 0);
     }
+    s_run_destroy (&run);
+    broker_proc_destroy (&broker);
+}
+
+//  The context ends under a thread blocked in zmq_recv: no hang, and the
+//  agent heard the socket until then
+static void
+s_test_blocked (void)
+{
+    broker_proc_t *broker = s_broker ();
+    const char *args [] = { "blocked", NULL };
+    run_t *run = s_run ("threads_service", args, NULL, broker, 1, true);
+    CHECK_STR_EQ (run->preload.out, "ctx_term 0, the receiver got ETERM\n");
+    CHECK_STR_EQ (run->preload.err, "");
+    CHECK (run->preload.took_ms < run->plain.took_ms + 2000);
+    s_check_identity (run, (uint64_t) run->preload.pid, SERVICE);
+    CHECK_INT_EQ (s_count (run, "PULL-1", "LISTENING", 0), 1);
+    CHECK_INT_EQ (s_sockets (run), 1);
     s_run_destroy (&run);
     broker_proc_destroy (&broker);
 }
@@ -570,8 +608,9 @@ main (int argc, char *argv [])
 {
     const char *only = argc > 1? argv [1]: NULL;
     struct { const char *name; void (*test) (void); } tests [] = {
-        { "plain", s_test_plain }, { "prefix", s_test_prefix }, { "czmq", s_test_czmq },
-        { "threads", s_test_threads }, { "fork", s_test_fork }, { "monitor", s_test_monitor },
+        { "plain", s_test_plain }, { "open", s_test_open }, { "prefix", s_test_prefix },
+        { "czmq", s_test_czmq },
+        { "threads", s_test_threads }, { "blocked", s_test_blocked }, { "fork", s_test_fork }, { "monitor", s_test_monitor },
         { "no_broker", s_test_no_broker }, { "disable", s_test_disable },
         { "bad_settings", s_test_bad_settings }, { "linked", s_test_linked },
         { "python", s_test_python }

@@ -1,12 +1,17 @@
 /*  threads_service: sockets made, bound and closed in many threads at
     once, half in one shared context and half in contexts of their own.
     No reference to zwatch. Usage: threads_service THREADS SOCKETS
+    or threads_service blocked: the context ends under a thread blocked in
+    zmq_recv, which closes its socket on ETERM, as services do.
 */
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 static void *s_shared_ctx;
@@ -30,9 +35,38 @@ s_worker (void *args)
     return (void *) bound;
 }
 
+static void *
+s_receiver (void *socket)
+{
+    char buffer [8];
+    int rc = zmq_recv (socket, buffer, sizeof (buffer), 0);
+    long err = rc < 0? zmq_errno (): 0;
+    zmq_close (socket);
+    return (void *) err;
+}
+
+static int
+s_blocked (void)
+{
+    void *ctx = zmq_ctx_new ();
+    void *pull = zmq_socket (ctx, ZMQ_PULL);
+    if (zmq_bind (pull, "tcp://127.0.0.1:*") != 0)
+        return 3;
+    pthread_t receiver;
+    pthread_create (&receiver, NULL, s_receiver, pull);
+    usleep (100 * 1000);
+    int rc = zmq_ctx_term (ctx);
+    void *err;
+    pthread_join (receiver, &err);
+    printf ("ctx_term %d, the receiver got %s\n", rc, (long) err == ETERM? "ETERM": "something else");
+    return 0;
+}
+
 int
 main (int argc, char *argv [])
 {
+    if (argc > 1 && strcmp (argv [1], "blocked") == 0)
+        return s_blocked ();
     int threads = argc > 1? atoi (argv [1]): 8;
     s_sockets = argc > 2? atoi (argv [2]): 25;
     if (threads < 1 || threads > 64 || s_sockets < 1)
