@@ -30,6 +30,8 @@
 #define SETTLE_MAX_MSECS    300     //  destroy: never wait longer than this
 #define CLOSING_MAX_MSECS   1000    //  release_ctx: wait this long at most for closed sockets
 #define TEE_RETRY_MSECS     10      //  retry interval while a tee holds events
+#define COALESCE_USECS      250     //  in a storm, let events gather this long per wake-up
+#define STORM_EVENTS        16      //  events within one msec that make a storm
 #define REFUSED_RETRY_MIN   1000    //  msecs before reconnecting after a refused handshake,
 #define REFUSED_RETRY_MAX   30000   //  doubling up to this
 #define HANDSHAKE_FAILURES  (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL \
@@ -97,6 +99,13 @@ s_now_ms (void)
     struct timespec now;
     clock_gettime (CLOCK_MONOTONIC, &now);
     return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static void
+s_sleep_usecs (long usecs)
+{
+    struct timespec pause = { 0, usecs * 1000 };
+    nanosleep (&pause, NULL);
 }
 
 static zwatch_str_t
@@ -649,9 +658,13 @@ s_engine_thread (void *args)
     //  Every libzmq call on this thread is the agent's own, never the
     //  service's: libzwatch-preload passes them straight through
     zwatch_guard_enter ();
+    pthread_setname_np (pthread_self (), "zwatch-agent");     //  for top -H, perf, gdb
     s_send_lifecycle (self, ZWATCH_KIND_HELLO);
     self->next_heartbeat = s_now_ms () + self->heartbeat_msecs;
     bool running = true;
+    bool in_storm = false;          //  the last msec with events had a storm of them
+    int64_t storm_msec = 0;
+    uint64_t storm_events = 0;
     while (running) {
         if (self->items_dirty)
             s_rebuild_items (self);
@@ -669,10 +682,24 @@ s_engine_thread (void *args)
                 s_context_ended (self);
             continue;
         }
+        //  Each wake-up costs several syscalls: in a storm (many events in
+        //  the last msec) let more gather, so one wake-up reads many.
+        //  Otherwise events are read at once: CONNECTED and ACCEPTED need
+        //  their fd still open to tell the peer.
+        int64_t now = s_now_ms ();
+        if (now != storm_msec) {
+            in_storm = storm_events >= STORM_EVENTS;
+            storm_msec = now;
+            storm_events = 0;
+        }
+        uint64_t read_before = atomic_load (&self->read);
+        if (in_storm && rc > 0)
+            s_sleep_usecs (COALESCE_USECS);
         //  Readers first: libzmq may be blocking a service thread on them
         for (size_t index = watch_count; index-- > 0; )
             if (index < self->watch_count && (self->items [index + 2].revents & ZMQ_POLLIN))
                 s_drain_reader (self, index, DRAIN_BUDGET);
+        storm_events += atomic_load (&self->read) - read_before;
         if (self->items [1].revents & ZMQ_POLLIN)
             s_handle_upstream_events (self);
         if (self->items [0].revents & ZMQ_POLLIN)

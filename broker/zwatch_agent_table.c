@@ -3,12 +3,19 @@
     A zhashx keyed by the agent's own zwatch_agent_key_t (no key copies:
     lookups hash a key built on the caller's stack), plus a list in
     last_seen order so expiry only ever looks at the oldest agent.
+
+    Every message looks its agent up, so in front of the hash sits a small
+    cache indexed by pid: a hit costs one key comparison instead of a
+    hash over host and svc plus a bucket walk.
 */
 
 #include "zwatch_agent_table.h"
 
+#define CACHE_SIZE  256                 //  power of two
+
 struct _zwatch_agent_table_t {
     zhashx_t *agents;               //  key -> zwatch_agent_t (keys live in the agents)
+    zwatch_agent_t *cache [CACHE_SIZE];     //  by pid; may miss, never stale
     size_t max_agents;
     zwatch_agent_t *oldest;
     zwatch_agent_t *newest;
@@ -118,13 +125,35 @@ zwatch_agent_table_destroy (zwatch_agent_table_t **self_p)
     }
 }
 
+static inline zwatch_agent_t **
+s_cache_slot (zwatch_agent_table_t *self, uint64_t pid)
+{
+    return &self->cache [(pid ^ (pid >> 8)) & (CACHE_SIZE - 1)];
+}
+
+//  True if agent is the one that sent msg
+static inline bool
+s_agent_sent (const zwatch_agent_t *agent, const zwatch_msg_t *msg)
+{
+    return agent->key.pid == msg->pid
+        && agent->key.host_len == msg->host.len && agent->key.svc_len == msg->svc.len
+        && memcmp (agent->key.host, msg->host.ptr, msg->host.len) == 0
+        && memcmp (agent->key.svc, msg->svc.ptr, msg->svc.len) == 0;
+}
+
 zwatch_agent_t *
 zwatch_agent_table_lookup (zwatch_agent_table_t *self, const zwatch_msg_t *msg)
 {
+    zwatch_agent_t **slot = s_cache_slot (self, msg->pid);
+    if (*slot && s_agent_sent (*slot, msg))
+        return *slot;
     zwatch_agent_key_t key;
     if (!s_key_build (&key, msg))
         return NULL;
-    return (zwatch_agent_t *) zhashx_lookup (self->agents, &key);
+    zwatch_agent_t *agent = (zwatch_agent_t *) zhashx_lookup (self->agents, &key);
+    if (agent)
+        *slot = agent;
+    return agent;
 }
 
 zwatch_agent_t *
@@ -165,6 +194,9 @@ void
 zwatch_agent_table_remove (zwatch_agent_table_t *self, zwatch_agent_t *agent)
 {
     s_unlink (self, agent);
+    zwatch_agent_t **slot = s_cache_slot (self, agent->key.pid);
+    if (*slot == agent)
+        *slot = NULL;
     zhashx_delete (self->agents, &agent->key);
     free (agent);
 }
