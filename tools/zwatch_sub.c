@@ -87,7 +87,7 @@ s_usage_error (const char *format, const char *arg)
 {
     fprintf (stderr, PROGRAM ": ");
     fprintf (stderr, format, arg);
-    fprintf (stderr, "\nTry '" PROGRAM " --help' for more information.\n");
+    fprintf (stderr, " (see --help)\n");
     return EXIT_USAGE;
 }
 

@@ -254,7 +254,7 @@ s_run_sub (const char *const args [], char **errors)
     return code;
 }
 
-//  Usage errors: exit 2, stderr starts with the message
+//  Usage errors: exit 2, stderr is one line that starts with the message
 static void
 s_sub_usage (void)
 {
@@ -278,8 +278,10 @@ s_sub_usage (void)
         char *errors = NULL;
         int code = s_run_sub (cases [index].args, &errors);
         char expected [256];
-        snprintf (expected, sizeof (expected), "zwatch-sub: %s\n", cases [index].message);
-        if (code != 2 || strncmp (errors, expected, strlen (expected)) != 0) {
+        snprintf (expected, sizeof (expected), "zwatch-sub: %s", cases [index].message);
+        const char *newline = strchr (errors, '\n');
+        if (code != 2 || strncmp (errors, expected, strlen (expected)) != 0
+        ||  !newline || newline [1] != 0) {
             fprintf (stderr, "zwatch-sub %s: exit %d, stderr '%s'; expected 2, '%s'\n",
                      cases [index].args [0], code, errors, expected);
             exit (1);
