@@ -789,6 +789,19 @@ s_close_private (zwatch_engine_t *self)
         zmq_ctx_term (self->private_ctx);
 }
 
+//  Undo a half-made engine; NULL with errno err
+static zwatch_engine_t *
+s_new_failed (zwatch_engine_t *self, int err)
+{
+    s_close_private (self);
+    free (self->broker_endpoint);
+    free (self->watches);
+    free (self->items);
+    free (self);
+    errno = err;
+    return NULL;
+}
+
 zwatch_engine_t *
 zwatch_engine_new (void *service_ctx, const char *broker_endpoint, const char *host,
                    const char *service, const zwatch_curve_t *curve)
@@ -806,16 +819,8 @@ zwatch_engine_new (void *service_ctx, const char *broker_endpoint, const char *h
     self->broker_endpoint = strdup (broker_endpoint);
     self->upstream_local = strncmp (broker_endpoint, "inproc://", 9) == 0;
     if (!self->broker_endpoint || s_reserve (self) != 0
-    ||  s_setup_private (self, broker_endpoint, curve) != 0) {
-        int err = self->broker_endpoint? zmq_errno (): ENOMEM;
-        s_close_private (self);
-        free (self->broker_endpoint);
-        free (self->watches);
-        free (self->items);
-        free (self);
-        errno = err;
-        return NULL;
-    }
+    ||  s_setup_private (self, broker_endpoint, curve) != 0)
+        return s_new_failed (self, self->broker_endpoint? zmq_errno (): ENOMEM);
     //  Signals stay with the service's threads, as libzmq does for its own
     //  (a SIGINT must interrupt the service's blocking calls, not ours)
     sigset_t all, old;
@@ -823,16 +828,8 @@ zwatch_engine_new (void *service_ctx, const char *broker_endpoint, const char *h
     pthread_sigmask (SIG_SETMASK, &all, &old);
     int rc = pthread_create (&self->thread, NULL, s_engine_thread, self);
     pthread_sigmask (SIG_SETMASK, &old, NULL);
-    if (rc != 0) {
-        int err = rc;
-        s_close_private (self);
-        free (self->broker_endpoint);
-        free (self->watches);
-        free (self->items);
-        free (self);
-        errno = err;
-        return NULL;
-    }
+    if (rc != 0)
+        return s_new_failed (self, rc);
     self->thread_started = true;
     return self;
 }
