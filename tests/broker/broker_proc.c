@@ -120,6 +120,12 @@ broker_proc_log (broker_proc_t *self)
     return tu_read_file (self->out_path);
 }
 
+bool
+broker_proc_wait_log (broker_proc_t *self, const char *text, int timeout_ms)
+{
+    return tu_wait_for_text (self->out_path, text, 1, timeout_ms);
+}
+
 char *
 broker_proc_errors (broker_proc_t *self)
 {

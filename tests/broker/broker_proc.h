@@ -38,6 +38,11 @@ char *
 char *
     broker_proc_errors (broker_proc_t *self);
 
+//  Wait up to timeout_ms for text in its log (lines from other threads,
+//  such as the ZAP handler's, may come a moment after what they report)
+bool
+    broker_proc_wait_log (broker_proc_t *self, const char *text, int timeout_ms);
+
 //  Run zwatch-broker with args (nothing added) to completion, up to
 //  timeout_ms. Returns the exit code; *errors gets its stderr (caller frees)
 int

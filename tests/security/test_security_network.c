@@ -105,9 +105,8 @@ s_ip_case (const char *flag, const char *address, const char *refused_source,
     errors = ts_agent_run (&setup, allowed_from, "near-host", NULL, "reqrep");
     CHECK (!strstr (errors, "refused"));
     CHECK (sec_feed_wait (feed, "ev/near-host/" SVC "/ACCEPTED", WAIT_MS));
-    free (log);
-    log = broker_proc_log (setup.broker);
-    CHECK (strstr (log, "zwatch-broker: refused a NULL handshake on ingest from "));
+    CHECK (broker_proc_wait_log (setup.broker, "zwatch-broker: refused a NULL handshake on "
+                                 "ingest from ", WAIT_MS));
 
     free (errors);
     free (allowed_from);
