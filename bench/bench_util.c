@@ -90,7 +90,7 @@ bench_process_cpu_ns (pid_t pid)
 }
 
 long
-bench_rss_kb (pid_t pid)
+bench_status_kb (pid_t pid, const char *field)
 {
     char path [64];
     snprintf (path, sizeof (path), "/proc/%d/status", (int) pid);
@@ -98,12 +98,20 @@ bench_rss_kb (pid_t pid)
     if (!file)
         return -1;
     char line [256];
+    size_t field_len = strlen (field);
     long kb = -1;
     while (fgets (line, sizeof (line), file))
-        if (sscanf (line, "VmRSS: %ld kB", &kb) == 1)
+        if (strncmp (line, field, field_len) == 0 && line [field_len] == ':'
+        &&  sscanf (line + field_len + 1, " %ld kB", &kb) == 1)
             break;
     fclose (file);
     return kb;
+}
+
+long
+bench_rss_kb (pid_t pid)
+{
+    return bench_status_kb (pid, "VmRSS");
 }
 
 static int

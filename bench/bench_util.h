@@ -24,6 +24,9 @@ int64_t bench_process_cpu_ns (pid_t pid);
 //  Resident memory of a process (VmRSS), in KiB, or -1
 long bench_rss_kb (pid_t pid);
 
+//  Any "<field>: N kB" line of /proc/<pid>/status (e.g. "RssAnon"), -1 if none
+long bench_status_kb (pid_t pid, const char *field);
+
 //  Thread ids of a process into tids (at most max); returns how many
 size_t bench_threads (pid_t pid, pid_t *tids, size_t max);
 
