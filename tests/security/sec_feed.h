@@ -3,7 +3,7 @@
     Subscribes to everything, reads [topic][body] with the body unpacked
     by msgpack-c, and keeps every message so tests can count them by topic
     prefix, or find one in a stream they did not wait for in order (the
-    broker's own events interleave with an agent's). (tests/broker/feed.c
+    broker's own events interleave with an agent's). (tests/util/feed.c
     connects at once, before CURVE options could be set, hence this one.)
 */
 #ifndef SEC_FEED_H_INCLUDED
