@@ -367,28 +367,25 @@ s_test_czmq (void)
     s_run_destroy (&run);
 }
 
+//  zmq_ctx_term and zmq_ctx_shutdown, one after the other
+static void
+s_test_ctxterm_both (void)
+{
+    s_test_ctxterm ("ctxterm");
+    s_test_ctxterm ("ctxshutdown");
+}
+
 int
 main (int argc, char *argv [])
 {
     zsys_init ();
     zsys_set_logstream (stderr);
-    const char *only = argc > 1? argv [1]: NULL;
-    struct { const char *name; void (*test) (void); } tests [] = {
+    static const tu_case_t cases [] = {
         { "reqrep", s_test_reqrep }, { "bindfail", s_test_bindfail },
         { "retry", s_test_retry }, { "many", s_test_many },
         { "no_broker", s_test_no_broker }, { "drops", s_test_drops },
         { "heartbeats", s_test_heartbeats }, { "errors", s_test_errors },
-        { "czmq", s_test_czmq }
+        { "czmq", s_test_czmq }, { "ctxterm", s_test_ctxterm_both }
     };
-    for (size_t index = 0; index < sizeof (tests) / sizeof (tests [0]); index++)
-        if (!only || strcmp (only, tests [index].name) == 0) {
-            tests [index].test ();
-            printf ("test_agent %s: OK\n", tests [index].name);
-        }
-    if (!only || strcmp (only, "ctxterm") == 0) {
-        s_test_ctxterm ("ctxterm");
-        s_test_ctxterm ("ctxshutdown");
-        printf ("test_agent ctxterm: OK\n");
-    }
-    return 0;
+    return tu_run_cases (argc, argv, "test_agent", cases, sizeof (cases) / sizeof (cases [0]));
 }

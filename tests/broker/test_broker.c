@@ -146,25 +146,12 @@ main (int argc, char *argv [])
 {
     zsys_init ();
     zsys_set_logstream (stderr);
-    const char *only = argc > 1? argv [1]: NULL;
-    struct { const char *name; void (*test) (void); } tests [] = {
+    static const tu_case_t cases [] = {
         { "e2e", test_e2e }, { "lifecycle", test_lifecycle },
         { "malformed", test_malformed }, { "seq_gaps", test_seq_gaps },
         { "filters", test_filters }, { "signals", test_signals },
         { "config", test_config }, { "sub_cli", test_sub_cli },
         { "stuck", test_stuck }, { "max_agents", test_max_agents }
     };
-    bool found = false;
-    for (size_t index = 0; index < sizeof (tests) / sizeof (tests [0]); index++)
-        if (!only || streq (only, tests [index].name)) {
-            long long start = tu_now_ms ();
-            tests [index].test ();
-            printf ("test_broker %s: OK (%lld ms)\n", tests [index].name, tu_now_ms () - start);
-            found = true;
-        }
-    if (!found) {
-        fprintf (stderr, "test_broker: no case '%s'\n", only);
-        return 1;
-    }
-    return 0;
+    return tu_run_cases (argc, argv, "test_broker", cases, sizeof (cases) / sizeof (cases [0]));
 }

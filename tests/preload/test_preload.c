@@ -606,8 +606,7 @@ s_test_python (void)
 int
 main (int argc, char *argv [])
 {
-    const char *only = argc > 1? argv [1]: NULL;
-    struct { const char *name; void (*test) (void); } tests [] = {
+    static const tu_case_t cases [] = {
         { "plain", s_test_plain }, { "open", s_test_open }, { "prefix", s_test_prefix },
         { "czmq", s_test_czmq },
         { "threads", s_test_threads }, { "blocked", s_test_blocked }, { "fork", s_test_fork }, { "monitor", s_test_monitor },
@@ -615,10 +614,5 @@ main (int argc, char *argv [])
         { "bad_settings", s_test_bad_settings }, { "linked", s_test_linked },
         { "python", s_test_python }
     };
-    for (size_t index = 0; index < sizeof (tests) / sizeof (tests [0]); index++)
-        if (!only || streq (only, tests [index].name)) {
-            tests [index].test ();
-            printf ("test_preload %s: OK\n", tests [index].name);
-        }
-    return 0;
+    return tu_run_cases (argc, argv, "test_preload", cases, sizeof (cases) / sizeof (cases [0]));
 }

@@ -316,15 +316,9 @@ s_test_agent (void)
 int
 main (int argc, char *argv [])
 {
-    const char *only = argc > 1? argv [1]: NULL;
-    struct { const char *name; void (*test) (void); } tests [] = {
+    static const tu_case_t cases [] = {
         { "check", s_test_check }, { "held", s_test_held }, { "endpoint", s_test_endpoint },
         { "agent", s_test_agent }
     };
-    for (size_t index = 0; index < sizeof (tests) / sizeof (tests [0]); index++)
-        if (!only || streq (only, tests [index].name)) {
-            tests [index].test ();
-            printf ("test_tee %s: OK\n", tests [index].name);
-        }
-    return 0;
+    return tu_run_cases (argc, argv, "test_tee", cases, sizeof (cases) / sizeof (cases [0]));
 }

@@ -320,22 +320,11 @@ main (int argc, char *argv [])
     unsetenv ("ZWATCH_CURVE_SERVER_KEY");
     unsetenv ("ZWATCH_CURVE_CERT");
     zsys_init ();
-    struct { const char *name; void (*test) (void); } tests [] = {
+    static const tu_case_t cases [] = {
         { "allowed", test_allowed }, { "unknown_agent", test_unknown_agent },
         { "subscribers", test_subscribers }, { "host_mismatch", test_host_mismatch },
         { "wire", test_wire }, { "ip_lists", test_ip_lists }, { "reload", test_reload },
         { "setter", test_setter }, { "bad_keys", test_bad_keys }, { "keygen", test_keygen }
     };
-    const char *only = argc > 1? argv [1]: NULL;
-    bool found = false;
-    for (size_t index = 0; index < sizeof (tests) / sizeof (tests [0]); index++)
-        if (!only || streq (only, tests [index].name)) {
-            tests [index].test ();
-            found = true;
-        }
-    if (!found) {
-        fprintf (stderr, "test_security: no case '%s'\n", only);
-        return 2;
-    }
-    return 0;
+    return tu_run_cases (argc, argv, "test_security", cases, sizeof (cases) / sizeof (cases [0]));
 }

@@ -298,3 +298,24 @@ tu_proc_cpu_ms (pid_t pid)
         return -1;
     return (long long) (utime + stime) * 1000 / sysconf (_SC_CLK_TCK);
 }
+
+int
+tu_run_cases (int argc, char *argv [], const char *program, const tu_case_t *cases,
+              size_t count)
+{
+    const char *only = argc > 1? argv [1]: NULL;
+    bool found = false;
+    for (size_t index = 0; index < count; index++)
+        if (!only || strcmp (only, cases [index].name) == 0) {
+            long long start = tu_now_ms ();
+            cases [index].test ();
+            printf ("%s %s: OK (%lld ms)\n", program, cases [index].name, tu_now_ms () - start);
+            fflush (stdout);
+            found = true;
+        }
+    if (!found) {
+        fprintf (stderr, "%s: no case '%s'\n", program, only);
+        return 2;
+    }
+    return 0;
+}

@@ -33,6 +33,18 @@
     } \
 } while (0)
 
+//  One named case of a test program; ctest runs each as its own test
+typedef struct {
+    const char *name;
+    void (*test) (void);
+} tu_case_t;
+
+//  Run the case named argv [1] (all of them without one), printing
+//  "<program> <case>: OK (<ms> ms)" after each. Returns the exit code:
+//  0, or 2 (with a line on stderr) when no case has that name.
+int tu_run_cases (int argc, char *argv [], const char *program, const tu_case_t *cases,
+                  size_t count);
+
 //  A TCP port on 127.0.0.1 that nobody listens on right now
 int tu_free_port (void);
 
