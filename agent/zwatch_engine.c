@@ -63,7 +63,6 @@ struct _zwatch_engine_t {
     size_t watch_count;
     size_t watch_capacity;
     zmq_pollitem_t *items;          //  pipe, upstream events, then one per watch
-    size_t item_capacity;
     bool items_dirty;
     bool service_ctx_gone;          //  the service terminated its context
     size_t tee_count;               //  watches with a tee
@@ -339,7 +338,6 @@ s_reserve (zwatch_engine_t *self)
         return -1;
     self->items = items;
     self->watch_capacity = capacity;
-    self->item_capacity = capacity + 2;
     return 0;
 }
 

@@ -3,7 +3,8 @@
     One thread does everything. Agents send [body] on a DEALER; the ROUTER
     gives us [routing id][body]. A valid event goes out on the XPUB as
     [ev/<host>/<svc>/<EVENT>][body], the body being the very zmq_msg_t we
-    received (zmq_msg_send moves it: no copy). The hot path allocates
+    received (zmq_msg_send moves it: no copy of ours; libzmq copies each
+    message once as it arrives, see ZMQ_ZERO_COPY_RECV below). The hot path allocates
     nothing and formats only the topic, into a stack buffer; we drain the
     ROUTER in bounded batches between polls.
 
@@ -28,6 +29,7 @@
 #include "zwatch_agent_table.h"
 #include "zwatch_broker_security.h"
 #include "zwatch_fdlimit.h"
+#include "zwatch_ratelimit.h"
 #include "zwatch_report.h"
 
 #define BATCH_MAX           1000        //  messages read per socket per poll
@@ -42,12 +44,6 @@
 #ifndef ZMQ_ZERO_COPY_RECV
 #   define ZMQ_ZERO_COPY_RECV 10
 #endif
-
-//  At most one warning line per interval; counts what it held back
-typedef struct {
-    int64_t last_ms;
-    uint64_t suppressed;
-} ratelimit_t;
 
 struct _zwatch_broker_t {
     const zwatch_broker_config_t *config;
@@ -67,8 +63,8 @@ struct _zwatch_broker_t {
     int64_t heartbeat_ms;
     int64_t sweep_ms;
     int64_t stats_ms;
-    ratelimit_t invalid_limit [ZWATCH_REJECT_COUNT];
-    ratelimit_t refused_limit;
+    zwatch_ratelimit_t invalid_limit [ZWATCH_REJECT_COUNT];
+    zwatch_ratelimit_t refused_limit;
     char error [512];
 };
 
@@ -94,8 +90,8 @@ zwatch_broker_new (const zwatch_broker_config_t *config)
     if (self->stats_ms < 1)
         self->stats_ms = 1;
     for (int reason = 0; reason < ZWATCH_REJECT_COUNT; reason++)
-        self->invalid_limit [reason].last_ms = INT64_MIN / 2;
-    self->refused_limit.last_ms = INT64_MIN / 2;
+        self->invalid_limit [reason] = (zwatch_ratelimit_t) ZWATCH_RATELIMIT_INIT;
+    self->refused_limit = (zwatch_ratelimit_t) ZWATCH_RATELIMIT_INIT;
 
     //  By default each received message points into the 8 KiB read buffer
     //  it came in, and keeps all of it alive: a stuck subscriber's queue
@@ -177,20 +173,6 @@ zwatch_broker_bind (zwatch_broker_t *self)
     return 0;
 }
 
-//  True if a warning may go out now; *held gets how many were held back
-static bool
-s_rate_ok (ratelimit_t *limit, int64_t now, uint64_t *held)
-{
-    if (now - limit->last_ms < WARN_INTERVAL_MS) {
-        limit->suppressed++;
-        return false;
-    }
-    limit->last_ms = now;
-    *held = limit->suppressed;
-    limit->suppressed = 0;
-    return true;
-}
-
 static void
 s_publish (zwatch_broker_t *self, const char *topic, int topic_len)
 {
@@ -236,7 +218,7 @@ s_reject (zwatch_broker_t *self, zwatch_reason_t reason, const char *detail, int
     self->counters.invalid++;
     self->counters.invalid_by [reason]++;
     uint64_t held;
-    if (s_rate_ok (&self->invalid_limit [reason], now, &held)) {
+    if (zwatch_ratelimit_ok (&self->invalid_limit [reason], now, WARN_INTERVAL_MS, &held)) {
         char suppressed [64] = "";
         if (held)
             snprintf (suppressed, sizeof (suppressed), " (%" PRIu64 " more suppressed)", held);
@@ -259,7 +241,7 @@ s_track (zwatch_broker_t *self, const zwatch_msg_t *msg, int64_t now)
         if (!agent) {
             self->counters.agents_refused++;
             uint64_t held;
-            if (s_rate_ok (&self->refused_limit, now, &held))
+            if (zwatch_ratelimit_ok (&self->refused_limit, now, WARN_INTERVAL_MS, &held))
                 zsys_warning ("zwatch-broker: agent table full (--max-agents %zu), not tracking "
                               "%.*s/%.*s pid %" PRIu64 " (%" PRIu64 " more suppressed)",
                               self->config->max_agents, (int) msg->host.len, msg->host.ptr,

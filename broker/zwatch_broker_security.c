@@ -11,6 +11,7 @@
 #include "zwatch_broker_security.h"
 #include "zwatch_curve.h"
 #include "zwatch_zap.h"
+#include "zwatch_ratelimit.h"
 
 #define WARN_INTERVAL_MS    1000
 
@@ -18,8 +19,7 @@ struct _zwatch_broker_security_t {
     bool curve;                 //  ingest and publish are CURVE servers
     zactor_t *zap;              //  the ZAP handler; NULL: nobody is checked
     zwatch_agent_t *agent;      //  watches ingest and publish
-    int64_t last_warning;       //  host mismatch warnings
-    uint64_t unreported;
+    zwatch_ratelimit_t mismatch_limit;      //  host mismatch warnings
 };
 
 //  A libzmq option on a CZMQ socket, checked (zsock setters assert)
@@ -171,7 +171,7 @@ zwatch_broker_security_new (const zwatch_broker_config_t *config, zsock_t *inges
         snprintf (error, error_size, "out of memory");
         return NULL;
     }
-    self->last_warning = INT64_MIN / 2;
+    self->mismatch_limit = (zwatch_ratelimit_t) ZWATCH_RATELIMIT_INIT;
     char public_key [ZWATCH_CURVE_KEY_LEN + 1] = "";
     bool lists = zlistx_size (config->allow_ip) || zlistx_size (config->deny_ip);
     int rc = 0;
@@ -218,15 +218,13 @@ zwatch_broker_security_check_host (zwatch_broker_security_t *self, zmq_msg_t *bo
     const char *host = zmq_msg_gets (body, ZWATCH_ZAP_HOST_PROPERTY);
     if (!host || (strlen (host) == msg->host.len && memcmp (host, msg->host.ptr, msg->host.len) == 0))
         return 0;
-    self->unreported++;
-    if (now - self->last_warning >= WARN_INTERVAL_MS) {
+    uint64_t held;
+    if (zwatch_ratelimit_ok (&self->mismatch_limit, now, WARN_INTERVAL_MS, &held)) {
         const char *key = zmq_msg_gets (body, "User-Id");
         zsys_warning ("zwatch-broker: dropped a message for host '%.*s' from key %s, whose "
                       "certificate is for host '%s' (host_mismatch, %" PRIu64 " since the "
                       "last line)", (int) msg->host.len, msg->host.ptr, key? key: "?", host,
-                      self->unreported);
-        self->last_warning = now;
-        self->unreported = 0;
+                      held + 1);
     }
     return -1;
 }

@@ -11,6 +11,7 @@
 #include "zwatch_certdir.h"
 #include "zwatch_curve.h"
 #include "zwatch_zap.h"
+#include "zwatch_ratelimit.h"
 
 #define ZAP_ENDPOINT        "inproc://zeromq.zap.01"
 #define WARN_INTERVAL_MS    1000        //  one refusal line per second at most
@@ -28,8 +29,7 @@ typedef struct {
     zhashx_t *allowed;                  //  address -> "": only these (when any)
     zhashx_t *denied;                   //  address -> "": never these
     uint64_t failures;                  //  handshakes refused
-    int64_t last_warning;
-    uint64_t unreported;                //  refusals not logged since the last line
+    zwatch_ratelimit_t refusal_limit;   //  refusal lines
     bool terminated;
 } self_t;
 
@@ -75,6 +75,7 @@ s_self_new (zsock_t *pipe)
     self_t *self = (self_t *) zmalloc (sizeof (self_t));
     assert (self);
     self->pipe = pipe;
+    self->refusal_limit = (zwatch_ratelimit_t) ZWATCH_RATELIMIT_INIT;
     self->domains = zhashx_new ();
     self->allowed = zhashx_new ();
     self->denied = zhashx_new ();
@@ -192,18 +193,14 @@ s_decide (self_t *self, request_t *request, zframe_t *credential)
 static void
 s_log_refusal (self_t *self, const request_t *request)
 {
-    int64_t now = zclock_mono ();
-    self->unreported++;
-    if (self->last_warning && now - self->last_warning < WARN_INTERVAL_MS)
+    uint64_t held;
+    if (!zwatch_ratelimit_ok (&self->refusal_limit, zclock_mono (), WARN_INTERVAL_MS, &held))
         return;
     char more [64] = "";
-    if (self->unreported > 1)
-        snprintf (more, sizeof (more), " (%" PRIu64 " refused since the last line)",
-                  self->unreported);
+    if (held)
+        snprintf (more, sizeof (more), " (%" PRIu64 " more refused since the last line)", held);
     zsys_warning ("zwatch-broker: refused a %s handshake on %s from '%s': %s%s",
                   request->mechanism, request->domain, request->address, request->reason, more);
-    self->last_warning = now;
-    self->unreported = 0;
 }
 
 //  ZMTP metadata: [name length][name][value length, 4 bytes BE][value]
