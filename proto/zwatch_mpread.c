@@ -3,15 +3,6 @@
 #include <string.h>
 #include "zwatch_mpread.h"
 
-
-
-
-
-
-
-
-
-
 //  Skip `length` payload bytes after a header of `header` bytes
 static int
 s_skip_bytes (zwatch_mpread_t *self, size_t header, uint64_t length)

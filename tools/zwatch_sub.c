@@ -18,6 +18,7 @@
 #include <czmq.h>
 #include "zwatch.h"
 #include "zwatch_curve.h"
+#include "zwatch_ratelimit.h"
 #include "zwatch_sub_format.h"
 
 #define PROGRAM         "zwatch-sub"
@@ -52,8 +53,7 @@ typedef struct {
     zwatch_sub_format_t *format;
     uint64_t printed;           //  events printed
     uint64_t skipped;           //  messages that could not be read
-    uint64_t unreported;        //  skipped since the last warning
-    int64_t last_warning;       //  zclock_mono, 0: never warned
+    zwatch_ratelimit_t skip_limit;      //  warnings about skipped messages
 } sub_t;
 
 static void
@@ -315,18 +315,15 @@ static void
 s_skip (sub_t *self, const char *topic, size_t topic_len, const char *reason)
 {
     self->skipped++;
-    self->unreported++;
-    int64_t now = zclock_mono ();
-    if (self->last_warning && now - self->last_warning < WARNING_GAP)
+    uint64_t held;
+    if (!zwatch_ratelimit_ok (&self->skip_limit, zclock_mono (), WARNING_GAP, &held))
         return;
     const char *safe = zwatch_sub_format_text (self->format, topic, topic_len);
     fprintf (stderr, PROGRAM ": skipped a message on '%s': %s", safe? safe: "?", reason);
-    if (self->unreported > 1)
+    if (held)
         fprintf (stderr, " (%" PRIu64 " skipped since the last warning, %" PRIu64 " in all)",
-                 self->unreported, self->skipped);
+                 held + 1, self->skipped);
     fprintf (stderr, "\n");
-    self->unreported = 0;
-    self->last_warning = now;
 }
 
 static void
@@ -525,7 +522,7 @@ main (int argc, char *argv [])
     options.hosts = (const char **) calloc (slots, sizeof (char *));
     options.services = (const char **) calloc (slots, sizeof (char *));
     options.events = (const char **) calloc (slots, sizeof (char *));
-    sub_t self = { &options, zwatch_sub_format_new (), 0, 0, 0, 0 };
+    sub_t self = { &options, zwatch_sub_format_new (), 0, 0, ZWATCH_RATELIMIT_INIT };
     zsock_t *sub = NULL;
     zsock_t *monitor = NULL;           //  PAIR on sub's monitor: handshake failures
     int rc = EXIT_RUNTIME;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <zmq.h>
+#include "zwatch_mpread.h"
 #include "zwatch_sub_format.h"
 
 //  Shown instead of a time that cannot be read (split: "??-" is a trigraph)
@@ -52,102 +53,6 @@ zwatch_sub_format_destroy (zwatch_sub_format_t **self_p)
 //  --------------------------------------------------------------------------
 //  Parsing: a structural pre-check, then msgpack-c
 
-typedef struct {
-    const uint8_t *pos;
-    const uint8_t *end;
-} cursor_t;
-
-static uint64_t
-s_load_be (const uint8_t *p, int bytes)
-{
-    uint64_t value = 0;
-    for (int index = 0; index < bytes; index++)
-        value = (value << 8) | p [index];
-    return value;
-}
-
-//  Step over `header` bytes then `length` payload bytes, if they are there
-static bool
-s_cursor_skip (cursor_t *cursor, size_t header, uint64_t length)
-{
-    size_t left = (size_t) (cursor->end - cursor->pos);
-    if (left < header || length > left - header)
-        return false;
-    cursor->pos += header + length;
-    return true;
-}
-
-//  Walk one value: every length within the input, every container count
-//  no larger than the bytes left (so msgpack-c never reserves memory for
-//  elements that are not there), nesting within depth
-static bool
-s_check_value (cursor_t *cursor, int depth)
-{
-    if (cursor->pos >= cursor->end)
-        return false;
-    const uint8_t *p = cursor->pos;
-    size_t left = (size_t) (cursor->end - p);
-    uint8_t tag = *p;
-
-    if (tag <= 0x7f || tag >= 0xe0 || tag == 0xc0 || tag == 0xc2 || tag == 0xc3)
-        return s_cursor_skip (cursor, 1, 0);
-    if ((tag & 0xe0) == 0xa0)
-        return s_cursor_skip (cursor, 1, tag & 0x1f);
-
-    bool is_map = (tag & 0xf0) == 0x80 || tag == 0xde || tag == 0xdf;
-    bool is_array = (tag & 0xf0) == 0x90 || tag == 0xdc || tag == 0xdd;
-    if (is_map || is_array) {
-        if (depth <= 0)
-            return false;
-        uint64_t count;
-        if (tag < 0xa0) {
-            count = tag & 0x0f;
-            cursor->pos++;
-        }
-        else {
-            int bytes = (tag == 0xdc || tag == 0xde)? 2: 4;
-            if (left < (size_t) bytes + 1)
-                return false;
-            count = s_load_be (p + 1, bytes);
-            cursor->pos += 1 + bytes;
-        }
-        if (is_map)
-            count *= 2;
-        if (count > (uint64_t) (cursor->end - cursor->pos))
-            return false;
-        for (uint64_t index = 0; index < count; index++)
-            if (!s_check_value (cursor, depth - 1))
-                return false;
-        return true;
-    }
-    switch (tag) {
-        case 0xc4: case 0xd9:                       //  bin8, str8
-            return left >= 2 && s_cursor_skip (cursor, 2, p [1]);
-        case 0xc5: case 0xda:                       //  bin16, str16
-            return left >= 3 && s_cursor_skip (cursor, 3, s_load_be (p + 1, 2));
-        case 0xc6: case 0xdb:                       //  bin32, str32
-            return left >= 5 && s_cursor_skip (cursor, 5, s_load_be (p + 1, 4));
-        case 0xc7:                                  //  ext8: length, type, data
-            return left >= 2 && s_cursor_skip (cursor, 3, p [1]);
-        case 0xc8:
-            return left >= 3 && s_cursor_skip (cursor, 4, s_load_be (p + 1, 2));
-        case 0xc9:
-            return left >= 5 && s_cursor_skip (cursor, 6, s_load_be (p + 1, 4));
-        case 0xca: return s_cursor_skip (cursor, 5, 0);     //  float32
-        case 0xcb: return s_cursor_skip (cursor, 9, 0);     //  float64
-        case 0xcc: case 0xd0: return s_cursor_skip (cursor, 2, 0);
-        case 0xcd: case 0xd1: return s_cursor_skip (cursor, 3, 0);
-        case 0xce: case 0xd2: return s_cursor_skip (cursor, 5, 0);
-        case 0xcf: case 0xd3: return s_cursor_skip (cursor, 9, 0);
-        case 0xd4: return s_cursor_skip (cursor, 3, 0);     //  fixext 1..16
-        case 0xd5: return s_cursor_skip (cursor, 4, 0);
-        case 0xd6: return s_cursor_skip (cursor, 6, 0);
-        case 0xd7: return s_cursor_skip (cursor, 10, 0);
-        case 0xd8: return s_cursor_skip (cursor, 18, 0);
-        default:   return false;                            //  0xc1: never used
-    }
-}
-
 const msgpack_object *
 zwatch_sub_format_parse (zwatch_sub_format_t *self, const void *data, size_t size,
                          const char **reason)
@@ -159,12 +64,16 @@ zwatch_sub_format_parse (zwatch_sub_format_t *self, const void *data, size_t siz
         *reason = "too large";
         return NULL;
     }
-    cursor_t cursor = { (const uint8_t *) data, (const uint8_t *) data + size };
-    if (!s_check_value (&cursor, ZWATCH_SUB_DEPTH_MAX)) {
+    //  The decoder's own bounds-checked walk first: every length within the
+    //  input, every container count no larger than the bytes left (so
+    //  msgpack-c never reserves memory for elements that are not there)
+    zwatch_mpread_t reader;
+    zwatch_mpread_init (&reader, data, size);
+    if (zwatch_mpread_skip (&reader, ZWATCH_SUB_DEPTH_MAX) != MPREAD_OK) {
         *reason = "malformed msgpack";
         return NULL;
     }
-    if (cursor.pos != cursor.end) {
+    if (zwatch_mpread_left (&reader) != 0) {
         *reason = "trailing bytes";
         return NULL;
     }
