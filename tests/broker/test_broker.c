@@ -151,7 +151,8 @@ main (int argc, char *argv [])
         { "malformed", test_malformed }, { "seq_gaps", test_seq_gaps },
         { "filters", test_filters }, { "signals", test_signals },
         { "config", test_config }, { "sub_cli", test_sub_cli },
-        { "stuck", test_stuck }, { "max_agents", test_max_agents }
+        { "stuck", test_stuck }, { "max_agents", test_max_agents },
+        { "sub_bad_input", test_sub_bad_input }
     };
     return tu_run_cases (argc, argv, "test_broker", cases, sizeof (cases) / sizeof (cases [0]));
 }

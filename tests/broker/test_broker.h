@@ -24,6 +24,7 @@ void test_max_agents (void);
 void test_signals (void);
 void test_config (void);
 void test_sub_cli (void);
+void test_sub_bad_input (void);
 
 //  Start agent_service MODE ARG with the agent sending to ingest as
 //  (host, svc), heartbeats every 50 ms; its stdout goes to out_path

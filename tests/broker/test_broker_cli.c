@@ -420,3 +420,68 @@ test_sub_cli (void)
     tb_remove (named_path);
     tb_remove (human_path);
 }
+
+//  [topic][body] from a raw XPUB, as a publisher that is not zwatch's might send
+static void
+s_publish_raw (zsock_t *publisher, const char *topic, const void *body, size_t size)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, topic);
+    zmsg_addmem (msg, body, size);
+    CHECK (zmsg_send (&msg, publisher) == 0);
+}
+
+//  zwatch-sub reading bodies that are not what the protocol says (from
+//  something other than a zwatch broker): each is skipped with a reason on
+//  stderr, at most one line a second that counts what it held back, and
+//  the valid event after them still comes through
+void
+test_sub_bad_input (void)
+{
+    zsock_t *publisher = zsock_new (ZMQ_XPUB);
+    int port = zsock_bind (publisher, "tcp://127.0.0.1:*");
+    CHECK (port > 0);
+    char endpoint [64];
+    snprintf (endpoint, sizeof (endpoint), "tcp://127.0.0.1:%d", port);
+    char *path = tu_temp_path (".bad");
+    const char *args [] = { "--json", "--count", "1", NULL };
+    pid_t sub = tb_spawn_sub (endpoint, args, path);
+    zsock_set_rcvtimeo (publisher, TB_WAIT_MS);
+    zframe_t *subscription = zframe_recv (publisher);
+    CHECK (subscription && zframe_size (subscription) >= 1 && zframe_data (subscription) [0] == 1);
+    zframe_destroy (&subscription);
+
+    const uint8_t invalid_byte [] = { 0xc1 };
+    const uint8_t array [] = { 0x91, 0x01 };
+    const uint8_t trailing [] = { 0x81, 0xa1, 'k', 0x01, 0x00 };
+    s_publish_raw (publisher, "agent/h/s", invalid_byte, sizeof (invalid_byte));
+    s_publish_raw (publisher, "agent/h/s", array, sizeof (array));
+    zclock_sleep (1100);                //  past the one-line-a-second limit
+    s_publish_raw (publisher, "stats/b", trailing, sizeof (trailing));
+
+    zwatch_msg_t event = {
+        .kind = ZWATCH_KIND_EVENT, .host = { "h", 1 }, .svc = { "s", 1 }, .pid = 7,
+        .sock = { "x", 1 }, .stype = { "DEALER", 6 }, .event = { "CONNECTED", 9 },
+        .code = ZMQ_EVENT_CONNECTED, .value = 12, .endpoint = { "tcp://a:1", 9 },
+        .ts = 1, .seq = 3
+    };
+    char body [ZWATCH_MSG_MAX];
+    int size = zwatch_msg_encode (&event, body, sizeof (body));
+    CHECK (size > 0);
+    s_publish_raw (publisher, "ev/h/s/CONNECTED", body, (size_t) size);
+    CHECK_INT_EQ (tb_wait_exit (sub, "zwatch-sub on a raw publisher"), 0);
+
+    char *errors = tb_errors (path);
+    CHECK_STR_EQ (errors,
+        "zwatch-sub: skipped a message on 'agent/h/s': malformed msgpack\n"
+        "zwatch-sub: skipped a message on 'stats/b': trailing bytes "
+        "(2 skipped since the last warning, 3 in all)\n");
+    free (errors);
+    char *output = tu_read_file (path);
+    CHECK_INT_EQ (tu_count (output, "\n"), 1);
+    CHECK (strstr (output, "\"kind\":\"event\",\"host\":\"h\",\"pid\":7,"));
+    CHECK (strstr (output, "\"seq\":3"));
+    free (output);
+    tb_remove (path);
+    zsock_destroy (&publisher);
+}
