@@ -95,12 +95,8 @@ s_run (const char *mode, const char *arg, bool no_broker, int timeout_ms)
     }
     run->ended_ns = s_now_ns ();
     run->stdout_text = tu_read_file (out_path);
-    char *err_path = NULL;
-    CHECK (asprintf (&err_path, "%s.err", out_path) > 0);
-    run->stderr_text = tu_read_file (err_path);
-    unlink (out_path);
-    unlink (err_path);
-    free (err_path);
+    run->stderr_text = tu_read_errors (out_path);
+    tu_remove_output (out_path);
     free (out_path);
     free (service);
     free (broker_env);

@@ -75,7 +75,7 @@ tb_json_lines (const char *path)
     char *out_path = tu_temp_path (".json");
     int code = tb_wait_exit (tu_spawn (argv, NULL, out_path), "json_lines.py");
     char *lines = tu_read_file (out_path);
-    char *errors = tb_errors (out_path);
+    char *errors = tu_read_errors (out_path);
     if (code != 0 || !lines) {
         char *input = tu_read_file (path);
         fprintf (stderr, "json_lines.py failed (%d): %s\ninput:\n%s\n", code,
@@ -114,24 +114,10 @@ tb_split_lines (char *text, char **lines, int max)
     return count;
 }
 
-char *
-tb_errors (const char *out_path)
-{
-    char *err_path = NULL;
-    CHECK (asprintf (&err_path, "%s.err", out_path) > 0);
-    char *errors = tu_read_file (err_path);
-    free (err_path);
-    return errors;
-}
-
 void
 tb_remove (char *out_path)
 {
-    char *err_path = NULL;
-    CHECK (asprintf (&err_path, "%s.err", out_path) > 0);
-    unlink (out_path);
-    unlink (err_path);
-    free (err_path);
+    tu_remove_output (out_path);
     free (out_path);
 }
 

@@ -50,9 +50,6 @@ void tb_event_line (const zwatch_msg_t *msg, char *line, size_t size);
 //  Split text into lines in place; returns how many (at most max)
 int tb_split_lines (char *text, char **lines, int max);
 
-//  path's stderr file (path + ".err", as tu_spawn writes it); caller frees
-char *tb_errors (const char *out_path);
-
 //  Remove out_path and its .err; frees out_path
 void tb_remove (char *out_path);
 

@@ -248,7 +248,7 @@ s_run_sub (const char *const args [], char **errors)
     char *output = tu_read_file (out_path);
     CHECK_STR_EQ (output, "");
     free (output);
-    *errors = tb_errors (out_path);
+    *errors = tu_read_errors (out_path);
     tb_remove (out_path);
     free (bin);
     return code;
@@ -336,7 +336,7 @@ test_sub_cli (void)
     pid_t idle = tb_spawn_sub (publish, idle_args, idle_path);
     CHECK_INT_EQ (tb_wait_exit (idle, "zwatch-sub --timeout"), 1);
     CHECK (tu_now_ms () - start >= 1000);
-    char *errors = tb_errors (idle_path);
+    char *errors = tu_read_errors (idle_path);
     CHECK_STR_EQ (errors, "zwatch-sub: timeout: no event for 1 s\n");
     free (errors);
     char *output = tu_read_file (idle_path);
@@ -471,7 +471,7 @@ test_sub_bad_input (void)
     s_publish_raw (publisher, "ev/h/s/CONNECTED", body, (size_t) size);
     CHECK_INT_EQ (tb_wait_exit (sub, "zwatch-sub on a raw publisher"), 0);
 
-    char *errors = tb_errors (path);
+    char *errors = tu_read_errors (path);
     CHECK_STR_EQ (errors,
         "zwatch-sub: skipped a message on 'agent/h/s': malformed msgpack\n"
         "zwatch-sub: skipped a message on 'stats/b': trailing bytes "

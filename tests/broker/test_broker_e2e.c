@@ -128,7 +128,7 @@ test_e2e (void)
     //  zwatch-sub printed the first events as JSON, exactly as published,
     //  plus the agent's up and the broker's stats, then exited 0
     CHECK_INT_EQ (tb_wait_exit (sub, "zwatch-sub"), 0);
-    char *errors = tb_errors (sub_path);
+    char *errors = tu_read_errors (sub_path);
     CHECK_STR_EQ (errors, "");
     char *json = tb_json_lines (sub_path);
     char *json_lines [E2E_EVENTS_MAX * 4];

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include "testutil.h"
+#include "tu_child.h"
 #include "service_proc.h"
 
 #define ARGS_MAX    16
@@ -13,10 +14,7 @@
 #define STOP_MS     10000       //  bound on a clean exit
 
 struct _service_proc_t {
-    pid_t pid;
-    bool running;
-    char *out_path;             //  stdout; stderr goes to out_path.err
-    char *err_path;
+    tu_child_t *child;
 };
 
 service_proc_t *
@@ -39,15 +37,7 @@ service_proc_new (const char *ingest, const char *host, const char *svc,
         argv [count++] = args [index];
     }
     argv [count] = NULL;
-    self->out_path = tu_temp_path (".service");
-    CHECK (asprintf (&self->err_path, "%s.err", self->out_path) > 0);
-    self->pid = tu_spawn (argv, env, self->out_path);
-    self->running = true;
-    if (!tu_wait_for_text (self->out_path, "ready pid=", 1, READY_MS)) {
-        char *errors = tu_read_file (self->err_path);
-        fprintf (stderr, "fault_service did not start: %s\n", errors? errors: "");
-        exit (1);
-    }
+    self->child = tu_child_new (argv, env, "ready pid=", READY_MS, "fault_service");
     free (bin);
     free (broker_env);
     free (host_env);
@@ -60,12 +50,7 @@ service_proc_destroy (service_proc_t **self_p)
 {
     if (self_p && *self_p) {
         service_proc_t *self = *self_p;
-        if (self->running)
-            tu_kill (self->pid);
-        unlink (self->out_path);
-        unlink (self->err_path);
-        free (self->out_path);
-        free (self->err_path);
+        tu_child_destroy (&self->child);
         free (self);
         *self_p = NULL;
     }
@@ -74,19 +59,13 @@ service_proc_destroy (service_proc_t **self_p)
 pid_t
 service_proc_pid (service_proc_t *self)
 {
-    return self->pid;
+    return tu_child_pid (self->child);
 }
 
 void
 service_proc_signal (service_proc_t *self, int signum)
 {
-    CHECK (self->running);
-    if (signum == SIGKILL) {
-        tu_kill (self->pid);
-        self->running = false;
-    }
-    else
-        CHECK (kill (self->pid, signum) == 0);
+    tu_child_signal (self->child, signum);
 }
 
 //  The value after "name=" in line, or the test fails
@@ -107,7 +86,7 @@ s_field (const char *line, const char *name)
 static char *
 s_line (service_proc_t *self, const char *prefix)
 {
-    char *text = tu_read_file (self->out_path);
+    char *text = tu_child_output (self->child);
     char *line = NULL;
     for (char *at = text; at && *at; ) {
         char *end = strchr (at, '\n');
@@ -146,14 +125,12 @@ service_proc_burst (service_proc_t *self, service_report_t *report, int timeout_
 void
 service_proc_stop (service_proc_t *self, service_report_t *report)
 {
-    service_proc_signal (self, SIGTERM);
-    int code = tu_wait (self->pid, STOP_MS);
+    int code = tu_child_stop (self->child, SIGTERM, STOP_MS);
     if (code < 0)
-        tu_kill (self->pid);
-    self->running = false;
+        tu_child_signal (self->child, SIGKILL);
     char *line = s_line (self, "done ");
     if (code != 0 || !line) {
-        char *errors = tu_read_file (self->err_path);
+        char *errors = tu_child_errors (self->child);
         fprintf (stderr, "fault_service exit %d, %s: %s\n", code, line? line: "no done line",
                  errors? errors: "");
         exit (1);

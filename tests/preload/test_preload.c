@@ -54,8 +54,6 @@ static void
 s_spawn (const char *const argv [], const char *const env [], proc_t *proc)
 {
     char *out_path = tu_temp_path (".out");
-    char *err_path = NULL;
-    CHECK (asprintf (&err_path, "%s.err", out_path) > 0);
     long long start = tu_now_ms ();
     proc->pid = tu_spawn (argv, env, out_path);
     proc->exit_code = tu_wait (proc->pid, RUN_MS);
@@ -66,12 +64,10 @@ s_spawn (const char *const argv [], const char *const env [], proc_t *proc)
         exit (1);
     }
     proc->out = tu_read_file (out_path);
-    proc->err = tu_read_file (err_path);
+    proc->err = tu_read_errors (out_path);
     CHECK (proc->out && proc->err);
-    unlink (out_path);
-    unlink (err_path);
+    tu_remove_output (out_path);
     free (out_path);
-    free (err_path);
 }
 
 static void

@@ -37,16 +37,13 @@ ts_exit (pid_t pid)
     return code;
 }
 
-//  stderr of a process started with tu_spawn (out_path + ".err"); caller frees
+//  stderr of a process started with tu_spawn (out_path + ".err"), which
+//  must be there; caller frees
 char *
 ts_errors (const char *out_path)
 {
-    char *err_path = NULL;
-    CHECK (asprintf (&err_path, "%s.err", out_path) > 0);
-    char *errors = tu_read_file (err_path);
+    char *errors = tu_read_errors (out_path);
     CHECK (errors);
-    unlink (err_path);
-    free (err_path);
     return errors;
 }
 
@@ -59,7 +56,7 @@ ts_run (const char *const argv [], const char *const env [], char **out, char **
     *out = tu_read_file (out_path);
     *errors = ts_errors (out_path);
     CHECK (*out);
-    unlink (out_path);
+    tu_remove_output (out_path);
     free (out_path);
     return code;
 }
@@ -210,7 +207,7 @@ ts_agent_run (setup_t *setup, const char *endpoint, const char *host, const char
     char *out_path;
     CHECK_INT_EQ (ts_exit (ts_agent (setup, endpoint, host, cert, mode, "", &out_path)), 0);
     char *errors = ts_errors (out_path);
-    unlink (out_path);
+    tu_remove_output (out_path);
     free (out_path);
     return errors;
 }
@@ -236,7 +233,7 @@ ts_agent_kill (pid_t pid, char *out_path)
 {
     tu_kill (pid);
     char *errors = ts_errors (out_path);
-    unlink (out_path);
+    tu_remove_output (out_path);
     free (out_path);
     return errors;
 }

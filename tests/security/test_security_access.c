@@ -71,14 +71,14 @@ test_allowed (void)
     char *printed = tu_read_file (sub_path);
     CHECK (printed && tu_count (printed, "\n") == 1 && strstr (printed, "web-01"));
     free (ts_errors (sub_path));
-    unlink (sub_path);
+    tu_remove_output (sub_path);
 
     free (printed);
     free (sub_path);
     free (reader);
     free (sub_bin);
     free (errors);
-    unlink (out_path);
+    tu_remove_output (out_path);
     free (out_path);
     free (line);
     free (agents);
@@ -147,7 +147,7 @@ s_sub_nothing (pid_t pid, char *out_path)
     char *printed = tu_read_file (out_path);
     CHECK_STR_EQ (printed, "");
     char *errors = ts_errors (out_path);
-    unlink (out_path);
+    tu_remove_output (out_path);
     free (out_path);
     free (printed);
     return errors;
@@ -207,7 +207,7 @@ test_subscribers (void)
     char *printed = tu_read_file (path);
     CHECK (printed && strstr (printed, "web-01"));
     free (ts_errors (path));
-    unlink (path);
+    tu_remove_output (path);
 
     free (printed);
     free (path);

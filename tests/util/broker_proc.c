@@ -5,18 +5,16 @@
 #include <string.h>
 #include <unistd.h>
 #include "testutil.h"
+#include "tu_child.h"
 #include "broker_proc.h"
 
 #define ARGS_MAX    64
 #define START_MS    10000       //  bound on the wait for the broker to bind
 
 struct _broker_proc_t {
-    pid_t pid;
-    bool running;
+    tu_child_t *child;
     char *ingest;
     char *publish;
-    char *out_path;             //  stdout; stderr goes to out_path.err
-    char *err_path;
 };
 
 //  argv for tu_spawn: the binary, then the lists, NULL-terminated
@@ -48,23 +46,9 @@ broker_proc_new (const char *const args [], bool with_endpoints)
     char *bin = tu_bin ("zwatch-broker");
     const char *argv [ARGS_MAX];
     s_argv (argv, bin, with_endpoints? endpoints: NULL, args);
-    self->out_path = tu_temp_path (".broker");
-    CHECK (asprintf (&self->err_path, "%s.err", self->out_path) > 0);
-    self->pid = tu_spawn (argv, NULL, self->out_path);
-    self->running = true;
-    free (bin);
-
     //  It logs its id and settings once every endpoint is bound
-    long long deadline = tu_now_ms () + START_MS;
-    while (!tu_wait_for_text (self->out_path, "zwatch-broker: id ", 1, 20)) {
-        int code = tu_wait (self->pid, 0);
-        if (code >= 0 || tu_now_ms () > deadline) {
-            char *errors = tu_read_file (self->err_path);
-            fprintf (stderr, "zwatch-broker did not start (exit %d): %s\n", code,
-                     errors? errors: "");
-            exit (1);
-        }
-    }
+    self->child = tu_child_new (argv, NULL, "zwatch-broker: id ", START_MS, "zwatch-broker");
+    free (bin);
     return self;
 }
 
@@ -73,12 +57,7 @@ broker_proc_destroy (broker_proc_t **self_p)
 {
     if (self_p && *self_p) {
         broker_proc_t *self = *self_p;
-        if (self->running)
-            tu_kill (self->pid);
-        unlink (self->out_path);
-        unlink (self->err_path);
-        free (self->out_path);
-        free (self->err_path);
+        tu_child_destroy (&self->child);
         free (self->ingest);
         free (self->publish);
         free (self);
@@ -89,11 +68,7 @@ broker_proc_destroy (broker_proc_t **self_p)
 int
 broker_proc_stop (broker_proc_t *self, int signum, int timeout_ms)
 {
-    CHECK (self->running);
-    CHECK (kill (self->pid, signum) == 0);
-    int code = tu_wait (self->pid, timeout_ms);
-    self->running = code < 0;       //  still there: destroy kills it
-    return code;
+    return tu_child_stop (self->child, signum, timeout_ms);
 }
 
 const char *
@@ -111,25 +86,25 @@ broker_proc_publish (broker_proc_t *self)
 pid_t
 broker_proc_pid (broker_proc_t *self)
 {
-    return self->pid;
+    return tu_child_pid (self->child);
 }
 
 char *
 broker_proc_log (broker_proc_t *self)
 {
-    return tu_read_file (self->out_path);
+    return tu_child_output (self->child);
 }
 
 bool
 broker_proc_wait_log (broker_proc_t *self, const char *text, int timeout_ms)
 {
-    return tu_wait_for_text (self->out_path, text, 1, timeout_ms);
+    return tu_wait_for_text (tu_child_out_path (self->child), text, 1, timeout_ms);
 }
 
 char *
 broker_proc_errors (broker_proc_t *self)
 {
-    return tu_read_file (self->err_path);
+    return tu_child_errors (self->child);
 }
 
 int
@@ -138,19 +113,11 @@ broker_proc_run (const char *const args [], int timeout_ms, char **errors)
     char *bin = tu_bin ("zwatch-broker");
     const char *argv [ARGS_MAX];
     s_argv (argv, bin, NULL, args);
-    char *out_path = tu_temp_path (".broker");
-    char *err_path = NULL;
-    CHECK (asprintf (&err_path, "%s.err", out_path) > 0);
-    pid_t pid = tu_spawn (argv, NULL, out_path);
-    int code = tu_wait (pid, timeout_ms);
-    if (code < 0)
-        tu_kill (pid);
-    *errors = tu_read_file (err_path);
+    tu_child_t *child = tu_child_new (argv, NULL, NULL, 0, "zwatch-broker");
+    int code = tu_child_wait (child, timeout_ms);
+    *errors = tu_child_errors (child);
     CHECK (*errors);
-    unlink (out_path);
-    unlink (err_path);
-    free (out_path);
-    free (err_path);
+    tu_child_destroy (&child);
     free (bin);
     return code;
 }

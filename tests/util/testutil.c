@@ -15,6 +15,15 @@
 #include <sys/wait.h>
 #include "testutil.h"
 
+//  The stderr file tu_spawn writes beside out_path; caller frees
+static char *
+s_err_path (const char *out_path)
+{
+    char *err_path = NULL;
+    CHECK (asprintf (&err_path, "%s.err", out_path) > 0);
+    return err_path;
+}
+
 extern char **environ;
 
 //  Children tu_spawn started and nobody reaped yet. A failed CHECK exits:
@@ -127,8 +136,7 @@ tu_spawn (const char *const argv [], const char *const env [], const char *out_p
     posix_spawn_file_actions_init (&actions);
     if (out_path) {
         posix_spawn_file_actions_addopen (&actions, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        char *err_path = NULL;
-        CHECK (asprintf (&err_path, "%s.err", out_path) > 0);
+        char *err_path = s_err_path (out_path);
         posix_spawn_file_actions_addopen (&actions, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         free (err_path);    //  addopen copies the path (glibc >= 2.29)
     }
@@ -318,4 +326,22 @@ tu_run_cases (int argc, char *argv [], const char *program, const tu_case_t *cas
         return 2;
     }
     return 0;
+}
+
+char *
+tu_read_errors (const char *out_path)
+{
+    char *err_path = s_err_path (out_path);
+    char *errors = tu_read_file (err_path);
+    free (err_path);
+    return errors;
+}
+
+void
+tu_remove_output (const char *out_path)
+{
+    char *err_path = s_err_path (out_path);
+    unlink (out_path);
+    unlink (err_path);
+    free (err_path);
 }

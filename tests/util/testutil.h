@@ -61,6 +61,13 @@ char *tu_bin (const char *name);
 //  "valgrind --error-exitcode=99"), programs of the build run under it.
 pid_t tu_spawn (const char *const argv [], const char *const env [], const char *out_path);
 
+//  What a process tu_spawn started with out_path wrote on stderr, or
+//  NULL; caller frees
+char *tu_read_errors (const char *out_path);
+
+//  Remove out_path and its stderr file
+void tu_remove_output (const char *out_path);
+
 //  Wait for pid up to timeout_ms. Returns exit code, 128+signal if killed
 //  by a signal, or -1 on timeout (the process is then left running).
 int tu_wait (pid_t pid, int timeout_ms);
