@@ -140,6 +140,10 @@ zwatch_agent_watch (zwatch_agent_t *self, void *socket, const char *label)
         if (err == EEXIST)
             zwatch_log_error ("zwatch_agent_watch: socket %p is already watched", socket);
         else
+        if (err == ENOSPC)
+            zwatch_log_error ("zwatch_agent_watch: already watching %d sockets, the most one "
+                              "agent watches", ZWATCH_ENGINE_SOCKETS_MAX);
+        else
             zwatch_log_error ("zwatch_agent_watch: %s", zmq_strerror (err));
         errno = err;
         return -1;
@@ -288,6 +292,11 @@ zwatch_agent_destroy (zwatch_agent_t **self_p)
                                          .list_max = ZWATCH_ENGINE_SOCKETS_MAX };
         s_call (self, &list);
         for (size_t index = 0; index < list.list_size; index++) {
+            //  Read it once more first: a socket the service closed may
+            //  have said MONITOR_STOPPED since the list was made
+            zwatch_engine_command_t check = { .op = ENGINE_CHECK, .socket = sockets [index] };
+            if (s_call (self, &check) != 0)
+                continue;
             zmq_socket_monitor (sockets [index], NULL, 0);
             zwatch_engine_command_t release = { .op = ENGINE_RELEASE, .socket = sockets [index] };
             s_call (self, &release);

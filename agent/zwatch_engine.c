@@ -512,7 +512,9 @@ s_handle_command (zwatch_engine_t *self, zwatch_engine_command_t *command)
                 s_release (self, index);
             break;
         case ENGINE_CHECK:
-            if (!s_find (self, command->socket, NULL))
+            //  A MONITOR_STOPPED already there means the socket is gone
+            if (!s_find (self, command->socket, &index)
+            ||  s_drain_reader (self, index, INT32_MAX))
                 s_fail (command, ENOENT);
             break;
         case ENGINE_LIST:

@@ -14,12 +14,12 @@
 
 typedef struct _zwatch_engine_t zwatch_engine_t;
 
-#define ZWATCH_ENGINE_SOCKETS_MAX   4096    //  sockets one agent can watch
+#define ZWATCH_ENGINE_SOCKETS_MAX   ZWATCH_AGENT_SOCKETS_LIMIT
 
 typedef enum {
     ENGINE_WATCH,           //  add a reader for socket; returns its endpoint
     ENGINE_RELEASE,         //  drain and drop the reader for socket
-    ENGINE_CHECK,           //  is socket watched? (0 / -1 ENOENT)
+    ENGINE_CHECK,           //  is socket still watched, after reading its reader? (0 / -1 ENOENT)
     ENGINE_LIST,            //  sockets still watched, after draining
     ENGINE_SET_QUEUE,       //  upstream queue limit
     ENGINE_SET_HEARTBEAT,   //  heartbeat interval, msecs

@@ -22,6 +22,7 @@ typedef struct {
 } zwatch_agent_stats_t;
 
 #define ZWATCH_AGENT_QUEUE_DEFAULT      10000   //  messages held for the broker
+#define ZWATCH_AGENT_SOCKETS_LIMIT      4096    //  sockets one agent watches at most
 #define ZWATCH_AGENT_HEARTBEAT_DEFAULT  2000    //  msecs between heartbeats
 
 //  Start an agent for sockets in zmq_ctx. broker_endpoint NULL means
@@ -35,7 +36,7 @@ zwatch_agent_t *zwatch_agent_new (void *zmq_ctx, const char *broker_endpoint);
 //  label NULL means "<STYPE>-<n>". Returns 0, or -1 with errno: EINVAL
 //  (NULL/invalid socket, label too long), EEXIST (already watched),
 //  ENOTSUP (agent NULL/destroyed), ETERM (the context was terminated),
-//  ENOSPC (4096 sockets already watched).
+//  ENOSPC (ZWATCH_AGENT_SOCKETS_LIMIT sockets already watched).
 int zwatch_agent_watch (zwatch_agent_t *self, void *socket, const char *label);
 
 //  Stop watching socket: unregisters its monitor before returning.
@@ -46,6 +47,9 @@ int zwatch_agent_unwatch (zwatch_agent_t *self, void *socket);
 //  service closed are forgotten by themselves (after their CLOSED and
 //  MONITOR_STOPPED events). Sockets still watched must still be open: destroy
 //  unregisters their monitors (so don't close them concurrently with it).
+//  destroy waits up to 300 ms for the MONITOR_STOPPED of sockets closed
+//  just before it; a service that closes hundreds of watched sockets right
+//  before destroy should unwatch them before closing them.
 //  If the service terminated its context first, the agent already let go.
 void zwatch_agent_destroy (zwatch_agent_t **self_p);
 

@@ -113,6 +113,32 @@ s_many (void *ctx, zwatch_agent_t *agent, int count)
     return 0;
 }
 
+//  One socket more than an agent watches: the last watch fails, ENOSPC
+static int
+s_limit (void *ctx, zwatch_agent_t *agent)
+{
+    int count = ZWATCH_AGENT_SOCKETS_LIMIT + 1, watched = 0, refused = 0;
+    void **sockets = calloc ((size_t) count, sizeof (void *));
+    for (int index = 0; index < count; index++) {
+        sockets [index] = zmq_socket (ctx, ZMQ_DEALER);
+        if (!sockets [index])
+            return 3;
+        if (zwatch_agent_watch (agent, sockets [index], NULL) == 0)
+            watched++;
+        else
+            refused = errno;
+    }
+    printf ("limit watched=%d refused=%s\n", watched, refused == ENOSPC? "ENOSPC": "other");
+    //  Unwatched first: thousands of closes right before destroy would
+    //  outlast its wait for their MONITOR_STOPPED (see zwatch_agent.h)
+    for (int index = 0; index < count; index++) {
+        zwatch_agent_unwatch (agent, sockets [index]);
+        zmq_close (sockets [index]);
+    }
+    free (sockets);
+    return 0;
+}
+
 //  The service's own work, with the agent (maybe without a broker): a
 //  REQ/REP ping-pong of N round trips; prints how long it took
 static int
@@ -257,6 +283,9 @@ main (int argc, char *argv [])
     const char *arg = argc > 2? argv [2]: "";
     bool czmq = strcmp (mode, "czmq") == 0;
     void *ctx = czmq? zsys_init (): zmq_ctx_new ();
+    //  limit: each watched socket brings two more (libzmq's monitor, our reader)
+    if (strcmp (mode, "limit") == 0)
+        zmq_ctx_set (ctx, ZMQ_MAX_SOCKETS, 3 * ZWATCH_AGENT_SOCKETS_LIMIT + 100);
     zwatch_agent_t *agent = zwatch_agent_new (ctx, NULL);
     if (!agent) {
         if (!czmq)
@@ -276,6 +305,8 @@ main (int argc, char *argv [])
         rc = s_retry (ctx, agent, arg);
     else if (strcmp (mode, "many") == 0)
         rc = s_many (ctx, agent, atoi (arg));
+    else if (strcmp (mode, "limit") == 0)
+        rc = s_limit (ctx, agent);
     else if (strcmp (mode, "work") == 0)
         rc = s_work (ctx, agent, atoi (arg));
     else if (strcmp (mode, "ctxterm") == 0 || strcmp (mode, "ctxshutdown") == 0) {

@@ -274,6 +274,25 @@ s_test_many (void)
     s_run_destroy (&run);
 }
 
+//  ZWATCH_AGENT_SOCKETS_LIMIT sockets are watched, the next is refused
+//  with ENOSPC and a line that says why; the service goes on
+static void
+s_test_limit (void)
+{
+    run_t *run = s_run ("limit", "", false, 20000);
+    CHECK_INT_EQ (run->exit_code, 0);
+    char expected [64];
+    snprintf (expected, sizeof (expected), "limit watched=%d refused=ENOSPC",
+              ZWATCH_AGENT_SOCKETS_LIMIT);
+    CHECK (strstr (run->stdout_text, expected));
+    snprintf (expected, sizeof (expected), "already watching %d sockets",
+              ZWATCH_AGENT_SOCKETS_LIMIT);
+    CHECK_INT_EQ (tu_count (run->stderr_text, expected), 1);
+    //  Each unwatch stops its monitor, which says so: one MONITOR_STOPPED each
+    CHECK_INT_EQ (s_count_events (run, "MONITOR_STOPPED"), ZWATCH_AGENT_SOCKETS_LIMIT);
+    s_run_destroy (&run);
+}
+
 static void
 s_test_no_broker (void)
 {
@@ -381,7 +400,8 @@ main (int argc, char *argv [])
         { "retry", s_test_retry }, { "many", s_test_many },
         { "no_broker", s_test_no_broker }, { "drops", s_test_drops },
         { "heartbeats", s_test_heartbeats }, { "errors", s_test_errors },
-        { "czmq", s_test_czmq }, { "ctxterm", s_test_ctxterm_both }
+        { "czmq", s_test_czmq }, { "ctxterm", s_test_ctxterm_both },
+        { "limit", s_test_limit }
     };
     return tu_run_cases (argc, argv, "test_agent", cases, sizeof (cases) / sizeof (cases [0]));
 }
