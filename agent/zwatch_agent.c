@@ -102,7 +102,13 @@ s_start (zwatch_agent_t *self, zwatch_engine_command_t *command)
 {
     if (s_call (self, command) != 0)
         return -1;
-    if (zmq_socket_monitor (command->socket, command->endpoint, ZMQ_EVENT_ALL) != 0) {
+    //  libzmq's bind of the monitor may be interrupted by a signal; it
+    //  undoes the half-made monitor, so trying again is safe
+    int rc;
+    while ((rc = zmq_socket_monitor (command->socket, command->endpoint, ZMQ_EVENT_ALL)) != 0
+    &&     zmq_errno () == EINTR)
+        ;
+    if (rc != 0) {
         int err = zmq_errno ();
         zwatch_engine_command_t release = { .op = ENGINE_RELEASE, .socket = command->socket };
         s_call (self, &release);

@@ -834,12 +834,22 @@ zwatch_engine_new (void *service_ctx, const char *broker_endpoint, const char *h
     return self;
 }
 
+//  A signal on the caller's thread interrupts libzmq's blocking calls
+//  (EINTR) but not the engine: retry until the command is sent and its
+//  reply has come, so no reply outlives the frame that asked for it and
+//  no caller reads another call's reply
 void
 zwatch_engine_call (zwatch_engine_t *self, zwatch_engine_command_t *command)
 {
     char done;
-    if (zmq_send (self->pipe_front, &command, sizeof (command), 0) != sizeof (command)
-    ||  zmq_recv (self->pipe_front, &done, 1, 0) != 1) {
+    int rc;
+    while ((rc = zmq_send (self->pipe_front, &command, sizeof (command), 0)) < 0
+    &&     zmq_errno () == EINTR)
+        ;
+    if (rc == sizeof (command))
+        while ((rc = zmq_recv (self->pipe_front, &done, 1, 0)) < 0 && zmq_errno () == EINTR)
+            ;
+    if (rc < 0) {
         command->rc = -1;
         command->err = zmq_errno ();
     }
