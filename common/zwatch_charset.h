@@ -3,6 +3,7 @@
 #ifndef ZWATCH_CHARSET_H_INCLUDED
 #define ZWATCH_CHARSET_H_INCLUDED
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define ZWATCH_CHAR_NAME     1      //  [A-Za-z0-9._-]: host, svc
