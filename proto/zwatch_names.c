@@ -1,6 +1,7 @@
 /*  zwatch_names: event names, kind and reason names, host/service names.  */
 
 #include <string.h>
+#include <unistd.h>
 #include "zwatch_proto.h"
 #include "zwatch_charset.h"
 
@@ -78,4 +79,14 @@ zwatch_name_sanitize (char *dst, size_t size, const char *src)
     }
     dst [len] = 0;
     return len;
+}
+
+size_t
+zwatch_name_hostname (char *dst, size_t size)
+{
+    char hostname [256] = "";
+    if (gethostname (hostname, sizeof (hostname) - 1) != 0)
+        hostname [0] = 0;
+    hostname [sizeof (hostname) - 1] = 0;
+    return zwatch_name_sanitize (dst, size, hostname);
 }
