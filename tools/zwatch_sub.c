@@ -82,7 +82,13 @@ s_usage (FILE *stream)
         "  -h, --help       show this help and exit\n"
         "      --version    show the version and exit\n"
         "\n"
-        "Exit status: 0 ok, 1 timeout or handshake refused, 2 usage error.\n");
+        "While a broker is unreachable (not started, restarting, a port that resets\n"
+        "connections) it keeps retrying and says so on stderr, and again when the\n"
+        "broker is back; at most one such line per broker every 2 seconds.\n"
+        "\n"
+        "Exit status: 0 count reached, SIGINT or SIGTERM; 1 --timeout reached, or the\n"
+        "broker refused our key or speaks another protocol (a message says which);\n"
+        "2 usage error.\n");
 }
 
 //  Print a usage error and return the usage exit code
