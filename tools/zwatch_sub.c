@@ -250,7 +250,9 @@ s_handle_monitor (sub_t *self, zsock_t *monitor)
     bool fatal = false;
     while (!fatal && (zsock_events (monitor) & ZMQ_POLLIN)) {
         zframe_t *event = zframe_recv (monitor);
-        zframe_t *endpoint = event && zframe_more (event)? zframe_recv (monitor): NULL;
+        if (!event)
+            break;              //  EINTR: the main loop checks
+        zframe_t *endpoint = zframe_more (event)? zframe_recv (monitor): NULL;
         if (endpoint && zframe_size (event) == 6) {
             uint16_t code;
             uint32_t value;

@@ -108,8 +108,9 @@ test_resets (void)
     CHECK_INT_EQ (tu_child_wait (sub, 0), -1);
     char *errors = tu_child_errors (sub);
     char *expected = NULL;
-    CHECK (asprintf (&expected, "zwatch-sub: broker at '%s' unreachable (connected, but the "
-                     "handshake broke off: ", publish) > 0);
+    //  (connected, but the handshake broke off: ECONNRESET), or, when the
+    //  reset came before libzmq saw the connection made, (cannot connect)
+    CHECK (asprintf (&expected, "zwatch-sub: broker at '%s' unreachable (", publish) > 0);
     if (strncmp (errors, expected, strlen (expected)) != 0
     ||  !strstr (errors, "); retrying\n") || tu_count (errors, "\n") != 1
     ||  strstr (errors, "refused")) {
