@@ -10,6 +10,9 @@
 #  The source and its build are cached in DIR/libzmq-suite (fetch.sh):
 #  the first run pays the fetch and an ~8 minute build, later runs neither.
 set -euo pipefail
+#  All of it in main, parsed whole before it runs: editing this file while
+#  a run is going does not change what that run does
+main () {
 here=$(cd "$(dirname "$0")" && pwd)
 
 #  Known limits: a test that may fail under the preload for a reason that is
@@ -22,7 +25,9 @@ usage () {
     cat <<EOF
 Usage: tests/libzmq/run.sh [--build-dir DIR] [options]
   --build-dir DIR   zwatch build tree with lib/libzwatch-preload.so and bin/zwatch-broker
-                    (default: build beside this source tree); the cache goes in DIR/libzmq-suite
+                    (default: build beside this source tree)
+  --cache DIR       where libzmq's source, build and the run logs go (default: the build
+                    tree's libzmq-suite); another tree's cache can be shared, to skip the build
   --only REGEX      run only the tests whose name matches REGEX (awk), e.g. '^test_monitor$'
   --jobs N          tests run at once (default 1: timings stay honest on a shared machine)
   --timeout-factor F  each run may take F times libzmq's own ctest TIMEOUT (default 3)
@@ -40,9 +45,11 @@ jobs=1
 factor=3
 retries=1
 report=
+cache=
 while [ $# -gt 0 ]; do
     case $1 in
         --build-dir) build_dir=${2:?--build-dir needs a directory}; shift 2 ;;
+        --cache) cache=${2:?--cache needs a directory}; shift 2 ;;
         --only) only=${2:?--only needs a regex}; shift 2 ;;
         --jobs) jobs=${2:?}; shift 2 ;;
         --timeout-factor) factor=${2:?}; shift 2 ;;
@@ -69,7 +76,7 @@ command -v python3 >/dev/null || s_die "python3 is needed (reads ctest's test li
 command -v timeout >/dev/null || s_die "timeout (coreutils) is needed"
 
 #  1. The source and its build, cached
-cache=$build_dir/libzmq-suite
+cache=${cache:-$build_dir/libzmq-suite}
 "$here/fetch.sh" "$cache"
 zmq_build=$cache/build
 zmq_lib=$zmq_build/lib
@@ -107,6 +114,10 @@ sub_pid=
 test_pids=()
 s_cleanup () {
     [ ${#test_pids[@]} -gt 0 ] && kill "${test_pids[@]}" 2>/dev/null || true
+    local file
+    for file in "$runs"/*/*.pid; do
+        [ -e "$file" ] && kill -- -"$(cat "$file")" 2>/dev/null || true
+    done
     [ -n "$sub_pid" ] && kill "$sub_pid" 2>/dev/null || true
     [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null || true
     wait 2>/dev/null || true
@@ -134,11 +145,17 @@ s_run () {      # mode name limit workdir command
     local mode=$1 name=$2 limit=$3 workdir=$4 command=$5 log=$runs/$1/$2.log
     local -a env=(LD_LIBRARY_PATH="$zmq_lib")
     [ "$mode" = preload ] && env+=(LD_PRELOAD="$preload" ZWATCH_BROKER="$ingest")
-    local start=$EPOCHREALTIME rc=0
+    local start=$EPOCHREALTIME rc=0 pid
+    #  timeout leads its own process group; its pid file lets the cleanup
+    #  end the group (forked children too) if this script is stopped
     (cd "$workdir" && eval "exec timeout -k 5 $limit env ${env[*]@Q} $command") \
-        >"$log" 2>&1 </dev/null || rc=$?
+        >"$log" 2>&1 </dev/null &
+    pid=$!
+    echo "$pid" >"$runs/$mode/$name.pid"
+    wait "$pid" || rc=$?
+    rm -f "$runs/$mode/$name.pid"
     local secs status
-    secs=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+    secs=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
     case $rc in
         0) status=pass ;;
         77) status=skip ;;
@@ -181,6 +198,20 @@ for pid in "${test_pids[@]}"; do wait "$pid" || true; done
 test_pids=()
 run_secs=$(awk -v a="$run_start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')
 kill -0 "$broker_pid" 2>/dev/null || s_die "zwatch-broker died during the run: $(tail -3 "$runs/broker.log")"
+#  Events reach the subscriber after the process that made them is gone:
+#  one more watched process, as service libzmq-suite-end, and once its events
+#  are in, the others' are (each exited, its agent flushed, before it ran)
+marker=$zmq_build/bin/test_pair_tcp
+if [ -x "$marker" ]; then
+    LD_LIBRARY_PATH=$zmq_lib LD_PRELOAD=$preload ZWATCH_BROKER=$ingest ZWATCH_SERVICE=libzmq-suite-end \
+        timeout 60 "$marker" >"$runs/marker.log" 2>&1 </dev/null || true
+    for _ in $(seq 100); do
+        grep -q '"svc":"libzmq-suite-end"' "$runs/events.jsonl" && break
+        sleep 0.1
+    done
+    grep -q '"svc":"libzmq-suite-end"' "$runs/events.jsonl" \
+        || echo "libzmq-suite: warning: the last events did not reach the subscriber within 10 s" >&2
+fi
 kill "$sub_pid" 2>/dev/null || true
 wait "$sub_pid" 2>/dev/null || true
 sub_pid=
@@ -285,3 +316,5 @@ if [ ${#regressed[@]} -gt 0 ]; then
     exit 1
 fi
 echo "libzmq-suite: ok: no test that passes plainly fails under the preload" >&2
+}
+main "$@"
