@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 #  Fetch Debian's libzmq source (package zeromq3, the version installed) and
-#  build its tests, once: tests/libzmq/fetch.sh <cache dir>
+#  build its tests, once: tests/libzmq/fetch.sh <cache dir> [--source-only]
 #  The cache dir lives in a zwatch build tree; a second call finds the
 #  stamp files and does neither again. As root on a fresh Debian machine it
 #  adds the deb-src entries and dpkg-dev it needs; the only network it uses
 #  is Debian's archive, through apt.
 set -euo pipefail
-cache=${1:?usage: fetch.sh <cache dir>}
+cache=${1:?usage: fetch.sh <cache dir> [--source-only]}
+source_only=${2:-}
 jobs=${ZWATCH_LIBZMQ_JOBS:-2}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
@@ -71,8 +72,15 @@ s_fetch () {
     if ! (cd "$cache/src" && apt-get source -q "$want" >&2); then
         s_log "apt-get source $want failed; adding deb-src entries and retrying"
         s_add_deb_src
-        (cd "$cache/src" && apt-get source -q "$want" >&2) \
-            || s_die "apt-get source $want failed (see above)"
+        if ! (cd "$cache/src" && apt-get source -q "$want" >&2); then
+            #  The installed version may have left the archive (a point
+            #  release): the tests run against the libzmq they build anyway
+            [ "$want" = zeromq3 ] && s_die "apt-get source zeromq3 failed (see above)"
+            s_log "warning: $want is not in the archive's sources; taking its current zeromq3"
+            want=zeromq3
+            (cd "$cache/src" && apt-get source -q zeromq3 >&2) \
+                || s_die "apt-get source zeromq3 failed (see above)"
+        fi
     fi
     local dir
     dir=$(find "$cache/src" -mindepth 1 -maxdepth 1 -type d -name 'zeromq3-*' | head -1)
@@ -101,7 +109,9 @@ else
     rm -f "$build_stamp"
     s_fetch
 fi
-if [ -f "$build_stamp" ]; then
+if [ "$source_only" = --source-only ]; then
+    exit 0
+elif [ -f "$build_stamp" ]; then
     s_log "build cached: $cache/build"
 else
     s_build

@@ -66,10 +66,10 @@ done
 [ "$jobs" -ge 1 ] && [ "$factor" -ge 1 ] || s_die "--jobs and --timeout-factor must be at least 1"
 [ -d "$build_dir" ] || s_die "no build tree at $build_dir (build zwatch first, or give --build-dir)"
 build_dir=$(cd "$build_dir" && pwd)
-preload=$build_dir/lib/libzwatch-preload.so
+preload_lib=$build_dir/lib/libzwatch-preload.so
 broker_bin=$build_dir/bin/zwatch-broker
 sub_bin=$build_dir/bin/zwatch-sub
-for f in "$preload" "$broker_bin" "$sub_bin"; do
+for f in "$preload_lib" "$broker_bin" "$sub_bin"; do
     [ -f "$f" ] || s_die "$f missing: build zwatch in $build_dir first"
 done
 command -v python3 >/dev/null || s_die "python3 is needed (reads ctest's test list, finds free ports)"
@@ -96,7 +96,7 @@ for t in json.load (sys.stdin) ["tests"]:
 #  The preload must see the built libzmq, not the system's: one copy of
 #  libzmq in the process, the one the tests were built against
 first_bin=$(head -1 <<<"$list" | cut -f4 | python3 -c 'import shlex, sys; print (shlex.split (sys.stdin.read ()) [0])')
-linked=$(LD_LIBRARY_PATH=$zmq_lib LD_PRELOAD=$preload ldd "$first_bin" | awk '/libzmq\.so/ { print $3 }')
+linked=$(LD_LIBRARY_PATH=$zmq_lib LD_PRELOAD=$preload_lib ldd "$first_bin" | awk '/libzmq\.so/ { print $3 }')
 [ "$linked" = "$(readlink -f "$zmq_lib/libzmq.so.5")" ] || [ "$linked" = "$zmq_lib/libzmq.so.5" ] \
     || s_die "under LD_LIBRARY_PATH=$zmq_lib the tests load libzmq from '$linked', not the built one"
 
@@ -144,7 +144,7 @@ sub_pid=$!
 s_run () {      # mode name limit workdir command
     local mode=$1 name=$2 limit=$3 workdir=$4 command=$5 log=$runs/$1/$2.log
     local -a env=(LD_LIBRARY_PATH="$zmq_lib")
-    [ "$mode" = preload ] && env+=(LD_PRELOAD="$preload" ZWATCH_BROKER="$ingest")
+    [ "$mode" = preload ] && env+=(LD_PRELOAD="$preload_lib" ZWATCH_BROKER="$ingest")
     local start=$EPOCHREALTIME rc=0 pid
     #  timeout leads its own process group; its pid file lets the cleanup
     #  end the group (forked children too) if this script is stopped
@@ -152,7 +152,7 @@ s_run () {      # mode name limit workdir command
         >"$log" 2>&1 </dev/null &
     pid=$!
     echo "$pid" >"$runs/$mode/$name.pid"
-    wait "$pid" || rc=$?
+    { wait "$pid"; } 2>/dev/null || rc=$?     #  quiet: no "Aborted" line from bash
     rm -f "$runs/$mode/$name.pid"
     local secs status
     secs=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
@@ -165,23 +165,25 @@ s_run () {      # mode name limit workdir command
     echo "$status $secs" >"$runs/$mode/$name.res"
 }
 s_test () {     # name limit workdir command
+    #  (names differ from s_run's globals: bash's locals are seen by callees)
     local name=$1 limit=$(( $2 * factor )) workdir=$3 command=$4
     s_run plain "$name" "$limit" "$workdir" "$command"
     s_run preload "$name" "$limit" "$workdir" "$command"
-    local plain preload attempt
-    read -r plain _ <"$runs/plain/$name.res"
-    read -r preload _ <"$runs/preload/$name.res"
+    local plain_status preload_status attempt
+    read -r plain_status _ <"$runs/plain/$name.res"
+    read -r preload_status _ <"$runs/preload/$name.res"
     for (( attempt = 1; attempt <= retries; attempt++ )); do
-        [ "$plain" = pass ] && [ "$preload" != pass ] && [ "$preload" != skip ] || break
+        [ "$plain_status" = pass ] && [ "$preload_status" != pass ] \
+            && [ "$preload_status" != skip ] || break
         [ -n "${known[$name]:-}" ] && break
         cp "$runs/preload/$name.log" "$runs/preload/$name.log.$attempt"
         cp "$runs/preload/$name.res" "$runs/preload/$name.res.$attempt"
         s_run preload "$name" "$limit" "$workdir" "$command"
-        read -r preload _ <"$runs/preload/$name.res"
+        read -r preload_status _ <"$runs/preload/$name.res"
     done
 }
 count=$(wc -l <<<"$list")
-echo "libzmq-suite: $count tests of $version, plainly and under $preload (broker $ingest), $jobs at a time" >&2
+echo "libzmq-suite: $count tests of $version, plainly and under $preload_lib (broker $ingest), $jobs at a time" >&2
 s_running () {
     local pid n=0
     for pid in "${test_pids[@]}"; do kill -0 "$pid" 2>/dev/null && n=$(( n + 1 )); done
@@ -203,7 +205,7 @@ kill -0 "$broker_pid" 2>/dev/null || s_die "zwatch-broker died during the run: $
 #  are in, the others' are (each exited, its agent flushed, before it ran)
 marker=$zmq_build/bin/test_pair_tcp
 if [ -x "$marker" ]; then
-    LD_LIBRARY_PATH=$zmq_lib LD_PRELOAD=$preload ZWATCH_BROKER=$ingest ZWATCH_SERVICE=libzmq-suite-end \
+    LD_LIBRARY_PATH=$zmq_lib LD_PRELOAD=$preload_lib ZWATCH_BROKER=$ingest ZWATCH_SERVICE=libzmq-suite-end \
         timeout 60 "$marker" >"$runs/marker.log" 2>&1 </dev/null || true
     for _ in $(seq 100); do
         grep -q '"svc":"libzmq-suite-end"' "$runs/events.jsonl" && break
@@ -298,7 +300,7 @@ if [ -n "$report" ]; then
     {
         echo "## libzmq's suite under the preload ($(date -u '+%Y-%m-%d %H:%M UTC'))"
         echo
-        echo "$version; preload $preload; test binaries in $zmq_build/bin, libzmq in $zmq_lib;"
+        echo "$version; preload $preload_lib; test binaries in $zmq_build/bin, libzmq in $zmq_lib;"
         echo "logs in $runs/{plain,preload}/<test>.log"
         echo
         echo '```'
