@@ -5,13 +5,15 @@
 #  twice, plainly and under LD_PRELOAD=libzwatch-preload.so from the zwatch
 #  build tree DIR, with a real zwatch-broker on a free loopback port, and
 #  prints a table. Exit 1 exactly when a test passes plainly and fails (or
-#  hangs) under the preload, and is not a known limit listed below; exit 2
-#  on a setup error (no build tree, no source, broker did not start).
+#  hangs) under the preload, again on one rerun, and is not a known limit
+#  listed below; exit 2 on a setup error (no build tree, no source, broker
+#  did not start, no event from any test: the preload was not in effect).
 #  The source and its build are cached in DIR/libzmq-suite (fetch.sh):
-#  the first run pays the fetch and an ~8 minute build, later runs neither.
+#  the first run pays the fetch and a 2 to 8 minute build, later neither.
 set -euo pipefail
 #  All of it in main, parsed whole before it runs: editing this file while
-#  a run is going does not change what that run does
+#  a run is going does not change what that run does (hence the exit on
+#  the last line too)
 main () {
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -74,9 +76,14 @@ for f in "$preload_lib" "$broker_bin" "$sub_bin"; do
 done
 command -v python3 >/dev/null || s_die "python3 is needed (reads ctest's test list, finds free ports)"
 command -v timeout >/dev/null || s_die "timeout (coreutils) is needed"
+command -v flock >/dev/null || s_die "flock (util-linux) is needed"
 
 #  1. The source and its build, cached
 cache=${cache:-$build_dir/libzmq-suite}
+#  One run per cache at a time: a second would delete the first's logs
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock -n 9 || s_die "another run is using $cache (its lock $cache/.lock is held)"
 "$here/fetch.sh" "$cache"
 zmq_build=$cache/build
 zmq_lib=$zmq_build/lib
@@ -143,7 +150,7 @@ sub_pid=$!
 #  as "<status> <seconds>": pass, skip (exit 77), FAIL(<exit>), HANG(<limit>s)
 s_run () {      # mode name limit workdir command
     local mode=$1 name=$2 limit=$3 workdir=$4 command=$5 log=$runs/$1/$2.log
-    local -a env=(LD_LIBRARY_PATH="$zmq_lib")
+    local -a env=(-u LD_PRELOAD LD_LIBRARY_PATH="$zmq_lib")
     [ "$mode" = preload ] && env+=(LD_PRELOAD="$preload_lib" ZWATCH_BROKER="$ingest")
     local start=$EPOCHREALTIME rc=0 pid
     #  timeout leads its own process group; its pid file lets the cleanup
@@ -320,4 +327,4 @@ if [ "$total_events" -eq 0 ]; then
 fi
 echo "libzmq-suite: ok: no test that passes plainly fails under the preload" >&2
 }
-main "$@"
+main "$@"; exit    #  one line: nothing after it is read
