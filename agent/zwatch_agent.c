@@ -9,12 +9,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 #include "zwatch.h"
 #include "zwatch_agent_internal.h"
 #include "zwatch_curve.h"
+#include "zwatch_eintr.h"
 #include "zwatch_engine.h"
 #include "zwatch_identity.h"
 #include "zwatch_log.h"
@@ -104,11 +106,8 @@ s_start (zwatch_agent_t *self, zwatch_engine_command_t *command)
         return -1;
     //  libzmq's bind of the monitor may be interrupted by a signal; it
     //  undoes the half-made monitor, so trying again is safe
-    int rc;
-    while ((rc = zmq_socket_monitor (command->socket, command->endpoint, ZMQ_EVENT_ALL)) != 0
-    &&     zmq_errno () == EINTR)
-        ;
-    if (rc != 0) {
+    if (ZWATCH_EINTR_RETRY (zmq_socket_monitor (command->socket, command->endpoint,
+                                                ZMQ_EVENT_ALL)) != 0) {
         int err = zmq_errno ();
         zwatch_engine_command_t release = { .op = ENGINE_RELEASE, .socket = command->socket };
         s_call (self, &release);
@@ -116,6 +115,38 @@ s_start (zwatch_agent_t *self, zwatch_engine_command_t *command)
         return -1;
     }
     return 0;
+}
+
+//  Stop socket's monitor. libzmq sends its MONITOR_STOPPED from this thread
+//  with blocking sends whose errors it ignores: with signals blocked just
+//  around it, no signal can cut that event in half
+static void
+s_stop_monitor (void *socket)
+{
+    sigset_t all, old;
+    sigfillset (&all);
+    pthread_sigmask (SIG_SETMASK, &all, &old);
+    zmq_socket_monitor (socket, NULL, 0);
+    pthread_sigmask (SIG_SETMASK, &old, NULL);
+}
+
+//  The type of socket, or -1 with errno: EINVAL (NULL, not a socket), ETERM
+//  (its context was terminated). ZMQ_EVENTS processes the socket's pending
+//  commands, so a zmq_ctx_term or shutdown already under way shows here
+static int
+s_socket_type (void *socket)
+{
+    int type, events;
+    size_t type_size = sizeof (type), events_size = sizeof (events);
+    if (!socket)
+        errno = EINVAL;
+    else
+    if (zmq_getsockopt (socket, ZMQ_TYPE, &type, &type_size) != 0
+    ||  ZWATCH_EINTR_RETRY (zmq_getsockopt (socket, ZMQ_EVENTS, &events, &events_size)) != 0)
+        errno = zmq_errno () == ETERM? ETERM: EINVAL;
+    else
+        return type;
+    return -1;
 }
 
 int
@@ -126,9 +157,12 @@ zwatch_agent_watch (zwatch_agent_t *self, void *socket, const char *label)
         errno = ENOTSUP;
         return -1;
     }
-    int type;
-    size_t type_size = sizeof (type);
-    if (!socket || zmq_getsockopt (socket, ZMQ_TYPE, &type, &type_size) != 0) {
+    int type = s_socket_type (socket);
+    if (type < 0 && errno == ETERM) {
+        zwatch_log_error ("zwatch_agent_watch: the socket's context was terminated");
+        return -1;
+    }
+    if (type < 0) {
         zwatch_log_error ("zwatch_agent_watch: not a libzmq socket (with CZMQ, pass zsock_resolve (sock))");
         errno = EINVAL;
         return -1;
@@ -213,7 +247,7 @@ zwatch_agent_unwatch (zwatch_agent_t *self, void *socket)
     if (s_call (self, &check) != 0)
         return -1;
     //  Unregister first, so libzmq never writes to a reader that is gone
-    zmq_socket_monitor (socket, NULL, 0);
+    s_stop_monitor (socket);
     zwatch_engine_command_t release = { .op = ENGINE_RELEASE, .socket = socket };
     return s_call (self, &release);
 }
@@ -303,7 +337,7 @@ zwatch_agent_destroy (zwatch_agent_t **self_p)
             zwatch_engine_command_t check = { .op = ENGINE_CHECK, .socket = sockets [index] };
             if (s_call (self, &check) != 0)
                 continue;
-            zmq_socket_monitor (sockets [index], NULL, 0);
+            s_stop_monitor (sockets [index]);
             zwatch_engine_command_t release = { .op = ENGINE_RELEASE, .socket = sockets [index] };
             s_call (self, &release);
         }

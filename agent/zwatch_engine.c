@@ -17,10 +17,12 @@
 #include <unistd.h>
 #include <zmq.h>
 #include "zwatch_proto.h"
+#include "zwatch_eintr.h"
 #include "zwatch_engine.h"
 #include "zwatch_guard.h"
 #include "zwatch_identity.h"
 #include "zwatch_log.h"
+#include "zwatch_ratelimit.h"
 #include "zwatch_tee.h"
 
 #define READER_RCVHWM       10000   //  events a reader holds before libzmq blocks the service
@@ -34,6 +36,7 @@
 #define STORM_EVENTS        16      //  events within one msec that make a storm
 #define REFUSED_RETRY_MIN   1000    //  msecs before reconnecting after a refused handshake,
 #define REFUSED_RETRY_MAX   30000   //  doubling up to this
+#define SKIP_WARN_MSECS     10000   //  at most one line this often about skipped frames
 #define HANDSHAKE_FAILURES  (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL \
                            | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 
@@ -88,6 +91,8 @@ struct _zwatch_engine_t {
     atomic_uint_fast64_t sent;
     atomic_uint_fast64_t dropped;
     atomic_uint_fast64_t watched;
+    atomic_uint_fast64_t skipped;   //  monitor frames not part of a whole event
+    zwatch_ratelimit_t skip_warnings;
 
     char buffer [ZWATCH_MSG_MAX];   //  encode buffer, reused for every message
 };
@@ -221,54 +226,78 @@ s_ctx_gone (zwatch_engine_t *self, void *ctx)
         self->service_ctx_gone = true;
 }
 
+//  A frame that is not part of a whole v1 event: count it, say so now and
+//  then. libzmq sends monitor events from the thread that caused them,
+//  with blocking sends whose errors it ignores, so a signal on a service
+//  thread (its zmq_bind, say) can cut an event in half
+static void
+s_skipped (zwatch_engine_t *self, watch_t *watch)
+{
+    uint64_t skipped = atomic_fetch_add (&self->skipped, 1) + 1, held;
+    if (zwatch_ratelimit_ok (&self->skip_warnings, s_now_ms (), SKIP_WARN_MSECS, &held))
+        zwatch_log_warning ("socket '%s': skipped a monitor frame that is not part of a whole "
+                            "v1 event (a signal may have cut libzmq's send); %llu skipped in "
+                            "all, %llu lines like this held back", watch->label,
+                            (unsigned long long) skipped, (unsigned long long) held);
+}
+
 //  Read up to budget events from one reader. Returns true if the reader
-//  was released (MONITOR_STOPPED, or its context is gone).
+//  was released (MONITOR_STOPPED, or its context is gone). A v1 event is
+//  a 6-byte frame (uint16 event, uint32 value) then the endpoint; when a
+//  frame is missing it resynchronises on the next 6-byte frame followed
+//  by one that is not
 static bool
 s_drain_reader (zwatch_engine_t *self, size_t index, int budget)
 {
     watch_t *watch = &self->watches [index];
-    while (budget-- > 0) {
-        zmq_msg_t first, second;
-        zmq_msg_init (&first);
-        if (zmq_msg_recv (&first, watch->reader, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close (&first);
+    zmq_msg_t first, second;
+    zmq_msg_init (&first);
+    zmq_msg_init (&second);
+    bool released = false, have_first = false;
+    while (!released && (have_first || budget-- > 0)) {
+        if (!have_first && zmq_msg_recv (&first, watch->reader, ZMQ_DONTWAIT) < 0) {
             if (zmq_errno () == ETERM) {
                 s_ctx_gone (self, watch->ctx);
-                return true;
+                released = true;
             }
-            return false;
+            break;
         }
-        bool more = zmq_msg_more (&first);
-        zmq_msg_init (&second);
-        bool have_second = more && zmq_msg_recv (&second, watch->reader, ZMQ_DONTWAIT) >= 0;
-        //  A well-formed v1 event: 6 bytes (uint16 event, uint32 value), then the endpoint
-        if (zmq_msg_size (&first) == 6 && have_second && !zmq_msg_more (&second)) {
-            uint16_t code;
-            uint32_t value;
-            memcpy (&code, zmq_msg_data (&first), sizeof (code));
-            memcpy (&value, (uint8_t *) zmq_msg_data (&first) + 2, sizeof (value));
-            s_forward_event (self, watch, code, value,
-                             (const char *) zmq_msg_data (&second), zmq_msg_size (&second));
-            if (watch->tee)
-                zwatch_tee_send (watch->tee, code, &first, &second);
-            zmq_msg_close (&first);
-            zmq_msg_close (&second);
-            if (code == ZMQ_EVENT_MONITOR_STOPPED) {
-                s_release (self, index);
-                return true;
-            }
+        have_first = false;
+        if (zmq_msg_size (&first) != 6 || !zmq_msg_more (&first)) {
+            //  A lone endpoint (its event frame was lost), or a lone event frame
+            s_skipped (self, watch);
+            have_first = zmq_msg_more (&first)
+                      && zmq_msg_recv (&first, watch->reader, ZMQ_DONTWAIT) >= 0;
             continue;
         }
-        //  Anything else is not from libzmq's v1 monitor: skip the whole message
-        while (have_second && zmq_msg_more (&second))
-            if (zmq_msg_recv (&second, watch->reader, ZMQ_DONTWAIT) < 0)
-                break;
-        zmq_msg_close (&first);
-        zmq_msg_close (&second);
-        zwatch_log_warning ("socket '%s': skipped a monitor message that is not a v1 event",
-                            watch->label);
+        if (zmq_msg_recv (&second, watch->reader, ZMQ_DONTWAIT) < 0)
+            break;                  //  cannot be: libzmq delivers whole messages
+        if (zmq_msg_size (&second) == 6) {
+            //  The first lost its endpoint: the second starts the next event
+            s_skipped (self, watch);
+            zmq_msg_move (&first, &second);
+            have_first = true;
+            continue;
+        }
+        uint16_t code;
+        uint32_t value;
+        memcpy (&code, zmq_msg_data (&first), sizeof (code));
+        memcpy (&value, (uint8_t *) zmq_msg_data (&first) + 2, sizeof (value));
+        s_forward_event (self, watch, code, value,
+                         (const char *) zmq_msg_data (&second), zmq_msg_size (&second));
+        if (watch->tee)
+            zwatch_tee_send (watch->tee, code, &first, &second);
+        if (code == ZMQ_EVENT_MONITOR_STOPPED) {
+            s_release (self, index);
+            released = true;
+        }
+        else    //  frames glued after a whole event start the next one
+            have_first = zmq_msg_more (&second)
+                      && zmq_msg_recv (&first, watch->reader, ZMQ_DONTWAIT) >= 0;
     }
-    return false;
+    zmq_msg_close (&first);
+    zmq_msg_close (&second);
+    return released;
 }
 
 static void
@@ -755,7 +784,8 @@ s_setup_private (zwatch_engine_t *self, const char *broker_endpoint, const zwatc
         zmq_setsockopt (sockets [index], ZMQ_LINGER, &zero, sizeof (zero));
 
     snprintf (endpoint, sizeof (endpoint), "inproc://zwatch-pipe-%p", (void *) self);
-    if (zmq_bind (self->pipe_back, endpoint) != 0 || zmq_connect (self->pipe_front, endpoint) != 0)
+    if (ZWATCH_EINTR_RETRY (zmq_bind (self->pipe_back, endpoint)) != 0
+    ||  ZWATCH_EINTR_RETRY (zmq_connect (self->pipe_front, endpoint)) != 0)
         return -1;
 
     int hwm = ZWATCH_AGENT_QUEUE_DEFAULT, rcvhwm = 16, reconnect_max = 2000;
@@ -763,13 +793,13 @@ s_setup_private (zwatch_engine_t *self, const char *broker_endpoint, const zwatc
     zmq_setsockopt (self->upstream, ZMQ_RCVHWM, &rcvhwm, sizeof (rcvhwm));
     zmq_setsockopt (self->upstream, ZMQ_RECONNECT_IVL_MAX, &reconnect_max, sizeof (reconnect_max));
     if (zwatch_curve_apply (curve, self->upstream) != 0
-    ||  zmq_connect (self->upstream, broker_endpoint) != 0)
+    ||  ZWATCH_EINTR_RETRY (zmq_connect (self->upstream, broker_endpoint)) != 0)
         return -1;
     snprintf (endpoint, sizeof (endpoint), "inproc://zwatch-upstream-%p", (void *) self);
-    if (zmq_connect (self->upstream_events, endpoint) != 0
-    ||  zmq_socket_monitor (self->upstream, endpoint,
+    if (ZWATCH_EINTR_RETRY (zmq_connect (self->upstream_events, endpoint)) != 0
+    ||  ZWATCH_EINTR_RETRY (zmq_socket_monitor (self->upstream, endpoint,
                             ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED
-                          | ZMQ_EVENT_CONNECT_RETRIED | HANDSHAKE_FAILURES) != 0)
+                          | ZMQ_EVENT_CONNECT_RETRIED | HANDSHAKE_FAILURES)) != 0)
         return -1;
     return 0;
 }
@@ -786,7 +816,7 @@ s_close_private (zwatch_engine_t *self)
         if (sockets [index])
             zmq_close (sockets [index]);
     if (self->private_ctx)
-        zmq_ctx_term (self->private_ctx);
+        ZWATCH_EINTR_RETRY (zmq_ctx_term (self->private_ctx));
 }
 
 //  Undo a half-made engine; NULL with errno err
@@ -815,6 +845,7 @@ zwatch_engine_new (void *service_ctx, const char *broker_endpoint, const char *h
     self->pid = (uint64_t) getpid ();
     self->start = zwatch_identity_now_ns ();
     self->heartbeat_msecs = ZWATCH_AGENT_HEARTBEAT_DEFAULT;
+    self->skip_warnings = (zwatch_ratelimit_t) ZWATCH_RATELIMIT_INIT;
     self->items_dirty = true;
     self->broker_endpoint = strdup (broker_endpoint);
     self->upstream_local = strncmp (broker_endpoint, "inproc://", 9) == 0;
@@ -862,6 +893,7 @@ zwatch_engine_stats (zwatch_engine_t *self, zwatch_agent_stats_t *stats)
     stats->sent = atomic_load (&self->sent);
     stats->dropped = atomic_load (&self->dropped);
     stats->watched = atomic_load (&self->watched);
+    stats->skipped = atomic_load (&self->skipped);
 }
 
 void
@@ -871,12 +903,12 @@ zwatch_engine_destroy (zwatch_engine_t **self_p)
         return;
     zwatch_engine_t *self = *self_p;
     zwatch_engine_command_t *term = NULL;
-    zmq_send (self->pipe_front, &term, sizeof (term), 0);
+    ZWATCH_EINTR_RETRY (zmq_send (self->pipe_front, &term, sizeof (term), 0));
     pthread_join (self->thread, NULL);
     //  The thread closed its own sockets; close ours, then the context
     //  (bounded by the upstream's linger)
     zmq_close (self->pipe_front);
-    zmq_ctx_term (self->private_ctx);
+    ZWATCH_EINTR_RETRY (zmq_ctx_term (self->private_ctx));
     free (self->broker_endpoint);
     free (self->watches);
     free (self->items);
