@@ -37,16 +37,22 @@ zwatch_ptrmap_init (zwatch_ptrmap_t *self, zwatch_ptrmap_slot_t *slots, size_t c
 void *
 zwatch_ptrmap_get (const zwatch_ptrmap_t *self, const void *key)
 {
-    if (!self->capacity)
+    if (!key || !self->capacity)
         return NULL;
     return self->slots [s_probe (self, key)].value;
+}
+
+bool
+zwatch_ptrmap_has (const zwatch_ptrmap_t *self, const void *key)
+{
+    return key && self->capacity && self->slots [s_probe (self, key)].key == key;
 }
 
 int
 zwatch_ptrmap_put (zwatch_ptrmap_t *self, void *key, void *value)
 {
-    if (!self->capacity) {
-        errno = ENOSPC;
+    if (!key || !self->capacity) {
+        errno = key? ENOSPC: EINVAL;
         return -1;
     }
     size_t index = s_probe (self, key);
@@ -66,7 +72,7 @@ zwatch_ptrmap_put (zwatch_ptrmap_t *self, void *key, void *value)
 void *
 zwatch_ptrmap_remove (zwatch_ptrmap_t *self, const void *key)
 {
-    if (!self->capacity)
+    if (!key || !self->capacity)
         return NULL;
     size_t mask = self->capacity - 1;
     size_t hole = s_probe (self, key);

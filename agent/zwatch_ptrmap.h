@@ -10,6 +10,7 @@
 #ifndef ZWATCH_PTRMAP_H_INCLUDED
 #define ZWATCH_PTRMAP_H_INCLUDED
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct {
@@ -29,8 +30,11 @@ void zwatch_ptrmap_init (zwatch_ptrmap_t *self, zwatch_ptrmap_slot_t *slots, siz
 //  The value for key, or NULL
 void *zwatch_ptrmap_get (const zwatch_ptrmap_t *self, const void *key);
 
+//  True if key is there (its value may be NULL)
+bool zwatch_ptrmap_has (const zwatch_ptrmap_t *self, const void *key);
+
 //  Set key's value. Returns 0, or -1 with errno ENOSPC when the map is
-//  half full (the caller grows it, or refuses)
+//  half full (the caller grows it, or refuses), EINVAL for a NULL key
 int zwatch_ptrmap_put (zwatch_ptrmap_t *self, void *key, void *value);
 
 //  Remove key; returns its value, or NULL if it was not there
