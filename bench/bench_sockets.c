@@ -8,10 +8,10 @@
        every socket is watched from its creation.
     3. agent: zmq_socket + zwatch_agent_watch + zwatch_agent_unwatch +
        zmq_close, with the agent linked in.
-    Each at 10, 1,000 and 4,000 live sockets (made, and watched, before the
-    timing starts). A batch times --ops operations; the figure is the
-    median of --batches batches per operation, with the fastest and the
-    slowest batch beside it.
+    Each at 10, 1,000, 3,500 and 4,000 live sockets (made, and watched,
+    before the timing starts; why 3,500: see s_live). A batch times --ops
+    operations; the figure is the median of --batches batches per
+    operation, with the fastest and the slowest batch beside it.
 
     Figures only: exit 0 unless something broke.
 
@@ -36,7 +36,11 @@
 #define OPS_DEFAULT     50
 #define BATCHES_MAX     101
 
-static const int s_live [] = { 10, 1000, LIVE_MAX };
+//  Under the preload a closed socket stays watched until its MONITOR_STOPPED
+//  comes from libzmq's reaper: at 4,000 live some of those push the agent
+//  past its 4,096 and new sockets go unwatched (and cost nothing), which is
+//  why 3,500 is measured too
+static const int s_live [] = { 10, 1000, 3500, LIVE_MAX };
 
 typedef struct {
     int batches;
