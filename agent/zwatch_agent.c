@@ -21,6 +21,8 @@
 #include "zwatch_identity.h"
 #include "zwatch_log.h"
 
+#define DESTROY_CLOSED_MSECS    300     //  destroy: wait for sockets libzmq says were closed
+
 struct _zwatch_agent_t {
     pthread_mutex_t mutex;
     zwatch_engine_t *engine;
@@ -117,17 +119,19 @@ s_start (zwatch_agent_t *self, zwatch_engine_command_t *command)
     return 0;
 }
 
-//  Stop socket's monitor. libzmq sends its MONITOR_STOPPED from this thread
-//  with blocking sends whose errors it ignores: with signals blocked just
-//  around it, no signal can cut that event in half
-static void
+//  Stop socket's monitor; 0 or -1 (ENOTSOCK: the service closed it).
+//  libzmq sends its MONITOR_STOPPED from this thread with blocking sends
+//  whose errors it ignores: with signals blocked just around it, no signal
+//  can cut that event in half
+static int
 s_stop_monitor (void *socket)
 {
     sigset_t all, old;
     sigfillset (&all);
     pthread_sigmask (SIG_SETMASK, &all, &old);
-    zmq_socket_monitor (socket, NULL, 0);
+    int rc = zmq_socket_monitor (socket, NULL, 0);
     pthread_sigmask (SIG_SETMASK, &old, NULL);
+    return rc;
 }
 
 //  The type of socket, or -1 with errno: EINVAL (NULL, not a socket), ETERM
@@ -327,6 +331,7 @@ zwatch_agent_destroy (zwatch_agent_t **self_p)
     //  reads, so libzmq never blocks on a reader that is gone. They must
     //  still be open (see zwatch_agent.h).
     void **sockets = calloc (ZWATCH_ENGINE_SOCKETS_MAX, sizeof (void *));
+    size_t closed = 0;
     if (sockets) {
         zwatch_engine_command_t list = { .op = ENGINE_LIST, .list = sockets,
                                          .list_max = ZWATCH_ENGINE_SOCKETS_MAX };
@@ -337,11 +342,23 @@ zwatch_agent_destroy (zwatch_agent_t **self_p)
             zwatch_engine_command_t check = { .op = ENGINE_CHECK, .socket = sockets [index] };
             if (s_call (self, &check) != 0)
                 continue;
-            s_stop_monitor (sockets [index]);
+            if (s_stop_monitor (sockets [index]) != 0) {
+                //  Closed after all, its events still on their way from
+                //  libzmq's reaper (a slow one, under load): wait for them
+                zwatch_engine_command_t closing = { .op = ENGINE_CLOSING,
+                                                    .socket = sockets [index] };
+                closed += s_call (self, &closing) == 0;
+                continue;
+            }
             zwatch_engine_command_t release = { .op = ENGINE_RELEASE, .socket = sockets [index] };
             s_call (self, &release);
         }
         free (sockets);
+    }
+    if (closed) {
+        zwatch_engine_command_t release = { .op = ENGINE_RELEASE_CTX,
+                                            .value = DESTROY_CLOSED_MSECS };
+        s_call (self, &release);
     }
     zwatch_engine_destroy (&self->engine);
     pthread_mutex_destroy (&self->mutex);

@@ -97,7 +97,7 @@ s_handle_command (zwatch_engine_t *self, zwatch_engine_command_t *command)
             rc = zwatch_watchset_closing (watchset, command->socket);
             break;
         case ENGINE_RELEASE_CTX:
-            zwatch_watchset_release_ctx (watchset, command->ctx);
+            zwatch_watchset_release_ctx (watchset, command->ctx, command->value);
             break;
     }
     if (rc != 0)

@@ -37,7 +37,7 @@ typedef struct {
     const char *label;          //  WATCH: NULL for "<label_prefix><STYPE>-<n>"
     const char *label_prefix;   //  WATCH: may be NULL
     int type;                   //  WATCH: ZMQ_TYPE of socket
-    int value;                  //  SET_QUEUE, SET_HEARTBEAT
+    int value;                  //  SET_QUEUE, SET_HEARTBEAT; RELEASE_CTX: msecs to wait at most (0: 1 s)
     const zwatch_curve_t *curve;    //  SET_CURVE
     const char *tee_endpoint;   //  TEE: the service's monitor endpoint, or NULL
     int events;                 //  TEE: the service's event mask

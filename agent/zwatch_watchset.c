@@ -569,9 +569,9 @@ s_closing (zwatch_watchset_t *self, void *ctx)
 //  let go of every reader and tee in ctx without touching the service's
 //  sockets. A reader in an ended context lets go of it when it reads ETERM.
 void
-zwatch_watchset_release_ctx (zwatch_watchset_t *self, void *ctx)
+zwatch_watchset_release_ctx (zwatch_watchset_t *self, void *ctx, int max_msecs)
 {
-    int64_t deadline = zwatch_upstream_now_ms () + CLOSING_MAX_MSECS;
+    int64_t deadline = zwatch_upstream_now_ms () + (max_msecs > 0? max_msecs: CLOSING_MAX_MSECS);
     zwatch_watchset_drain_all (self);
     while (s_closing (self, ctx)) {
         int64_t timeout = deadline - zwatch_upstream_now_ms ();

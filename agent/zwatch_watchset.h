@@ -56,9 +56,10 @@ int zwatch_watchset_tee (zwatch_watchset_t *self, void *socket, const char *endp
 //  The service is closing socket. Returns 0, or -1 with errno ENOENT
 int zwatch_watchset_closing (zwatch_watchset_t *self, void *socket);
 
-//  ctx (NULL: all) ends: wait up to 1 s for the sockets closed in it to
-//  stop, forward what they said, let go of every reader and tee in it
-void zwatch_watchset_release_ctx (zwatch_watchset_t *self, void *ctx);
+//  ctx (NULL: all) ends: wait up to max_msecs (0: 1 s) for the sockets
+//  closed in it to stop, forward what they said, let go of every reader
+//  and tee in it
+void zwatch_watchset_release_ctx (zwatch_watchset_t *self, void *ctx, int max_msecs);
 
 //  A context ended under a reader: let go of everything in it at once
 void zwatch_watchset_ctx_gone (zwatch_watchset_t *self, void *ctx);

@@ -55,7 +55,8 @@ int zwatch_agent_unwatch (zwatch_agent_t *self, void *socket);
 //  MONITOR_STOPPED events). Sockets still watched must still be open: destroy
 //  unregisters their monitors (so don't close them concurrently with it).
 //  destroy waits up to 300 ms for the MONITOR_STOPPED of sockets closed
-//  just before it; a service that closes hundreds of watched sockets right
+//  just before it (and up to 300 ms more for those libzmq's reaper has not
+//  stopped yet); a service that closes hundreds of watched sockets right
 //  before destroy should unwatch them before closing them.
 //  If the service terminated its context first, the agent already let go.
 void zwatch_agent_destroy (zwatch_agent_t **self_p);
