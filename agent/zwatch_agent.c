@@ -9,6 +9,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -18,6 +20,7 @@
 #include "zwatch_engine.h"
 #include "zwatch_identity.h"
 #include "zwatch_log.h"
+#include "zwatch_tee.h"
 
 struct _zwatch_agent_t {
     pthread_mutex_t mutex;
@@ -188,9 +191,37 @@ zwatch_agent_tee (zwatch_agent_t *self, void *socket, const char *endpoint, int 
         errno = ENOTSUP;
         return -1;
     }
+    if (zwatch_tee_check (endpoint, events) != 0)
+        return -1;
+    //  libzmq would stop the old monitor and start the new one at this very
+    //  moment: the agent's own monitor moves to a new reader now, and the
+    //  engine switches the copies where the old reader ends. The command
+    //  goes first, so the engine knows that end for a move, not a close.
+    //  (A socket the engine let go of because its context ended refuses the
+    //  move with ETERM, as it would refuse the service's own monitor.)
+    static atomic_uint s_moves;
     zwatch_engine_command_t command = { .op = ENGINE_TEE, .socket = socket,
                                         .tee_endpoint = endpoint, .events = events };
-    return s_call (self, &command);
+    snprintf (command.endpoint, sizeof (command.endpoint), "inproc://zwatch-tee-%p-%u",
+              socket, atomic_fetch_add (&s_moves, 1));
+    pthread_mutex_lock (&self->mutex);
+    int rc = zwatch_engine_post (self->engine, &command);
+    int moved = -1;
+    if (rc == 0) {
+        while ((moved = zmq_socket_monitor (socket, command.endpoint, ZMQ_EVENT_ALL)) != 0
+        &&     zmq_errno () == EINTR)
+            ;
+        int err = zmq_errno ();
+        zwatch_engine_wait (self->engine, &command);
+        if (moved != 0 && command.rc == 0) {
+            command.rc = -1;
+            command.err = err;
+        }
+    }
+    pthread_mutex_unlock (&self->mutex);
+    if (command.rc != 0)
+        errno = command.err;
+    return command.rc;
 }
 
 void

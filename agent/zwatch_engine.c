@@ -42,6 +42,11 @@ typedef struct {
     void *reader;                   //  our PAIR on its monitor endpoint
     void *ctx;                      //  the context both live in
     zwatch_tee_t *tee;              //  copy for the service's own monitor, or NULL
+    struct {                        //  a switch the service's zmq_socket_monitor asked for:
+        bool set;                   //  the monitor moves to reader (its MONITOR_STOPPED on
+        void *reader;               //  the current reader marks the exact moment of the
+        zwatch_tee_t *tee;          //  call), and from there on the copy goes to tee (NULL: none)
+    } next;
     bool closing;                   //  the service closed it: MONITOR_STOPPED is coming
     const char *stype;
     char label [ZWATCH_SOCK_MAX + 1];
@@ -52,6 +57,9 @@ struct _zwatch_engine_t {
     void *private_ctx;              //  pipe, upstream and its monitor live here
     void *pipe_front;               //  callers' end of the command pipe
     void *pipe_back;                //  engine's end
+    zwatch_engine_command_t *stashed;   //  read off the pipe early (s_claim_switch), not run yet
+    zwatch_engine_command_t *arming;    //  the ENGINE_TEE being run, until its move is armed
+    bool stashed_any;
     void *upstream;                 //  DEALER to the broker
     void *upstream_events;          //  PAIR reading the upstream's own monitor
     char *broker_endpoint;          //  kept to reconnect with new CURVE keys
@@ -204,6 +212,9 @@ s_release (zwatch_engine_t *self, size_t index)
         zwatch_tee_destroy (&self->watches [index].tee);
         self->tee_count--;
     }
+    if (self->watches [index].next.reader)
+        zmq_close (self->watches [index].next.reader);
+    zwatch_tee_destroy (&self->watches [index].next.tee);
     self->watches [index] = self->watches [--self->watch_count];
     self->items_dirty = true;
     atomic_store (&self->watched, self->watch_count);
@@ -219,6 +230,57 @@ s_ctx_gone (zwatch_engine_t *self, void *ctx)
             s_release (self, index);
     if (ctx == self->service_ctx)
         self->service_ctx_gone = true;
+}
+
+//  The old reader said its last (MONITOR_STOPPED, after every event before
+//  the service's zmq_socket_monitor call): the old copy ends there, the
+//  new reader and copy take over from the call on
+static void
+s_switch (zwatch_engine_t *self, watch_t *watch)
+{
+    zmq_close (watch->reader);
+    if (watch->tee) {
+        zwatch_tee_destroy (&watch->tee);
+        self->tee_count--;
+    }
+    watch->reader = watch->next.reader;
+    watch->tee = watch->next.tee;
+    if (watch->tee)
+        self->tee_count++;
+    memset (&watch->next, 0, sizeof (watch->next));
+    self->items_dirty = true;
+}
+
+static void s_handle_command (zwatch_engine_t *self, zwatch_engine_command_t *command);
+static void s_arm (zwatch_engine_t *self, watch_t *watch, zwatch_engine_command_t *command);
+
+//  A MONITOR_STOPPED on a socket still open: the service may have just
+//  moved the monitor (zwatch_agent_tee posts its command before it does,
+//  so the command is on the pipe by now). If the waiting command is that
+//  switch, run it here, before the stop is taken for the socket's end.
+//  Any other command waits for its turn.
+static void
+s_claim_switch (zwatch_engine_t *self, watch_t *watch)
+{
+    if (!self->stashed_any) {
+        int events = 0;
+        size_t size = sizeof (events);
+        //  ZMQ_EVENTS looks at the pipe's commands at once (a recv may not)
+        if (zmq_getsockopt (self->pipe_back, ZMQ_EVENTS, &events, &size) != 0
+        ||  !(events & ZMQ_POLLIN)
+        ||  zmq_recv (self->pipe_back, &self->stashed, sizeof (self->stashed), ZMQ_DONTWAIT)
+            != sizeof (self->stashed))
+            return;
+        self->stashed_any = true;
+    }
+    zwatch_engine_command_t *command = self->stashed;
+    if (command && command->op == ENGINE_TEE && command->socket == watch->socket) {
+        self->stashed = NULL;
+        self->stashed_any = false;
+        s_handle_command (self, command);
+        char done = 1;
+        zmq_send (self->pipe_back, &done, 1, 0);
+    }
 }
 
 //  Read up to budget events from one reader. Returns true if the reader
@@ -247,12 +309,27 @@ s_drain_reader (zwatch_engine_t *self, size_t index, int budget)
             uint32_t value;
             memcpy (&code, zmq_msg_data (&first), sizeof (code));
             memcpy (&value, (uint8_t *) zmq_msg_data (&first) + 2, sizeof (value));
-            s_forward_event (self, watch, code, value,
-                             (const char *) zmq_msg_data (&second), zmq_msg_size (&second));
+            if (code == ZMQ_EVENT_MONITOR_STOPPED && !watch->next.set
+            &&  self->arming && self->arming->socket == watch->socket) {
+                zwatch_engine_command_t *command = self->arming;
+                self->arming = NULL;    //  the move came before its command ran
+                s_arm (self, watch, command);
+            }
+            else
+            if (code == ZMQ_EVENT_MONITOR_STOPPED && !watch->next.set && !watch->closing)
+                s_claim_switch (self, watch);
+            bool switching = code == ZMQ_EVENT_MONITOR_STOPPED && watch->next.set;
+            if (!switching)         //  the agent's own monitor goes on: not news
+                s_forward_event (self, watch, code, value,
+                                 (const char *) zmq_msg_data (&second), zmq_msg_size (&second));
             if (watch->tee)
                 zwatch_tee_send (watch->tee, code, &first, &second);
             zmq_msg_close (&first);
             zmq_msg_close (&second);
+            if (switching) {
+                s_switch (self, watch);
+                continue;
+            }
             if (code == ZMQ_EVENT_MONITOR_STOPPED) {
                 s_release (self, index);
                 return true;
@@ -341,6 +418,26 @@ s_reserve (zwatch_engine_t *self)
     return 0;
 }
 
+//  A reader connected to a fresh endpoint, for the socket's monitor to bind
+static void *
+s_new_reader (zwatch_engine_t *self, void *ctx, char *endpoint, size_t size)
+{
+    void *reader = zmq_socket (ctx, ZMQ_PAIR);
+    if (!reader)
+        return NULL;
+    int linger = 0, hwm = READER_RCVHWM;
+    zmq_setsockopt (reader, ZMQ_LINGER, &linger, sizeof (linger));
+    zmq_setsockopt (reader, ZMQ_RCVHWM, &hwm, sizeof (hwm));
+    snprintf (endpoint, size, "inproc://zwatch-%p-%lu", (void *) self, ++self->endpoint_counter);
+    if (zmq_connect (reader, endpoint) != 0) {
+        int err = zmq_errno ();
+        zmq_close (reader);
+        errno = err;
+        return NULL;
+    }
+    return reader;
+}
+
 //  A reader that connects before the monitor binds (inproc allows it), so
 //  not even the first event can be missed
 static int
@@ -362,24 +459,15 @@ s_watch (zwatch_engine_t *self, zwatch_engine_command_t *command)
     if (s_reserve (self) != 0)
         return s_fail (command, ENOSPC);
 
-    void *reader = zmq_socket (ctx, ZMQ_PAIR);
+    void *reader = s_new_reader (self, ctx, command->endpoint, sizeof (command->endpoint));
     if (!reader)
-        return s_fail (command, zmq_errno ());
-    int linger = 0, hwm = READER_RCVHWM;
-    zmq_setsockopt (reader, ZMQ_LINGER, &linger, sizeof (linger));
-    zmq_setsockopt (reader, ZMQ_RCVHWM, &hwm, sizeof (hwm));
-    snprintf (command->endpoint, sizeof (command->endpoint), "inproc://zwatch-%p-%lu",
-              (void *) self, ++self->endpoint_counter);
-    if (zmq_connect (reader, command->endpoint) != 0) {
-        int err = zmq_errno ();
-        zmq_close (reader);
-        return s_fail (command, err);
-    }
+        return s_fail (command, errno);
     watch_t *watch = &self->watches [self->watch_count++];
     watch->socket = command->socket;
     watch->reader = reader;
     watch->ctx = ctx;
     watch->tee = NULL;
+    memset (&watch->next, 0, sizeof (watch->next));
     watch->closing = false;
     watch->stype = zwatch_identity_stype (command->type);
     if (command->label)
@@ -422,32 +510,62 @@ s_set_curve (zwatch_engine_t *self, const zwatch_curve_t *curve)
     return s_reconnect (self);
 }
 
-//  The service's own zmq_socket_monitor on a watched socket: its current
-//  copy stops (with MONITOR_STOPPED, as libzmq's), the new one starts.
-//  What the socket said before the call is read first: it belongs to the old
+//  The service's own zmq_socket_monitor on a watched socket. libzmq stops
+//  its old monitor and starts the new one at the very moment of the call,
+//  under the socket's monitor lock; so does the agent's own monitor, which
+//  the caller moves to command->endpoint right after posting this command.
+//  A new reader waits there; the old reader's MONITOR_STOPPED marks the
+//  moment, and the copies switch there (s_switch). rc -1 with EADDRINUSE
+//  (the service's endpoint is taken): the old copy still stops there, as
+//  libzmq's does.
 static int
 s_tee (zwatch_engine_t *self, zwatch_engine_command_t *command)
 {
     size_t index;
     if (!s_find (self, command->socket, &index))
         return s_fail (command, ENOENT);
-    if (zwatch_tee_check (command->tee_endpoint, command->events) != 0)
-        return s_fail (command, errno);
-    if (s_drain_reader (self, index, INT32_MAX))
-        return s_fail (command, ENOENT);        //  it stopped meanwhile
-    watch_t *watch = &self->watches [index];
-    if (watch->tee) {
-        zwatch_tee_stopped (watch->tee);
-        zwatch_tee_destroy (&watch->tee);
-        self->tee_count--;
+    //  What the old reader holds goes first (a switch asked for before is
+    //  marked there, and so may this one be: s_drain_reader arms it then)
+    self->arming = command;
+    bool released = s_drain_reader (self, index, INT32_MAX);
+    if (self->arming) {
+        self->arming = NULL;
+        if (released || !s_find (self, command->socket, &index))
+            return s_fail (command, ENOENT);
+        s_arm (self, &self->watches [index], command);
     }
+    return command->rc;
+}
+
+//  The reader the monitor moves to, and the copy from there on
+static void
+s_arm (zwatch_engine_t *self, watch_t *watch, zwatch_engine_command_t *command)
+{
+    (void) self;
+    command->rc = 0;
+    void *reader = zmq_socket (watch->ctx, ZMQ_PAIR);
+    if (!reader) {
+        s_fail (command, zmq_errno ());
+        return;
+    }
+    int linger = 0, hwm = READER_RCVHWM;
+    zmq_setsockopt (reader, ZMQ_LINGER, &linger, sizeof (linger));
+    zmq_setsockopt (reader, ZMQ_RCVHWM, &hwm, sizeof (hwm));
+    if (zmq_connect (reader, command->endpoint) != 0) {
+        int err = zmq_errno ();
+        zmq_close (reader);
+        s_fail (command, err);
+        return;
+    }
+    zwatch_tee_t *tee = NULL;
     if (command->tee_endpoint) {
-        watch->tee = zwatch_tee_new (watch->ctx, command->tee_endpoint, command->events);
-        if (!watch->tee)
-            return s_fail (command, errno);
-        self->tee_count++;
+        tee = zwatch_tee_new (watch->ctx, command->tee_endpoint, command->events);
+        if (!tee)
+            s_fail (command, errno);
     }
-    return 0;
+    watch->next.set = true;
+    watch->next.reader = reader;
+    watch->next.tee = tee;
 }
 
 //  Retry every tee's held events; true while some are still held
@@ -627,7 +745,12 @@ static bool
 s_handle_pipe (zwatch_engine_t *self)
 {
     zwatch_engine_command_t *command;
-    while (zmq_recv (self->pipe_back, &command, sizeof (command), ZMQ_DONTWAIT) == sizeof (command)) {
+    while (self->stashed_any
+       ||  zmq_recv (self->pipe_back, &command, sizeof (command), ZMQ_DONTWAIT) == sizeof (command)) {
+        if (self->stashed_any) {
+            command = self->stashed;
+            self->stashed_any = false;
+        }
         if (!command)
             return false;
         s_handle_command (self, command);
@@ -702,7 +825,7 @@ s_engine_thread (void *args)
         storm_events += atomic_load (&self->read) - read_before;
         if (self->items [1].revents & ZMQ_POLLIN)
             s_handle_upstream_events (self);
-        if (self->items [0].revents & ZMQ_POLLIN)
+        if ((self->items [0].revents & ZMQ_POLLIN) || self->stashed_any)
             running = s_handle_pipe (self);
         if (s_now_ms () >= self->next_heartbeat) {
             s_send_lifecycle (self, ZWATCH_KIND_HEARTBEAT);
@@ -838,21 +961,39 @@ zwatch_engine_new (void *service_ctx, const char *broker_endpoint, const char *h
 //  (EINTR) but not the engine: retry until the command is sent and its
 //  reply has come, so no reply outlives the frame that asked for it and
 //  no caller reads another call's reply
-void
-zwatch_engine_call (zwatch_engine_t *self, zwatch_engine_command_t *command)
+int
+zwatch_engine_post (zwatch_engine_t *self, zwatch_engine_command_t *command)
 {
-    char done;
     int rc;
     while ((rc = zmq_send (self->pipe_front, &command, sizeof (command), 0)) < 0
     &&     zmq_errno () == EINTR)
         ;
-    if (rc == sizeof (command))
-        while ((rc = zmq_recv (self->pipe_front, &done, 1, 0)) < 0 && zmq_errno () == EINTR)
-            ;
+    if (rc < 0) {
+        command->rc = -1;
+        command->err = zmq_errno ();
+        return -1;
+    }
+    return 0;
+}
+
+void
+zwatch_engine_wait (zwatch_engine_t *self, zwatch_engine_command_t *command)
+{
+    char done;
+    int rc;
+    while ((rc = zmq_recv (self->pipe_front, &done, 1, 0)) < 0 && zmq_errno () == EINTR)
+        ;
     if (rc < 0) {
         command->rc = -1;
         command->err = zmq_errno ();
     }
+}
+
+void
+zwatch_engine_call (zwatch_engine_t *self, zwatch_engine_command_t *command)
+{
+    if (zwatch_engine_post (self, command) == 0)
+        zwatch_engine_wait (self, command);
 }
 
 void

@@ -24,7 +24,8 @@ typedef enum {
     ENGINE_SET_QUEUE,       //  upstream queue limit
     ENGINE_SET_HEARTBEAT,   //  heartbeat interval, msecs
     ENGINE_SET_CURVE,       //  reconnect upstream with these CURVE keys
-    ENGINE_TEE,             //  copy socket's events to tee_endpoint (NULL: stop the copy)
+    ENGINE_TEE,             //  the caller moves the monitor to endpoint: copy socket's events
+                            //  from there on to tee_endpoint (NULL: stop the copy)
     ENGINE_CLOSING,         //  the service is closing socket
     ENGINE_RELEASE_CTX      //  ctx (NULL: all) ends: wait for closing sockets, let go of it
 } zwatch_engine_op_t;
@@ -40,7 +41,7 @@ typedef struct {
     const zwatch_curve_t *curve;    //  SET_CURVE
     const char *tee_endpoint;   //  TEE: the service's monitor endpoint, or NULL
     int events;                 //  TEE: the service's event mask
-    char endpoint [64];         //  WATCH out: monitor endpoint
+    char endpoint [64];         //  WATCH out: monitor endpoint; TEE in: the one it moves to
     void **list;                //  LIST out
     size_t list_max;
     size_t list_size;
@@ -58,6 +59,13 @@ zwatch_engine_t *zwatch_engine_new (void *service_ctx, const char *broker_endpoi
 //  Run one command on the engine thread and wait for its result.
 //  Not thread-safe: the caller serializes calls.
 void zwatch_engine_call (zwatch_engine_t *self, zwatch_engine_command_t *command);
+
+//  zwatch_engine_call in two halves, for a caller that acts between them
+//  (ENGINE_TEE: the command must be on the pipe before the monitor moves).
+//  post returns -1 (command->rc, err set) if the command could not be sent;
+//  then do not wait.
+int zwatch_engine_post (zwatch_engine_t *self, zwatch_engine_command_t *command);
+void zwatch_engine_wait (zwatch_engine_t *self, zwatch_engine_command_t *command);
 
 //  Counters, readable from any thread
 void zwatch_engine_stats (zwatch_engine_t *self, zwatch_agent_stats_t *stats);
