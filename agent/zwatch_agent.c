@@ -224,6 +224,17 @@ zwatch_agent_tee (zwatch_agent_t *self, void *socket, const char *endpoint, int 
     return command.rc;
 }
 
+int
+zwatch_agent_bind_failed (zwatch_agent_t *self, void *socket)
+{
+    if (!self) {
+        errno = ENOTSUP;
+        return -1;
+    }
+    zwatch_engine_command_t command = { .op = ENGINE_BIND_FAILED, .socket = socket };
+    return s_call (self, &command) == 0? command.value: -1;
+}
+
 void
 zwatch_agent_release_ctx (zwatch_agent_t *self, void *ctx)
 {

@@ -48,6 +48,7 @@ typedef struct {
         zwatch_tee_t *tee;          //  call), and from there on the copy goes to tee (NULL: none)
     } next;
     bool closing;                   //  the service closed it: MONITOR_STOPPED is coming
+    int bind_failed;                //  errno of its last BIND_FAILED not asked for, or 0
     const char *stype;
     char label [ZWATCH_SOCK_MAX + 1];
 } watch_t;
@@ -319,6 +320,8 @@ s_drain_reader (zwatch_engine_t *self, size_t index, int budget)
             if (code == ZMQ_EVENT_MONITOR_STOPPED && !watch->next.set && !watch->closing)
                 s_claim_switch (self, watch);
             bool switching = code == ZMQ_EVENT_MONITOR_STOPPED && watch->next.set;
+            if (code == ZMQ_EVENT_BIND_FAILED)
+                watch->bind_failed = (int) value;
             if (!switching)         //  the agent's own monitor goes on: not news
                 s_forward_event (self, watch, code, value,
                                  (const char *) zmq_msg_data (&second), zmq_msg_size (&second));
@@ -469,6 +472,7 @@ s_watch (zwatch_engine_t *self, zwatch_engine_command_t *command)
     watch->tee = NULL;
     memset (&watch->next, 0, sizeof (watch->next));
     watch->closing = false;
+    watch->bind_failed = 0;
     watch->stype = zwatch_identity_stype (command->type);
     if (command->label)
         snprintf (watch->label, sizeof (watch->label), "%s", command->label);
@@ -655,6 +659,17 @@ s_handle_command (zwatch_engine_t *self, zwatch_engine_command_t *command)
             break;
         case ENGINE_TEE:
             s_tee (self, command);
+            break;
+        case ENGINE_BIND_FAILED:
+            //  The failed bind sent its BIND_FAILED before returning: it is here
+            if (!s_find (self, command->socket, &index)
+            ||  s_drain_reader (self, index, INT32_MAX)
+            ||  !s_find (self, command->socket, &index))
+                s_fail (command, ENOENT);
+            else {
+                command->value = self->watches [index].bind_failed;
+                self->watches [index].bind_failed = 0;
+            }
             break;
         case ENGINE_CLOSING:
             if (s_find (self, command->socket, &index))

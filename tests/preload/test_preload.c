@@ -70,6 +70,15 @@ s_spawn (const char *const argv [], const char *const env [], proc_t *proc)
     free (out_path);
 }
 
+//  fidelity_monitor's sockets retrying a dead port: their events are not kept
+static bool s_skip_retries;
+
+static bool
+s_str_is (zwatch_str_t str, const char *text)
+{
+    return str.len == strlen (text) && memcmp (str.ptr, text, str.len) == 0;
+}
+
 static void
 s_copy (char *dst, size_t size, zwatch_str_t str)
 {
@@ -87,9 +96,13 @@ s_collect (run_t *run, feed_t *feed, size_t agents)
         if (!feed_recv (feed, (int) left))
             break;
         if (feed_is (feed, "ev/")) {
-            CHECK (run->count < EVENTS_MAX);
             zwatch_msg_t msg;
             feed_event (feed, &msg);
+            if (s_skip_retries && (s_str_is (msg.event, "CONNECT_RETRIED")
+                               ||  s_str_is (msg.event, "CONNECT_DELAYED")
+                               ||  s_str_is (msg.event, "CLOSED")))
+                continue;
+            CHECK (run->count < EVENTS_MAX);
             event_t *event = &run->events [run->count++];
             event->pid = msg.pid;
             s_copy (event->host, sizeof (event->host), msg.host);
@@ -619,6 +632,7 @@ s_test_fidelity_monitor (void)
 {
     broker_proc_t *broker = s_broker ();
     const char *args [] = { "monitor", NULL };
+    s_skip_retries = true;
     run_t *run = s_run ("fidelity_service", args, NULL, broker, 1, true);
     CHECK_STR_EQ (run->plain.out,
         "race: handshake seen in at least 36 of 40 rounds\n"
