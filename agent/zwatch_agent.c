@@ -21,6 +21,7 @@
 #include "zwatch_engine.h"
 #include "zwatch_identity.h"
 #include "zwatch_log.h"
+#include "zwatch_tee.h"
 
 #define DESTROY_CLOSED_MSECS    300     //  destroy: wait for sockets libzmq says were closed
 
@@ -95,17 +96,32 @@ zwatch_agent_label_valid (const char *label, size_t max)
     return len > 0 && len <= max && zwatch_charset_all (label, len, ZWATCH_CHAR_PRINT);
 }
 
-//  The engine's reader first, then the monitor, in the caller's thread (it
-//  owns the socket). Returns 0, or -1 with errno.
+//  Start, move (endpoint: where to) or stop (endpoint NULL) socket's
+//  monitor, in the caller's thread, which owns the socket; 0 or -1 with
+//  zmq_errno (ENOTSOCK: the service closed it). libzmq sends the old
+//  monitor's MONITOR_STOPPED from this thread with blocking sends whose
+//  errors it ignores, and a signal could interrupt its bind: with signals
+//  blocked just around the call, none can cut the event in half
+static int
+s_monitor (void *socket, const char *endpoint)
+{
+    sigset_t all, old;
+    sigfillset (&all);
+    pthread_sigmask (SIG_SETMASK, &all, &old);
+    int rc = zmq_socket_monitor (socket, endpoint, endpoint? ZMQ_EVENT_ALL: 0);
+    int err = zmq_errno ();
+    pthread_sigmask (SIG_SETMASK, &old, NULL);
+    errno = err;
+    return rc;
+}
+
+//  The engine's reader first, then the monitor. Returns 0, or -1 with errno.
 static int
 s_start (zwatch_agent_t *self, zwatch_engine_command_t *command)
 {
     if (s_call (self, command) != 0)
         return -1;
-    //  libzmq's bind of the monitor may be interrupted by a signal; it
-    //  undoes the half-made monitor, so trying again is safe
-    if (ZWATCH_EINTR_RETRY (zmq_socket_monitor (command->socket, command->endpoint,
-                                                ZMQ_EVENT_ALL)) != 0) {
+    if (s_monitor (command->socket, command->endpoint) != 0) {
         int err = zmq_errno ();
         zwatch_engine_command_t release = { .op = ENGINE_RELEASE, .socket = command->socket };
         s_call (self, &release);
@@ -113,21 +129,6 @@ s_start (zwatch_agent_t *self, zwatch_engine_command_t *command)
         return -1;
     }
     return 0;
-}
-
-//  Stop socket's monitor; 0 or -1 (ENOTSOCK: the service closed it).
-//  libzmq sends its MONITOR_STOPPED from this thread with blocking sends
-//  whose errors it ignores: with signals blocked just around it, no signal
-//  can cut that event in half
-static int
-s_stop_monitor (void *socket)
-{
-    sigset_t all, old;
-    sigfillset (&all);
-    pthread_sigmask (SIG_SETMASK, &all, &old);
-    int rc = zmq_socket_monitor (socket, NULL, 0);
-    pthread_sigmask (SIG_SETMASK, &old, NULL);
-    return rc;
 }
 
 //  The type of socket, or -1 with errno: EINVAL (NULL, not a socket), ETERM
@@ -222,9 +223,41 @@ zwatch_agent_tee (zwatch_agent_t *self, void *socket, const char *endpoint, int 
         errno = ENOTSUP;
         return -1;
     }
+    if (zwatch_tee_check (endpoint, events) != 0)
+        return -1;
+    //  libzmq stops a socket's monitor and starts the new one at the moment
+    //  of the call. The engine arms a new reader and the copy that starts
+    //  there; the agent's own monitor moves to it here and now, so the old
+    //  reader's MONITOR_STOPPED marks this moment and the engine switches the
+    //  copies exactly there
     zwatch_engine_command_t command = { .op = ENGINE_TEE, .socket = socket,
                                         .tee_endpoint = endpoint, .events = events };
-    return s_call (self, &command);
+    if (s_call (self, &command) != 0)
+        return -1;
+    if (s_monitor (socket, command.endpoint) != 0) {
+        int err = errno;
+        zwatch_engine_command_t cancel = { .op = ENGINE_TEE_CANCEL, .socket = socket };
+        s_call (self, &cancel);
+        errno = err;
+        return -1;
+    }
+    //  A copy that could not bind: the old one stopped all the same, as libzmq's
+    if (command.value != 0) {
+        errno = command.value;
+        return -1;
+    }
+    return 0;
+}
+
+int
+zwatch_agent_bind_failed (zwatch_agent_t *self, void *socket)
+{
+    if (!self) {
+        errno = ENOTSUP;
+        return -1;
+    }
+    zwatch_engine_command_t command = { .op = ENGINE_BIND_FAILED, .socket = socket };
+    return s_call (self, &command) == 0? command.value: -1;
 }
 
 void
@@ -247,7 +280,7 @@ zwatch_agent_unwatch (zwatch_agent_t *self, void *socket)
     if (s_call (self, &check) != 0)
         return -1;
     //  Unregister first, so libzmq never writes to a reader that is gone
-    s_stop_monitor (socket);
+    s_monitor (socket, NULL);
     zwatch_engine_command_t release = { .op = ENGINE_RELEASE, .socket = socket };
     return s_call (self, &release);
 }
@@ -338,7 +371,7 @@ zwatch_agent_destroy (zwatch_agent_t **self_p)
             zwatch_engine_command_t check = { .op = ENGINE_CHECK, .socket = sockets [index] };
             if (s_call (self, &check) != 0)
                 continue;
-            if (s_stop_monitor (sockets [index]) != 0) {
+            if (s_monitor (sockets [index], NULL) != 0) {
                 //  Closed after all, its events still on their way from
                 //  libzmq's reaper (a slow one, under load): wait for them
                 zwatch_engine_command_t closing = { .op = ENGINE_CLOSING,

@@ -91,8 +91,16 @@ s_handle_command (zwatch_engine_t *self, zwatch_engine_command_t *command)
             rc = zwatch_upstream_set_curve (self->upstream, command->curve);
             break;
         case ENGINE_TEE:
-            rc = zwatch_watchset_tee (watchset, command->socket, command->tee_endpoint,
-                                      command->events);
+            rc = zwatch_watchset_move_prepare (watchset, command->socket, command->tee_endpoint,
+                                               command->events, command->endpoint,
+                                               sizeof (command->endpoint), &command->value);
+            break;
+        case ENGINE_TEE_CANCEL:
+            zwatch_watchset_move_cancel (watchset, command->socket);
+            break;
+        case ENGINE_BIND_FAILED:
+            command->value = zwatch_watchset_bind_failed (watchset, command->socket);
+            rc = command->value < 0? -1: 0;
             break;
         case ENGINE_CLOSING:
             rc = zwatch_watchset_closing (watchset, command->socket);

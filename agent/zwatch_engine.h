@@ -25,8 +25,12 @@ typedef enum {
     ENGINE_SET_QUEUE,       //  upstream queue limit
     ENGINE_SET_HEARTBEAT,   //  heartbeat interval, msecs
     ENGINE_SET_CURVE,       //  reconnect upstream with these CURVE keys
-    ENGINE_TEE,             //  copy socket's events to tee_endpoint (NULL: stop the copy)
+    ENGINE_TEE,             //  arm a move of socket's monitor to endpoint (out), copying its
+                            //  events from there on to tee_endpoint (NULL: no copy); value
+                            //  out: the errno that made the copy fail, or 0
+    ENGINE_TEE_CANCEL,      //  the monitor did not move: forget the armed move
     ENGINE_CLOSING,         //  the service is closing socket
+    ENGINE_BIND_FAILED,     //  value out: errno of socket's last BIND_FAILED (0: none), cleared
     ENGINE_RELEASE_CTX      //  ctx (NULL: all) ends: wait for closing sockets, let go of it
 } zwatch_engine_op_t;
 
@@ -41,7 +45,7 @@ typedef struct {
     const zwatch_curve_t *curve;    //  SET_CURVE
     const char *tee_endpoint;   //  TEE: the service's monitor endpoint, or NULL
     int events;                 //  TEE: the service's event mask
-    char endpoint [64];         //  WATCH out: monitor endpoint
+    char endpoint [64];         //  WATCH, TEE out: the monitor endpoint its reader waits on
     void **list;                //  LIST out
     size_t list_max;
     size_t list_size;

@@ -45,6 +45,12 @@ struct _watch_t {
     int fd;                         //  the reader's ZMQ_FD, in the epoll set
     uint32_t slot;
     zwatch_tee_t *tee;              //  copy for the service's own monitor, or NULL
+    struct {                        //  the service's zmq_socket_monitor moves the agent's
+        void *reader;               //  monitor to reader: the old reader's MONITOR_STOPPED
+        int fd;                     //  marks the moment of its call, and from there on
+        zwatch_tee_t *tee;          //  the copy goes to tee (NULL: none). reader NULL: no move
+    } next;
+    int bind_failed;                //  errno of its last BIND_FAILED, until asked for
     bool closing;                   //  the service closed it: MONITOR_STOPPED is coming
     bool ready;                     //  on the ready list: its budget ran out
     watch_t *ready_prev;
@@ -116,6 +122,27 @@ s_ready_remove (zwatch_watchset_t *self, watch_t *watch)
     self->ready_count--;
 }
 
+//  Forget a move the service asked for that will not happen
+static void
+s_move_cancel (watch_t *watch)
+{
+    if (watch->next.reader)
+        zmq_close (watch->next.reader);
+    zwatch_tee_destroy (&watch->next.tee);
+    memset (&watch->next, 0, sizeof (watch->next));
+}
+
+//  The epoll data of a watch: its slot, and the slot's generation so that
+//  an event for a released watch is known as such
+static struct epoll_event
+s_epoll_event (zwatch_watchset_t *self, uint32_t slot)
+{
+    struct epoll_event event = { EPOLLIN | EPOLLET,
+                                 { .u64 = (uint64_t) slot
+                                        | (uint64_t) self->slots [slot].generation << 32 } };
+    return event;
+}
+
 //  Let go of one reader (and its tee); O(1)
 static void
 s_release (zwatch_watchset_t *self, watch_t *watch)
@@ -126,6 +153,7 @@ s_release (zwatch_watchset_t *self, watch_t *watch)
         zwatch_tee_destroy (&watch->tee);
         self->tee_count--;
     }
+    s_move_cancel (watch);
     if (watch->closing)
         self->closing_count--;
     s_ready_remove (self, watch);
@@ -162,6 +190,28 @@ s_skipped (zwatch_watchset_t *self, watch_t *watch)
                             "v1 event (a signal may have cut libzmq's send); %llu skipped in "
                             "all, %llu lines like this held back", watch->label,
                             (unsigned long long) skipped, (unsigned long long) held);
+}
+
+//  The old reader said its last event (MONITOR_STOPPED, after every event
+//  from before the service's zmq_socket_monitor call): the old copy ends
+//  there, the new reader and copy take over from the call on
+static void
+s_move (zwatch_watchset_t *self, watch_t *watch)
+{
+    epoll_ctl (self->epoll, EPOLL_CTL_DEL, watch->fd, NULL);
+    zmq_close (watch->reader);
+    if (watch->tee) {
+        zwatch_tee_destroy (&watch->tee);
+        self->tee_count--;
+    }
+    watch->reader = watch->next.reader;
+    watch->fd = watch->next.fd;
+    watch->tee = watch->next.tee;
+    if (watch->tee)
+        self->tee_count++;
+    memset (&watch->next, 0, sizeof (watch->next));
+    struct epoll_event event = s_epoll_event (self, watch->slot);
+    epoll_ctl (self->epoll, EPOLL_CTL_ADD, watch->fd, &event);
 }
 
 //  Nothing left to read? ZMQ_FD is edge-triggered: only ZMQ_EVENTS says
@@ -225,10 +275,18 @@ s_drain (zwatch_watchset_t *self, watch_t *watch, int budget)
             have_first = true;
             continue;
         }
-        zwatch_upstream_event (self->upstream, watch->label, watch->stype, code, value,
-                               (const char *) zmq_msg_data (&second), zmq_msg_size (&second));
+        bool moving = code == ZMQ_EVENT_MONITOR_STOPPED && watch->next.reader;
+        if (code == ZMQ_EVENT_BIND_FAILED)
+            watch->bind_failed = (int) value;
+        if (!moving)            //  the agent's own monitor goes on: no news for the broker
+            zwatch_upstream_event (self->upstream, watch->label, watch->stype, code, value,
+                                   (const char *) zmq_msg_data (&second), zmq_msg_size (&second));
         if (watch->tee)
             zwatch_tee_send (watch->tee, code, &first, &second);
+        if (moving) {
+            s_move (self, watch);
+            continue;           //  on to what the new reader holds
+        }
         if (code == ZMQ_EVENT_MONITOR_STOPPED) {
             s_release (self, watch);
             result = DRAIN_RELEASED;
@@ -370,6 +428,31 @@ s_slot_new (zwatch_watchset_t *self)
     return (long) self->slots_used++;
 }
 
+//  A reader connected to a fresh endpoint in ctx, before the monitor binds
+//  there (inproc allows it), so not even the first event is missed; its
+//  ZMQ_FD goes into *fd. NULL with errno on failure
+static void *
+s_reader_new (zwatch_watchset_t *self, void *ctx, char *endpoint, size_t endpoint_size, int *fd)
+{
+    void *reader = zmq_socket (ctx, ZMQ_PAIR);
+    if (!reader)
+        return NULL;
+    int linger = 0, hwm = READER_RCVHWM;
+    zmq_setsockopt (reader, ZMQ_LINGER, &linger, sizeof (linger));
+    zmq_setsockopt (reader, ZMQ_RCVHWM, &hwm, sizeof (hwm));
+    snprintf (endpoint, endpoint_size, "inproc://zwatch-%p-%lu", (void *) self,
+              ++self->endpoint_counter);
+    size_t fd_size = sizeof (*fd);
+    if (zmq_connect (reader, endpoint) != 0
+    ||  zmq_getsockopt (reader, ZMQ_FD, fd, &fd_size) != 0) {
+        int err = zmq_errno ();
+        zmq_close (reader);
+        errno = err;
+        return NULL;
+    }
+    return reader;
+}
+
 int
 zwatch_watchset_add (zwatch_watchset_t *self, void *socket, void *ctx, int type,
                      const char *label, const char *label_prefix, char *endpoint,
@@ -397,30 +480,15 @@ zwatch_watchset_add (zwatch_watchset_t *self, void *socket, void *ctx, int type,
         return -1;
     }
     watch_t *watch = (watch_t *) calloc (1, sizeof (watch_t));
-    void *reader = watch? zmq_socket (ctx, ZMQ_PAIR): NULL;
-    int err = watch? zmq_errno (): ENOMEM;
-    if (reader) {
-        int linger = 0, hwm = READER_RCVHWM;
-        zmq_setsockopt (reader, ZMQ_LINGER, &linger, sizeof (linger));
-        zmq_setsockopt (reader, ZMQ_RCVHWM, &hwm, sizeof (hwm));
-        snprintf (endpoint, endpoint_size, "inproc://zwatch-%p-%lu", (void *) self,
-                  ++self->endpoint_counter);
-        size_t fd_size = sizeof (watch->fd);
-        struct epoll_event event = { EPOLLIN | EPOLLET,
-                                     { .u64 = (uint64_t) slot
-                                            | (uint64_t) self->slots [slot].generation << 32 } };
-        if (zmq_connect (reader, endpoint) != 0
-        ||  zmq_getsockopt (reader, ZMQ_FD, &watch->fd, &fd_size) != 0)
-            err = zmq_errno ();
-        else
-        if (epoll_ctl (self->epoll, EPOLL_CTL_ADD, watch->fd, &event) != 0)
-            err = errno;
-        else
-            err = 0;
-        if (err)
-            zmq_close (reader);
+    void *reader = watch? s_reader_new (self, ctx, endpoint, endpoint_size, &watch->fd): NULL;
+    int err = watch? errno: ENOMEM;
+    struct epoll_event event = s_epoll_event (self, (uint32_t) slot);
+    if (reader && epoll_ctl (self->epoll, EPOLL_CTL_ADD, watch->fd, &event) != 0) {
+        err = errno;
+        zmq_close (reader);
+        reader = NULL;
     }
-    if (!reader || err) {
+    if (!reader) {
         free (watch);
         self->free_slots [self->free_count++] = (uint32_t) slot;
         errno = err;
@@ -485,38 +553,70 @@ zwatch_watchset_list (zwatch_watchset_t *self, void **list, size_t max)
     return size;
 }
 
-//  The service's own zmq_socket_monitor on a watched socket: its current
-//  copy stops (with MONITOR_STOPPED, as libzmq's), the new one starts.
-//  What the socket said before the call is read first: it belongs to the old
-int
-zwatch_watchset_tee (zwatch_watchset_t *self, void *socket, const char *endpoint, int events)
+//  Read a reader until it is empty for sure (a recv may leave libzmq's
+//  commands for later: ZMQ_EVENTS takes them in). Returns the watch, or
+//  NULL if it was released meanwhile
+static watch_t *
+s_read_all (zwatch_watchset_t *self, void *socket)
 {
     watch_t *watch = (watch_t *) zwatch_ptrmap_get (&self->map, socket);
+    drain_t result = DRAIN_MORE;
+    while (watch && result == DRAIN_MORE)
+        result = s_drain (self, watch, INT32_MAX);
+    if (result == DRAIN_RELEASED)
+        return NULL;
+    if (watch)
+        s_ready_remove (self, watch);
+    return watch;
+}
+
+int
+zwatch_watchset_move_prepare (zwatch_watchset_t *self, void *socket, const char *tee_endpoint,
+                              int events, char *endpoint, size_t endpoint_size, int *tee_err)
+{
+    //  A move asked for before ends in what the reader holds now
+    watch_t *watch = s_read_all (self, socket);
     if (!watch) {
         errno = ENOENT;
         return -1;
     }
-    if (zwatch_tee_check (endpoint, events) != 0)
-        return -1;
-    drain_t result = s_drain (self, watch, INT32_MAX);
-    if (result == DRAIN_RELEASED) {
-        errno = ENOENT;             //  it stopped meanwhile
+    if (watch->next.reader) {
+        errno = EBUSY;              //  the last move has not reached the reader
         return -1;
     }
-    if (result == DRAIN_EMPTY)
-        s_ready_remove (self, watch);
-    if (watch->tee) {
-        zwatch_tee_stopped (watch->tee);
-        zwatch_tee_destroy (&watch->tee);
-        self->tee_count--;
-    }
-    if (endpoint) {
-        watch->tee = zwatch_tee_new (watch->ctx, endpoint, events);
-        if (!watch->tee)
-            return -1;
-        self->tee_count++;
+    watch->next.reader = s_reader_new (self, watch->ctx, endpoint, endpoint_size,
+                                       &watch->next.fd);
+    if (!watch->next.reader)
+        return -1;
+    *tee_err = 0;
+    if (tee_endpoint) {
+        watch->next.tee = zwatch_tee_new (watch->ctx, tee_endpoint, events);
+        if (!watch->next.tee)
+            *tee_err = errno;
     }
     return 0;
+}
+
+void
+zwatch_watchset_move_cancel (zwatch_watchset_t *self, void *socket)
+{
+    watch_t *watch = (watch_t *) zwatch_ptrmap_get (&self->map, socket);
+    if (watch)
+        s_move_cancel (watch);
+}
+
+int
+zwatch_watchset_bind_failed (zwatch_watchset_t *self, void *socket)
+{
+    //  A failed bind sent its BIND_FAILED before it returned: it is here
+    watch_t *watch = s_read_all (self, socket);
+    if (!watch) {
+        errno = ENOENT;
+        return -1;
+    }
+    int err = watch->bind_failed;
+    watch->bind_failed = 0;
+    return err;
 }
 
 bool

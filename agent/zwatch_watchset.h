@@ -49,9 +49,25 @@ int zwatch_watchset_check (zwatch_watchset_t *self, void *socket);
 //  watched into list; returns how many
 size_t zwatch_watchset_list (zwatch_watchset_t *self, void **list, size_t max);
 
-//  The service's own monitor on socket (see zwatch_tee.h; endpoint NULL
-//  stops it). Returns 0, or -1 with errno (ENOENT: not watched)
-int zwatch_watchset_tee (zwatch_watchset_t *self, void *socket, const char *endpoint, int events);
+//  The service's own zmq_socket_monitor on socket: libzmq stops the old
+//  monitor and starts the new one at the moment of that call. prepare
+//  reads what the reader holds, connects a new reader at a fresh endpoint
+//  (into endpoint) and makes the copy that starts there (tee_endpoint NULL:
+//  none; see zwatch_tee.h); the caller then moves the agent's monitor to
+//  endpoint, in the service's thread. The old reader's MONITOR_STOPPED marks
+//  the moment: the old copy ends there and the new reader and copy take
+//  over. Returns 0 with *tee_err 0, or the errno that made the copy fail
+//  (the old copy stops all the same, as libzmq's does); -1 with errno
+//  ENOENT (not watched), EBUSY (a move not yet taken), libzmq's.
+int zwatch_watchset_move_prepare (zwatch_watchset_t *self, void *socket, const char *tee_endpoint,
+                                  int events, char *endpoint, size_t endpoint_size, int *tee_err);
+
+//  The move did not happen (moving the monitor failed): forget it
+void zwatch_watchset_move_cancel (zwatch_watchset_t *self, void *socket);
+
+//  The errno socket's last BIND_FAILED carried (0: none since the last
+//  ask), after reading its reader; then forgets it. -1 with errno ENOENT
+int zwatch_watchset_bind_failed (zwatch_watchset_t *self, void *socket);
 
 //  The service is closing socket. Returns 0, or -1 with errno ENOENT
 int zwatch_watchset_closing (zwatch_watchset_t *self, void *socket);

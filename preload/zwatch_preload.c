@@ -22,11 +22,13 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <zmq.h>
 #include "zwatch_agent_internal.h"
 #include "zwatch_guard.h"
 #include "zwatch_log.h"
 #include "zwatch_preload_config.h"
+#include "zwatch_preload_inproc.h"
 #include "zwatch_preload_real.h"
 #include "zwatch_preload_sockets.h"
 
@@ -48,10 +50,12 @@ static struct {
     bool fork_handlers;
     atomic_bool unwatched_said;     //  a socket went unwatched: said once
     zwatch_preload_sockets_t sockets;
+    zwatch_preload_inproc_t inproc;     //  inproc connects waiting for their bind
 } s_preload = {
     .lock = PTHREAD_RWLOCK_INITIALIZER,
     .state = PRELOAD_IDLE,
-    .sockets = ZWATCH_PRELOAD_SOCKETS_INIT
+    .sockets = ZWATCH_PRELOAD_SOCKETS_INIT,
+    .inproc = ZWATCH_PRELOAD_INPROC_INIT
 };
 
 static void
@@ -76,6 +80,7 @@ static void
 s_fork_child (void)
 {
     zwatch_preload_sockets_fork_child (&s_preload.sockets);
+    zwatch_preload_inproc_fork_child (&s_preload.inproc);
     if (atomic_load (&s_preload.state) == PRELOAD_RUNNING) {
         s_preload.orphan = s_preload.agent;
         s_preload.agent = NULL;
@@ -166,12 +171,15 @@ zmq_socket (void *ctx, int type)
 int
 zmq_close (void *socket)
 {
+    //  A socket with an inproc connect no bind completed stops only when
+    //  its context ends: ending the context must not wait for it
+    bool pending = zwatch_preload_inproc_closing (&s_preload.inproc, socket);
     //  libzmq's reaper closes monitor sockets through here: for those it is
     //  one lookup, never a wait
     if (!zwatch_guard_active () && zwatch_preload_sockets_remove (&s_preload.sockets, socket)) {
         int err = errno;
         pthread_rwlock_rdlock (&s_preload.lock);
-        if (atomic_load (&s_preload.state) == PRELOAD_RUNNING) {
+        if (atomic_load (&s_preload.state) == PRELOAD_RUNNING && !pending) {
             zwatch_guard_enter ();
             zwatch_agent_closing (s_preload.agent, socket);
             zwatch_guard_leave ();
@@ -180,6 +188,67 @@ zmq_close (void *socket)
         errno = err;
     }
     return zwatch_preload_real ()->close (socket);
+}
+
+//  A failed bind on a watched socket sent BIND_FAILED to the agent's
+//  monitor, and libzmq's send may have set errno to EAGAIN on the way
+//  (its command check, at most once a msec). The event carries the errno
+//  the bind failed with: the one the program gets without a monitor.
+static int
+s_bind_errno (void *socket, int err)
+{
+    if (err != EAGAIN || zwatch_guard_active ()
+    ||  !zwatch_preload_sockets_has (&s_preload.sockets, socket))
+        return err;
+    pthread_rwlock_rdlock (&s_preload.lock);
+    if (atomic_load (&s_preload.state) == PRELOAD_RUNNING) {
+        zwatch_guard_enter ();
+        int said = zwatch_agent_bind_failed (s_preload.agent, socket);
+        zwatch_guard_leave ();
+        if (said > 0)
+            err = said;
+    }
+    pthread_rwlock_unlock (&s_preload.lock);
+    return err;
+}
+
+int
+zmq_bind (void *socket, const char *endpoint)
+{
+    int rc = zwatch_preload_real ()->bind (socket, endpoint);
+    int err = errno;
+    //  Binds of zwatch's own count too (a tee binds the program's monitor
+    //  endpoint), but not the agent's monitors, which nobody else connects to
+    if (rc == 0 && endpoint && (!zwatch_guard_active ()
+                            ||  strncmp (endpoint, "inproc://zwatch-", 16) != 0))
+        zwatch_preload_inproc_bound (&s_preload.inproc, socket, endpoint);
+    if (rc != 0)
+        err = s_bind_errno (socket, err);
+    errno = err;
+    return rc;
+}
+
+int
+zmq_connect (void *socket, const char *endpoint)
+{
+    int rc = zwatch_preload_real ()->connect (socket, endpoint);
+    int err = errno;
+    if (rc == 0 && !zwatch_guard_active ()
+    &&  zwatch_preload_sockets_has (&s_preload.sockets, socket))
+        zwatch_preload_inproc_connected (&s_preload.inproc, socket, endpoint);
+    errno = err;
+    return rc;
+}
+
+int
+zmq_unbind (void *socket, const char *endpoint)
+{
+    int rc = zwatch_preload_real ()->unbind (socket, endpoint);
+    int err = errno;
+    if (rc == 0)
+        zwatch_preload_inproc_unbound (&s_preload.inproc, socket, endpoint);
+    errno = err;
+    return rc;
 }
 
 int
