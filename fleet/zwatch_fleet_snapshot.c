@@ -234,7 +234,8 @@ zwatch_fleet_snapshot_new (zwatch_fleet_t *fleet, const char *prefix, size_t pre
     int rc = 0;
     fleet_agent_t *agent = (fleet_agent_t *) zhashx_first (fleet->agents);
     for (; agent && rc == 0; agent = (fleet_agent_t *) zhashx_next (fleet->agents)) {
-        if (!s_selected (agent, prefix, prefix_len))
+        agent->selected = s_selected (agent, prefix, prefix_len);
+        if (!agent->selected)
             continue;
         s_pack_agent (&pk, agent);
         rc |= s_mark (self);
@@ -249,8 +250,8 @@ zwatch_fleet_snapshot_new (zwatch_fleet_t *fleet, const char *prefix, size_t pre
     fleet_pair_t *pair = (fleet_pair_t *) zhashx_first (fleet->pairs);
     for (; pair && rc == 0; pair = (fleet_pair_t *) zhashx_next (fleet->pairs)) {
         if (!pair->linked_out
-        || (!s_selected (pair->linked_out->socket->agent, prefix, prefix_len)
-            && !s_selected (pair->linked_in->socket->agent, prefix, prefix_len)))
+        || (!pair->linked_out->socket->agent->selected
+            && !pair->linked_in->socket->agent->selected))
             continue;
         s_pack_link (&pk, pair);
         rc |= s_mark (self);

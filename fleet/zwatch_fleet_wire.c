@@ -102,7 +102,9 @@ zwatch_fleet_request_decode (zwatch_fleet_request_t *request, const void *data, 
         return ZWATCH_REQUEST_MALFORMED;
     if (!(seen & SEEN_V))
         return ZWATCH_REQUEST_MISSING_KEY;
-    if (problem == ZWATCH_REQUEST_OK && version != ZWATCH_PROTO_VERSION)
+    //  v read as a uint and not 1: another protocol, whatever else is wrong
+    bool version_read = !(problem == ZWATCH_REQUEST_BAD_VERSION);
+    if (version_read && version != ZWATCH_PROTO_VERSION)
         return ZWATCH_REQUEST_BAD_VERSION;
     if (problem != ZWATCH_REQUEST_OK)
         return problem;
