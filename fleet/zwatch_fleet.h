@@ -18,10 +18,10 @@
       order of arrival, and reported to the link handler.
     - Everything is bounded (zwatch_fleet_limits_t); what is over a bound
       is counted (zwatch_fleet_counters_t) and not kept.
-    - A snapshot is a point-in-time copy of the model as msgpack frames
-      (agent, socket, link maps), made at once and handed out one frame
-      at a time, so the broker can send it in slices between ingest
-      batches while the model goes on changing.
+    - A snapshot is a cursor that packs the model as msgpack frames
+      (agent, socket, link maps) one agent at a time, so the broker can
+      send it in slices between ingest batches while the model goes on
+      changing; each agent's frames are of one instant.
 
     Strings handed out (link ends) are valid during the call only. Not
     thread-safe: one thread (the broker's) owns a fleet.
@@ -123,20 +123,30 @@ size_t zwatch_fleet_sockets (zwatch_fleet_t *self);
 size_t zwatch_fleet_connections (zwatch_fleet_t *self);
 size_t zwatch_fleet_links (zwatch_fleet_t *self);
 
-//  A point-in-time copy of the agents whose topic `ev/<host>/<svc>/`
-//  and prefix agree (one starts with the other; an empty prefix takes
-//  every agent), their sockets, and every link with one end among them:
-//  one msgpack map per frame (PROTOCOL.md section 12). prefix need not be
-//  NUL-terminated. NULL on failure (ENOMEM).
+//  A snapshot of the agents whose topic `ev/<host>/<svc>/` and prefix
+//  agree (one starts with the other; an empty prefix takes every agent):
+//  one msgpack map per frame (PROTOCOL.md section 12). It is a cursor
+//  over the agents in the model now; each agent's frames are packed when
+//  the cursor reaches it, so the model may change between two calls of
+//  _next (the merge rule, section 13, makes the result exact). prefix
+//  need not be NUL-terminated. The fleet must outlive the snapshot. NULL
+//  on failure (ENOMEM).
 zwatch_fleet_snapshot_t *zwatch_fleet_snapshot_new (zwatch_fleet_t *self, const char *prefix,
                                                     size_t prefix_len);
 
-//  The next frame: agent, then its sockets, for each agent; then links.
-//  False at the end. *data stays valid until the snapshot is destroyed.
+//  The next frame: for each agent its agent map, its sockets, its links
+//  (those it connected, and those it accepted from an agent left out).
+//  False at the end (or on ENOMEM: _failed says). *data stays valid
+//  until the next call or the destroy. One call costs at most the
+//  packing of one agent's frames.
 bool zwatch_fleet_snapshot_next (zwatch_fleet_snapshot_t *self, const void **data, size_t *size);
 
-//  What the snapshot holds: frames of each kind, bytes in all, and the
-//  lseq of the last link change it reflects (for snapshot_end)
+//  True if packing ran out of memory (the snapshot is then cut short)
+bool zwatch_fleet_snapshot_failed (zwatch_fleet_snapshot_t *self);
+
+//  Frames of each kind and bytes handed out so far (all of them once
+//  _next returned false: the counts of snapshot_end), and the lseq of the
+//  request (snapshot_end's lseq: link messages above it come after)
 size_t zwatch_fleet_snapshot_agents (zwatch_fleet_snapshot_t *self);
 size_t zwatch_fleet_snapshot_sockets (zwatch_fleet_snapshot_t *self);
 size_t zwatch_fleet_snapshot_links (zwatch_fleet_snapshot_t *self);

@@ -86,7 +86,6 @@ struct _fleet_agent_t {
     uint64_t read, sent, dropped, watched;  //  from the last heartbeat
     zhashx_t *sockets;          //  label -> fleet_socket_t
     fleet_replay_t *replay;     //  NULL: none in progress
-    bool selected;              //  scratch of the snapshot being made
 };
 
 struct _zwatch_fleet_t {

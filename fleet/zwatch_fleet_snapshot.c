@@ -1,12 +1,15 @@
-/*  zwatch_fleet_snapshot: the model as msgpack frames, made at once.
+/*  zwatch_fleet_snapshot: the model as msgpack frames, one agent at a time.
 
-    Copy on request: every frame is packed when the snapshot is made, into
-    one buffer, so the picture is of one instant (each agent's seq and the
-    lseq of links agree with every frame, which the merge rule needs, also
-    for links between agents) while the broker hands the frames out in
-    slices as the model goes on changing. The cost is one pass over the
-    selected part of the model and the frames' bytes until they are sent
-    (docs/PROTOCOL.md section 12 has the figures).
+    A cursor over the agents that were in the model when the snapshot was
+    asked for: each agent's frames (its agent map, its sockets, its links)
+    are packed together when the broker reaches it, so they show that
+    agent at one instant, with the seq of that instant; the model changes
+    freely between agents. That is all the merge rule needs (PROTOCOL.md
+    section 13): events are applied per agent by seq, and links by lseq
+    from the moment of the request (a link frame made later than that is
+    corrected by the link messages after it, which the client applies).
+    So no step costs more than one agent's frames, whatever the fleet's
+    size, and nothing is copied that is not about to be sent.
 */
 
 #include <errno.h>
@@ -14,12 +17,18 @@
 #include "zwatch_fleet_internal.h"
 
 struct _zwatch_fleet_snapshot_t {
-    msgpack_sbuffer buffer;     //  every frame, one after the other
+    zwatch_fleet_t *fleet;
+    char prefix [ZWATCH_TOPIC_MAX + 1];
+    size_t prefix_len;
+    char **keys;                //  the agents selected at the request
+    size_t key_count;
+    size_t key_next;
+    msgpack_sbuffer buffer;     //  the current agent's frames
     size_t *ends;               //  where each frame ends in buffer
     size_t frames;
     size_t capacity;
     size_t next;                //  the next frame to hand out
-    size_t agents, sockets, links;
+    size_t agents, sockets, links, bytes;
     uint64_t lseq;
     bool failed;                //  a write ran out of memory
 };
@@ -228,53 +237,93 @@ zwatch_fleet_snapshot_new (zwatch_fleet_t *fleet, const char *prefix, size_t pre
 {
     zwatch_fleet_snapshot_t *self =
         (zwatch_fleet_snapshot_t *) zmalloc (sizeof (zwatch_fleet_snapshot_t));
+    self->fleet = fleet;
+    //  Longer prefixes select the same agents as their first part
+    self->prefix_len = prefix_len < ZWATCH_TOPIC_MAX? prefix_len: ZWATCH_TOPIC_MAX;
+    if (self->prefix_len)
+        memcpy (self->prefix, prefix, self->prefix_len);
     msgpack_sbuffer_init (&self->buffer);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, self, s_write);
-    int rc = 0;
-    fleet_agent_t *agent = (fleet_agent_t *) zhashx_first (fleet->agents);
-    for (; agent && rc == 0; agent = (fleet_agent_t *) zhashx_next (fleet->agents)) {
-        agent->selected = s_selected (agent, prefix, prefix_len);
-        if (!agent->selected)
-            continue;
-        s_pack_agent (&pk, agent);
-        rc |= s_mark (self);
-        self->agents++;
-        fleet_socket_t *socket = (fleet_socket_t *) zhashx_first (agent->sockets);
-        for (; socket && rc == 0; socket = (fleet_socket_t *) zhashx_next (agent->sockets)) {
-            s_pack_socket (&pk, socket);
-            rc |= s_mark (self);
-            self->sockets++;
-        }
-    }
-    fleet_pair_t *pair = (fleet_pair_t *) zhashx_first (fleet->pairs);
-    for (; pair && rc == 0; pair = (fleet_pair_t *) zhashx_next (fleet->pairs)) {
-        if (!pair->linked_out
-        || (!pair->linked_out->socket->agent->selected
-            && !pair->linked_in->socket->agent->selected))
-            continue;
-        s_pack_link (&pk, pair);
-        rc |= s_mark (self);
-        self->links++;
-    }
     self->lseq = fleet->counters.lseq;
-    if (rc != 0 || self->failed) {
+    self->keys = (char **) calloc (zhashx_size (fleet->agents) + 1, sizeof (char *));
+    bool failed = self->keys == NULL;
+    fleet_agent_t *agent = (fleet_agent_t *) zhashx_first (fleet->agents);
+    for (; agent && !failed; agent = (fleet_agent_t *) zhashx_next (fleet->agents))
+        if (s_selected (agent, self->prefix, self->prefix_len)) {
+            self->keys [self->key_count] = strdup (agent->key);
+            failed = self->keys [self->key_count++] == NULL;
+        }
+    if (failed) {
         zwatch_fleet_snapshot_destroy (&self);
         errno = ENOMEM;
     }
     return self;
 }
 
+//  Pack one agent's frames: its map, its sockets, then its links: those it
+//  connected, and those it accepted from an agent the snapshot leaves out
+static void
+s_pack_agent_frames (zwatch_fleet_snapshot_t *self, fleet_agent_t *agent)
+{
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, self, s_write);
+    s_pack_agent (&pk, agent);
+    bool ok = s_mark (self) == 0;
+    self->agents++;
+    fleet_socket_t *socket = (fleet_socket_t *) zhashx_first (agent->sockets);
+    for (; socket && ok; socket = (fleet_socket_t *) zhashx_next (agent->sockets)) {
+        s_pack_socket (&pk, socket);
+        ok = s_mark (self) == 0;
+        self->sockets++;
+    }
+    socket = (fleet_socket_t *) zhashx_first (agent->sockets);
+    for (; socket && ok; socket = (fleet_socket_t *) zhashx_next (agent->sockets)) {
+        fleet_conn_t *conn = (fleet_conn_t *) zlistx_first (socket->conns);
+        for (; conn && ok; conn = (fleet_conn_t *) zlistx_next (socket->conns)) {
+            fleet_pair_t *pair = conn->pair;
+            if (!pair || (pair->linked_out != conn && pair->linked_in != conn))
+                continue;
+            if (pair->linked_in == conn
+            &&  s_selected (pair->linked_out->socket->agent, self->prefix, self->prefix_len))
+                continue;       //  comes with the agent that connected
+            s_pack_link (&pk, pair);
+            ok = s_mark (self) == 0;
+            self->links++;
+        }
+    }
+    if (!ok)
+        self->failed = true;
+}
+
 bool
 zwatch_fleet_snapshot_next (zwatch_fleet_snapshot_t *self, const void **data, size_t *size)
 {
-    if (self->next >= self->frames)
-        return false;
+    while (self->next >= self->frames) {
+        if (self->failed || self->key_next >= self->key_count)
+            return false;
+        msgpack_sbuffer_clear (&self->buffer);
+        self->frames = self->next = 0;
+        //  Gone since the request: nothing to say (its links broke after lseq)
+        fleet_agent_t *agent =
+            (fleet_agent_t *) zhashx_lookup (self->fleet->agents, self->keys [self->key_next++]);
+        if (agent)
+            s_pack_agent_frames (self, agent);
+        if (self->failed) {
+            errno = ENOMEM;
+            return false;
+        }
+    }
     size_t start = self->next? self->ends [self->next - 1]: 0;
     *data = self->buffer.data + start;
     *size = self->ends [self->next] - start;
+    self->bytes += *size;
     self->next++;
     return true;
+}
+
+bool
+zwatch_fleet_snapshot_failed (zwatch_fleet_snapshot_t *self)
+{
+    return self->failed;
 }
 
 size_t
@@ -298,7 +347,7 @@ zwatch_fleet_snapshot_links (zwatch_fleet_snapshot_t *self)
 size_t
 zwatch_fleet_snapshot_bytes (zwatch_fleet_snapshot_t *self)
 {
-    return self->buffer.size;
+    return self->bytes;
 }
 
 uint64_t
@@ -313,6 +362,9 @@ zwatch_fleet_snapshot_destroy (zwatch_fleet_snapshot_t **self_p)
     zwatch_fleet_snapshot_t *self = *self_p;
     if (!self)
         return;
+    for (size_t index = 0; self->keys && index < self->key_count; index++)
+        free (self->keys [index]);
+    free (self->keys);
     msgpack_sbuffer_destroy (&self->buffer);
     free (self->ends);
     free (self);

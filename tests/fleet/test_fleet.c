@@ -625,6 +625,147 @@ s_test_any_order (void)
     zwatch_fleet_destroy (&fleet);
 }
 
+//  "host/svc/pid/sock/addr" of a link frame's end, as fu_links_handler writes it
+static void
+s_end_name (msgpack_object *end, char *buf, size_t size)
+{
+    msgpack_object *host = fu_get (end, "host"), *svc = fu_get (end, "svc");
+    msgpack_object *sock = fu_get (end, "sock"), *addr = fu_get (end, "addr");
+    snprintf (buf, size, "%.*s/%.*s/%" PRIu64 "/%.*s/%.*s", (int) host->via.str.size,
+              host->via.str.ptr, (int) svc->via.str.size, svc->via.str.ptr, fu_uint (end, "pid"),
+              (int) sock->via.str.size, sock->via.str.ptr, (int) addr->via.str.size,
+              addr->via.str.ptr);
+}
+
+//  A set of links by name, as a client would hold them
+typedef struct {
+    char names [64][330];
+    size_t count;
+} link_set_t;
+
+static void
+s_set_put (link_set_t *set, const char *name, bool present)
+{
+    for (size_t index = 0; index < set->count; index++)
+        if (strcmp (set->names [index], name) == 0) {
+            if (!present)
+                strcpy (set->names [index], set->names [--set->count]);
+            return;
+        }
+    if (present) {
+        CHECK (set->count < 64);
+        snprintf (set->names [set->count++], sizeof (set->names [0]), "%s", name);
+    }
+}
+
+static bool
+s_set_equal (link_set_t *a, link_set_t *b)
+{
+    if (a->count != b->count)
+        return false;
+    for (size_t index = 0; index < a->count; index++) {
+        bool found = false;
+        for (size_t other = 0; other < b->count && !found; other++)
+            found = strcmp (a->names [index], b->names [other]) == 0;
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+static void
+s_link_frame (link_set_t *set, msgpack_object *frame)
+{
+    if (!fu_str_is (fu_get (frame, "kind"), "link"))
+        return;
+    char from [160], to [160], name [330];
+    s_end_name (fu_get (frame, "from"), from, sizeof (from));
+    s_end_name (fu_get (frame, "to"), to, sizeof (to));
+    snprintf (name, sizeof (name), "%s>%s", from, to);
+    s_set_put (set, name, true);
+}
+
+static uint64_t s_server_seq;
+
+//  Client b connects to the server (fd, port) on socket "cli"
+static void
+s_client_link (zwatch_fleet_t *fleet, const fu_agent_t *b, int port, uint64_t seq, bool up)
+{
+    char local [32], peer [32];
+    snprintf (local, sizeof (local), "10.0.1.%d:%d", (int) b->pid % 250, port);
+    fu_apply (fleet, b, EV (.sock = "cli", .event = up? "CONNECTED": "DISCONNECTED", .value = port,
+                            .endpoint = "tcp://10.0.0.1:5555", .local = local,
+                            .peer = "10.0.0.1:5555", .seq = seq));
+    if (up) {
+        snprintf (peer, sizeof (peer), "10.0.1.%d:%d", (int) b->pid % 250, port);
+        fu_apply (fleet, &s_server, EV (.sock = "srv", .event = "ACCEPTED", .value = port,
+                                        .endpoint = "tcp://0.0.0.0:5555", .local = "10.0.0.1:5555",
+                                        .peer = peer, .seq = ++s_server_seq));
+    }
+}
+
+//  The cursor: the model changes between frames, and a client that takes
+//  the link frames and then the link messages above the snapshot's lseq
+//  holds exactly the links of a fresh snapshot
+static void
+s_test_snapshot_cursor (void)
+{
+    for (int cut = 1; cut < 14; cut++) {     //  14 frames in all
+        zwatch_fleet_t *fleet = zwatch_fleet_new (NULL);
+        s_server_seq = 0;
+        fu_links_t messages = { .count = 0 };
+        zwatch_fleet_set_link_handler (fleet, fu_links_handler, &messages);
+        fu_agent_t clients [5] = { { "c1", "w", 11, 1 }, { "c2", "w", 12, 1 }, { "c3", "w", 13, 1 },
+                                   { "c4", "w", 14, 1 }, { "c5", "w", 15, 1 } };
+        fu_lifecycle (fleet, &s_server, ZWATCH_KIND_HELLO, 0, 0);
+        for (int index = 0; index < 4; index++)
+            s_client_link (fleet, &clients [index], 40000 + index, 1, true);
+        CHECK_INT_EQ (zwatch_fleet_links (fleet), 4);
+
+        zwatch_fleet_snapshot_t *snapshot = zwatch_fleet_snapshot_new (fleet, NULL, 0);
+        uint64_t lseq = zwatch_fleet_snapshot_lseq (snapshot);
+        CHECK_INT_EQ (lseq, 4);
+        link_set_t client = { .count = 0 };
+        const void *data;
+        size_t size;
+        int frame = 0;
+        while (zwatch_fleet_snapshot_next (snapshot, &data, &size)) {
+            msgpack_unpacked unpacked;
+            msgpack_unpacked_init (&unpacked);
+            size_t offset = 0;
+            CHECK (msgpack_unpack_next (&unpacked, data, size, &offset) == MSGPACK_UNPACK_SUCCESS);
+            s_link_frame (&client, &unpacked.data);
+            msgpack_unpacked_destroy (&unpacked);
+            //  After frame `cut`: a link breaks, one is made again on a
+            //  new port, an agent goes, a new one comes with a link
+            if (++frame == cut) {
+                s_client_link (fleet, &clients [0], 40000, 2, false);
+                s_client_link (fleet, &clients [0], 41000, 3, true);
+                zwatch_fleet_forget (fleet, (zwatch_str_t) { "c2", 2 }, (zwatch_str_t) { "w", 1 }, 12);
+                s_client_link (fleet, &clients [4], 40004, 1, true);
+                s_client_link (fleet, &clients [2], 40002, 2, false);
+            }
+        }
+        CHECK (!zwatch_fleet_snapshot_failed (snapshot));
+        zwatch_fleet_snapshot_destroy (&snapshot);
+        for (size_t index = 0; index < messages.count; index++)
+            if (messages.links [index].lseq > lseq) {
+                char name [330];
+                snprintf (name, sizeof (name), "%s>%s", messages.links [index].from,
+                          messages.links [index].to);
+                s_set_put (&client, name, messages.links [index].up);
+            }
+        link_set_t fresh = { .count = 0 };
+        fu_snapshot_t *snap = fu_snapshot (fleet, NULL);
+        for (size_t index = 0; index < snap->count; index++)
+            s_link_frame (&fresh, &snap->frames [index].data);
+        fu_snapshot_free (snap);
+        CHECK_INT_EQ (fresh.count, 3);          //  c1 (again), c4, c5
+        CHECK (s_set_equal (&client, &fresh));
+        zwatch_fleet_destroy (&fleet);
+    }
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -636,6 +777,7 @@ main (int argc, char *argv [])
         { "bounds", s_test_bounds },
         { "prefix", s_test_prefix },
         { "any_order", s_test_any_order },
+        { "snapshot_cursor", s_test_snapshot_cursor },
     };
     return tu_run_cases (argc, argv, "test_fleet", cases, sizeof (cases) / sizeof (cases [0]));
 }
