@@ -145,8 +145,23 @@ s_test_events (void)
     fu_apply (fleet, a, EV (.sock = "cli", .event = "MONITOR_STOPPED", .seq = 16));
     CHECK_INT_EQ (zwatch_fleet_sockets (fleet), 1);
     CHECK_INT_EQ (zwatch_fleet_connections (fleet), 0);
+    //  A second CONNECTED with the fd of a live connection: the old one
+    //  ended unseen (one fd is one connection at a time)
+    fu_apply (fleet, a, EV (.sock = "dup", .event = "CONNECTED", .value = 50,
+                            .endpoint = "tcp://10.0.0.9:1", .local = "10.0.0.1:1",
+                            .peer = "10.0.0.9:1", .seq = 17));
+    fu_apply (fleet, a, EV (.sock = "dup", .event = "CONNECTED", .value = 50,
+                            .endpoint = "tcp://10.0.0.9:1", .local = "10.0.0.1:2",
+                            .peer = "10.0.0.9:1", .seq = 18));
+    CHECK_INT_EQ (zwatch_fleet_connections (fleet), 1);
+    snap = fu_snapshot (fleet, NULL);
+    conns = fu_array (fu_socket (snap, "web-1", 100, "dup"), "connections");
+    CHECK_INT_EQ (conns->size, 1);
+    CHECK (fu_str_is (fu_get (&conns->ptr [0], "local"), "10.0.0.1:2"));
+    CHECK_INT_EQ (fu_uint (&conns->ptr [0], "since"), 18007);
+    fu_snapshot_free (snap);
     //  bye: the agent leaves
-    fu_lifecycle (fleet, a, ZWATCH_KIND_BYE, 16, 0);
+    fu_lifecycle (fleet, a, ZWATCH_KIND_BYE, 18, 0);
     CHECK_INT_EQ (zwatch_fleet_agents (fleet), 0);
     CHECK_INT_EQ (zwatch_fleet_sockets (fleet), 0);
     zwatch_fleet_destroy (&fleet);
