@@ -69,8 +69,9 @@ int zwatch_fleet_encode_error (void *buf, size_t capacity, const char *reason);
 int zwatch_fleet_encode_link (void *buf, size_t capacity, const zwatch_fleet_link_t *link,
                               uint64_t ts);
 
-//  Its topic: "link/<host>/<svc>" of the connecting end (a NUL is written
-//  when it fits). Returns the length, or -1 with errno EMSGSIZE.
+//  Its topic: "link/<host>/<svc>" of the connecting end, NUL-terminated.
+//  Returns the length, or -1 with errno EMSGSIZE if it and its NUL do not
+//  fit (ZWATCH_FLEET_LINK_TOPIC_MAX + 1 always does).
 int zwatch_fleet_topic_link (char *buf, size_t size, const zwatch_fleet_link_t *link);
 
 #ifdef __cplusplus
