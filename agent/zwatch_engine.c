@@ -762,14 +762,16 @@ s_setup_private (zwatch_engine_t *self, const char *broker_endpoint, const zwatc
     zmq_setsockopt (self->upstream, ZMQ_SNDHWM, &hwm, sizeof (hwm));
     zmq_setsockopt (self->upstream, ZMQ_RCVHWM, &rcvhwm, sizeof (rcvhwm));
     zmq_setsockopt (self->upstream, ZMQ_RECONNECT_IVL_MAX, &reconnect_max, sizeof (reconnect_max));
-    if (zwatch_curve_apply (curve, self->upstream) != 0
-    ||  zmq_connect (self->upstream, broker_endpoint) != 0)
-        return -1;
+    //  The monitor before the connect: a refusal it missed would never be
+    //  retried (libzmq gives up after one) nor reported
     snprintf (endpoint, sizeof (endpoint), "inproc://zwatch-upstream-%p", (void *) self);
     if (zmq_connect (self->upstream_events, endpoint) != 0
     ||  zmq_socket_monitor (self->upstream, endpoint,
                             ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED
                           | ZMQ_EVENT_CONNECT_RETRIED | HANDSHAKE_FAILURES) != 0)
+        return -1;
+    if (zwatch_curve_apply (curve, self->upstream) != 0
+    ||  zmq_connect (self->upstream, broker_endpoint) != 0)
         return -1;
     return 0;
 }
