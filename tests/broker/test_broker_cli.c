@@ -125,6 +125,16 @@ test_signals (void)
     fclose (file);
     snprintf (message, sizeof (message), "unknown key 'broker/colour' in config file '%s'", path);
     s_broker_fails (missing, 2, message);
+    //  A bad value in the file is an error even where a flag overrides it
+    file = fopen (path, "w");
+    CHECK (file);
+    fprintf (file, "broker\n    heartbeat-timeout = soon\n");
+    fclose (file);
+    const char *overridden [] = { "--config", path, "--heartbeat-timeout", "3", "--ingest", ingest,
+                                  "--publish", publish, NULL };
+    snprintf (message, sizeof (message), "bad value for 'heartbeat-timeout' in %s: 'soon' "
+              "(expected seconds > 0, e.g. 1.5)", path);
+    s_broker_fails (overridden, 2, message);
     unlink (path);
     free (path);
     free (ingest);
