@@ -249,27 +249,32 @@ s_apply_id (zwatch_broker_config_t *self, const char *value, const char *what)
     return s_parse_id (value, what, self->id);
 }
 
+//  Append value to a list setting (a copy)
 static int
-s_apply_endpoint (zwatch_broker_config_t *self, const char *value, const char *what,
-                  zlistx_t *list)
+s_add (zlistx_t *list, const char *value)
 {
-    (void) self;
-    if (s_check_endpoint (value, what) != 0)
-        return -1;
-    zlistx_add_end (list, (void *) value);
-    return 0;
+    if (zlistx_add_end (list, (void *) value))
+        return 0;
+    fprintf (stderr, PROGRAM ": out of memory\n");
+    return -1;
+}
+
+static int
+s_apply_endpoint (const char *value, const char *what, zlistx_t *list)
+{
+    return s_check_endpoint (value, what) == 0? s_add (list, value): -1;
 }
 
 static int
 s_apply_ingest (zwatch_broker_config_t *self, const char *value, const char *what)
 {
-    return s_apply_endpoint (self, value, what, self->ingest);
+    return s_apply_endpoint (value, what, self->ingest);
 }
 
 static int
 s_apply_publish (zwatch_broker_config_t *self, const char *value, const char *what)
 {
-    return s_apply_endpoint (self, value, what, self->publish);
+    return s_apply_endpoint (value, what, self->publish);
 }
 
 static int
@@ -318,26 +323,21 @@ s_apply_subscribers_allow (zwatch_broker_config_t *self, const char *value, cons
 }
 
 static int
-s_apply_address (zwatch_broker_config_t *self, const char *value, const char *what,
-                 zlistx_t *list)
+s_apply_address (const char *value, const char *what, zlistx_t *list)
 {
-    (void) self;
-    if (s_check_address (value, what) != 0)
-        return -1;
-    zlistx_add_end (list, (void *) value);
-    return 0;
+    return s_check_address (value, what) == 0? s_add (list, value): -1;
 }
 
 static int
 s_apply_allow_ip (zwatch_broker_config_t *self, const char *value, const char *what)
 {
-    return s_apply_address (self, value, what, self->allow_ip);
+    return s_apply_address (value, what, self->allow_ip);
 }
 
 static int
 s_apply_deny_ip (zwatch_broker_config_t *self, const char *value, const char *what)
 {
-    return s_apply_address (self, value, what, self->deny_ip);
+    return s_apply_address (value, what, self->deny_ip);
 }
 
 //  Every key, in the file and as a flag (the same name); the option value
@@ -490,10 +490,10 @@ s_apply_all (zwatch_broker_config_t *self, zconfig_t *merged)
     if (rc != 0)
         return -1;
     //  Only an empty list takes the default
-    if (!zlistx_size (self->ingest))
-        zlistx_add_end (self->ingest, ZWATCH_DEFAULT_INGEST_BIND);
-    if (!zlistx_size (self->publish))
-        zlistx_add_end (self->publish, ZWATCH_DEFAULT_PUBLISH_BIND);
+    if (!zlistx_size (self->ingest) && s_add (self->ingest, ZWATCH_DEFAULT_INGEST_BIND) != 0)
+        return -1;
+    if (!zlistx_size (self->publish) && s_add (self->publish, ZWATCH_DEFAULT_PUBLISH_BIND) != 0)
+        return -1;
     return 0;
 }
 
