@@ -298,12 +298,14 @@ zwatch_upstream_new (void *ctx, const char *broker_endpoint, const char *host,
         zmq_setsockopt (self->dealer, ZMQ_RECONNECT_IVL_MAX, &reconnect_max, sizeof (reconnect_max));
         char endpoint [64];
         snprintf (endpoint, sizeof (endpoint), "inproc://zwatch-upstream-%p", (void *) self);
+        //  The monitor before the connect: a refusal it missed would never be
+        //  retried (libzmq gives up after one) nor reported
         if (zwatch_curve_apply (curve, self->dealer) == 0
-        &&  ZWATCH_EINTR_RETRY (zmq_connect (self->dealer, broker_endpoint)) == 0
         &&  ZWATCH_EINTR_RETRY (zmq_connect (self->monitor, endpoint)) == 0
         &&  ZWATCH_EINTR_RETRY (zmq_socket_monitor (self->dealer, endpoint,
                                 ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED
-                              | ZMQ_EVENT_CONNECT_RETRIED | ZWATCH_HANDSHAKE_FAILURES)) == 0)
+                              | ZMQ_EVENT_CONNECT_RETRIED | ZWATCH_HANDSHAKE_FAILURES)) == 0
+        &&  ZWATCH_EINTR_RETRY (zmq_connect (self->dealer, broker_endpoint)) == 0)
             return self;
         err = zmq_errno ();
     }

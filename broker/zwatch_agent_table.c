@@ -212,9 +212,16 @@ zwatch_agent_account (zwatch_agent_t *agent, const zwatch_msg_t *msg, bool first
                       uint64_t *lost, uint64_t *reordered)
 {
     if (msg->kind != ZWATCH_KIND_EVENT) {
-        //  A new incarnation (same pid, new start) counts from scratch
+        //  A new instance (same pid, new start) counts from scratch, so its
+        //  gone has events + lost = seq - base like any agent's; a start of
+        //  0 says nothing
         bool restarted = msg->start && agent->start && msg->start != agent->start;
-        agent->start = msg->start;
+        if (msg->start)
+            agent->start = msg->start;
+        if (restarted) {
+            agent->events = 0;
+            agent->lost = 0;
+        }
         if (first || restarted)
             agent->last_seq = msg->seq;
         else

@@ -62,7 +62,9 @@ size_t
 
 //  Sequence accounting for msg from agent (first: msg is the message that
 //  just added it). Adds to *lost the events missing before msg and to
-//  *reordered 1 if msg is an event at or below the last seq.
+//  *reordered 1 if msg is an event at or below the last seq. A message
+//  with another nonzero start than the agent's is a new instance of it
+//  (the pid came back): its seq, events and lost start again.
 void
     zwatch_agent_account (zwatch_agent_t *agent, const zwatch_msg_t *msg, bool first,
                           uint64_t *lost, uint64_t *reordered);

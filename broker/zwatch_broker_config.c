@@ -2,7 +2,8 @@
 //
 //  Precedence: built-in defaults, then the --config file, then flags. Any
 //  --ingest flag replaces every ingest endpoint from the file and the
-//  default (same for --publish). The file is ZPL (zconfig_load), e.g.
+//  default (same for --publish, --allow-ip, --deny-ip). The file is ZPL
+//  (zconfig_load), e.g.
 //
 //      broker
 //          id = central
@@ -20,14 +21,21 @@
 //  with any number of ingest / publish / allow-ip / deny-ip entries; see
 //  broker/zwatch-broker.cfg.example. Every problem is one line on stderr,
 //  "zwatch-broker: ...", and exit code 2.
+//
+//  The flags become a ZPL tree of their own, with the same keys; the two
+//  merge into one tree (a key the flags give replaces the file's entries
+//  for it), and each entry of that tree is checked and applied once, with
+//  a child "(from)" that names where it came from for messages ("--id",
+//  "'id' in FILE"; ZPL names have no parentheses, so a file cannot forge
+//  one). The CURVE secret is loaded once, here; the broker uses our keys.
 
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/stat.h>
 #include "zwatch_broker_config.h"
-#include "zwatch_curve.h"
 
 #define PROGRAM "zwatch-broker"
 
@@ -184,17 +192,16 @@ s_set_string (char **field, const char *value)
     return -1;
 }
 
-//  Security settings that cannot work are usage errors, caught before start
+//  Security settings that cannot work are usage errors, caught before
+//  start. The CURVE keys are read here, once, for the broker to use.
 static int
 s_check_security (zwatch_broker_config_t *self)
 {
     if (self->curve_secret) {
-        char public_key [ZWATCH_CURVE_KEY_LEN + 1], secret_key [ZWATCH_CURVE_KEY_LEN + 1];
         char reason [400];
-        int rc = zwatch_curve_load (self->curve_secret, public_key, secret_key, reason,
-                                    sizeof (reason));
-        explicit_bzero (secret_key, sizeof (secret_key));
-        if (rc != 0) {
+        if (zwatch_curve_load (self->curve_secret, self->curve_public_key,
+                               self->curve_secret_key, reason, sizeof (reason)) != 0) {
+            explicit_bzero (self->curve_secret_key, sizeof (self->curve_secret_key));
             fprintf (stderr, PROGRAM ": bad --curve-secret: %s\n", reason);
             return -1;
         }
@@ -225,7 +232,7 @@ s_check_security (zwatch_broker_config_t *self)
 }
 
 static zlistx_t *
-s_endpoint_list (void)
+s_string_list (void)
 {
     zlistx_t *list = zlistx_new ();
     if (list) {
@@ -235,89 +242,259 @@ s_endpoint_list (void)
     return list;
 }
 
-//  Apply the "broker" section of a ZPL file
+//  One entry of the merged tree, checked and stored
 static int
-s_load_file (zwatch_broker_config_t *self, const char *path)
+s_apply_id (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    return s_parse_id (value, what, self->id);
+}
+
+//  Append value to a list setting (a copy)
+static int
+s_add (zlistx_t *list, const char *value)
+{
+    if (zlistx_add_end (list, (void *) value))
+        return 0;
+    fprintf (stderr, PROGRAM ": out of memory\n");
+    return -1;
+}
+
+static int
+s_apply_endpoint (const char *value, const char *what, zlistx_t *list)
+{
+    return s_check_endpoint (value, what) == 0? s_add (list, value): -1;
+}
+
+static int
+s_apply_ingest (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    return s_apply_endpoint (value, what, self->ingest);
+}
+
+static int
+s_apply_publish (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    return s_apply_endpoint (value, what, self->publish);
+}
+
+static int
+s_apply_heartbeat (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    return s_parse_seconds (value, what, &self->heartbeat_timeout);
+}
+
+static int
+s_apply_stats (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    return s_parse_seconds (value, what, &self->stats_interval);
+}
+
+static int
+s_apply_max_agents (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    return s_parse_count (value, what, &self->max_agents);
+}
+
+static int
+s_apply_verbose (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    return s_parse_bool (value, what, &self->verbose);
+}
+
+static int
+s_apply_curve_secret (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    (void) what;
+    return s_set_string (&self->curve_secret, value);
+}
+
+static int
+s_apply_agents_allow (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    (void) what;
+    return s_set_string (&self->agents_allow, value);
+}
+
+static int
+s_apply_subscribers_allow (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    (void) what;
+    return s_set_string (&self->subscribers_allow, value);
+}
+
+static int
+s_apply_address (const char *value, const char *what, zlistx_t *list)
+{
+    return s_check_address (value, what) == 0? s_add (list, value): -1;
+}
+
+static int
+s_apply_allow_ip (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    return s_apply_address (value, what, self->allow_ip);
+}
+
+static int
+s_apply_deny_ip (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    return s_apply_address (value, what, self->deny_ip);
+}
+
+//  Every key, in the file and as a flag (the same name); the option value
+//  for getopt
+typedef struct {
+    const char *name;
+    int option;
+    int (*apply) (zwatch_broker_config_t *self, const char *value, const char *what);
+} s_key_t;
+
+static const s_key_t s_keys [] = {
+    { "id",                 OPT_ID,                 s_apply_id },
+    { "ingest",             OPT_INGEST,             s_apply_ingest },
+    { "publish",            OPT_PUBLISH,            s_apply_publish },
+    { "heartbeat-timeout",  OPT_HEARTBEAT,          s_apply_heartbeat },
+    { "stats-interval",     OPT_STATS,              s_apply_stats },
+    { "max-agents",         OPT_MAX_AGENTS,         s_apply_max_agents },
+    { "verbose",            'v',                    s_apply_verbose },
+    { "curve-secret",       OPT_CURVE_SECRET,       s_apply_curve_secret },
+    { "agents-allow",       OPT_AGENTS_ALLOW,       s_apply_agents_allow },
+    { "subscribers-allow",  OPT_SUBSCRIBERS_ALLOW,  s_apply_subscribers_allow },
+    { "allow-ip",           OPT_ALLOW_IP,           s_apply_allow_ip },
+    { "deny-ip",            OPT_DENY_IP,            s_apply_deny_ip },
+    { NULL, 0, NULL }
+};
+
+#define FROM    "(from)"            //  child naming an entry's origin
+#define UNUSED  "(unused)"          //  child of a file entry a flag overrides
+
+static const s_key_t *
+s_key_named (const char *name)
+{
+    for (const s_key_t *key = s_keys; key->name; key++)
+        if (streq (key->name, name))
+            return key;
+    return NULL;
+}
+
+static const s_key_t *
+s_key_of_option (int option)
+{
+    for (const s_key_t *key = s_keys; key->name; key++)
+        if (key->option == option)
+            return key;
+    return NULL;
+}
+
+//  Add name = value under section, with where it came from (and whether a
+//  flag overrides it)
+static int
+s_put (zconfig_t *section, const char *name, const char *value, const char *from,
+       bool unused)
+{
+    zconfig_t *item = zconfig_new (name, section);
+    zconfig_t *origin = item? zconfig_new (FROM, item): NULL;
+    if (!origin || (unused && !zconfig_new (UNUSED, item))) {
+        fprintf (stderr, PROGRAM ": out of memory\n");
+        return -1;
+    }
+    zconfig_set_value (item, "%s", value);
+    zconfig_set_value (origin, "%s", from);
+    return 0;
+}
+
+//  The "broker" section of a ZPL file; NULL after one line on stderr
+static zconfig_t *
+s_load_file (const char *path)
 {
     FILE *file = fopen (path, "r");
     if (!file) {
         fprintf (stderr, PROGRAM ": cannot read config file '%s': %s\n", path, strerror (errno));
-        return -1;
+        return NULL;
     }
     fclose (file);
     zconfig_t *root = zconfig_load (path);
     if (!root) {
         fprintf (stderr, PROGRAM ": cannot parse config file '%s' (expected ZPL)\n", path);
-        return -1;
+        return NULL;
     }
-    int rc = 0;
-    bool ingest_seen = false, publish_seen = false;
-    for (zconfig_t *section = zconfig_child (root); section && rc == 0;
-         section = zconfig_next (section)) {
+    for (zconfig_t *section = zconfig_child (root); section; section = zconfig_next (section)) {
         if (!streq (zconfig_name (section), "broker")) {
             fprintf (stderr, PROGRAM ": unknown section '%s' in config file '%s'\n",
                      zconfig_name (section), path);
-            rc = -1;
-            break;
+            zconfig_destroy (&root);
+            return NULL;
         }
+        for (zconfig_t *item = zconfig_child (section); item; item = zconfig_next (item))
+            if (!s_key_named (zconfig_name (item))) {
+                fprintf (stderr, PROGRAM ": unknown key 'broker/%s' in config file '%s'\n",
+                         zconfig_name (item), path);
+                zconfig_destroy (&root);
+                return NULL;
+            }
+    }
+    return root;
+}
+
+//  True if one of the first count entries of merged is called name
+static bool
+s_has (zconfig_t *merged, size_t count, const char *name)
+{
+    zconfig_t *item = zconfig_child (merged);
+    for (size_t index = 0; item && index < count; index++, item = zconfig_next (item))
+        if (streq (zconfig_name (item), name))
+            return true;
+    return false;
+}
+
+//  The file's entries after the flags' (flags first: they are checked in
+//  the order given); those of a key a flag gives are marked unused
+static int
+s_merge_file (zconfig_t *merged, zconfig_t *file, const char *path)
+{
+    size_t flags = 0;
+    for (zconfig_t *item = zconfig_child (merged); item; item = zconfig_next (item))
+        flags++;
+    int rc = 0;
+    for (zconfig_t *section = zconfig_child (file); section && rc == 0;
+         section = zconfig_next (section))
         for (zconfig_t *item = zconfig_child (section); item && rc == 0;
              item = zconfig_next (item)) {
             const char *name = zconfig_name (item);
             const char *value = zconfig_value (item);
-            char what [200];
-            snprintf (what, sizeof (what), "'%s' in %s", name, path);
-            if (streq (name, "id"))
-                rc = s_parse_id (value, what, self->id);
-            else
-            if (streq (name, "ingest") || streq (name, "publish")) {
-                bool ingest = streq (name, "ingest");
-                zlistx_t *list = ingest? self->ingest: self->publish;
-                bool *seen = ingest? &ingest_seen: &publish_seen;
-                rc = s_check_endpoint (value, what);
-                if (rc == 0 && !*seen) {
-                    zlistx_purge (list);        //  file entries replace the default
-                    *seen = true;
-                }
-                if (rc == 0)
-                    zlistx_add_end (list, (void *) value);
-            }
-            else
-            if (streq (name, "heartbeat-timeout"))
-                rc = s_parse_seconds (value, what, &self->heartbeat_timeout);
-            else
-            if (streq (name, "stats-interval"))
-                rc = s_parse_seconds (value, what, &self->stats_interval);
-            else
-            if (streq (name, "max-agents"))
-                rc = s_parse_count (value, what, &self->max_agents);
-            else
-            if (streq (name, "verbose"))
-                rc = s_parse_bool (value, what, &self->verbose);
-            else
-            if (streq (name, "curve-secret"))
-                rc = s_set_string (&self->curve_secret, value);
-            else
-            if (streq (name, "agents-allow"))
-                rc = s_set_string (&self->agents_allow, value);
-            else
-            if (streq (name, "subscribers-allow"))
-                rc = s_set_string (&self->subscribers_allow, value);
-            else
-            if (streq (name, "allow-ip") || streq (name, "deny-ip")) {
-                rc = s_check_address (value, what);
-                if (rc == 0)
-                    zlistx_add_end (streq (name, "allow-ip")? self->allow_ip: self->deny_ip,
-                                    (void *) value);
-            }
-            else {
-                fprintf (stderr, PROGRAM ": unknown key 'broker/%s' in config file '%s'\n",
-                         name, path);
-                rc = -1;
-            }
+            char from [PATH_MAX + 100];
+            snprintf (from, sizeof (from), "'%s' in %s", name, path);
+            rc = s_put (merged, name, value? value: "", from, s_has (merged, flags, name));
         }
-    }
-    zconfig_destroy (&root);
     return rc;
+}
+
+static zwatch_broker_config_t *
+    s_new_empty (void);
+
+//  Check every entry of the merged tree and store those in use (a bad
+//  value in the file is an error even where a flag overrides it)
+static int
+s_apply_all (zwatch_broker_config_t *self, zconfig_t *merged)
+{
+    zwatch_broker_config_t *unused = s_new_empty ();
+    if (!unused)
+        return -1;
+    int rc = 0;
+    for (zconfig_t *item = zconfig_child (merged); item && rc == 0; item = zconfig_next (item)) {
+        const s_key_t *key = s_key_named (zconfig_name (item));
+        assert (key);                   //  flags and file keys were both checked
+        rc = key->apply (zconfig_locate (item, UNUSED)? unused: self, zconfig_value (item),
+                         zconfig_get (item, FROM, "?"));
+    }
+    zwatch_broker_config_destroy (&unused);
+    if (rc != 0)
+        return -1;
+    //  Only an empty list takes the default
+    if (!zlistx_size (self->ingest) && s_add (self->ingest, ZWATCH_DEFAULT_INGEST_BIND) != 0)
+        return -1;
+    if (!zlistx_size (self->publish) && s_add (self->publish, ZWATCH_DEFAULT_PUBLISH_BIND) != 0)
+        return -1;
+    return 0;
 }
 
 //  The long name of an option value, for messages
@@ -330,113 +507,39 @@ s_option_name (int value)
     return "?";
 }
 
-zwatch_broker_config_t *
-zwatch_broker_config_new (int argc, char *argv [], int *exit_code)
+//  Read the flags into merged ("broker" entries) and *config_path. Returns
+//  0, 1 after --help or --version, or -1 after one line on stderr.
+static int
+s_read_flags (int argc, char *argv [], zconfig_t *merged, const char **config_path)
 {
-    *exit_code = ZWATCH_BROKER_EXIT_USAGE;
-    zwatch_broker_config_t *self = (zwatch_broker_config_t *) zmalloc (sizeof (zwatch_broker_config_t));
-    if (!self)
-        return NULL;
-    self->ingest = s_endpoint_list ();
-    self->publish = s_endpoint_list ();
-    self->allow_ip = s_endpoint_list ();
-    self->deny_ip = s_endpoint_list ();
-    zlistx_t *flag_ingest = s_endpoint_list ();
-    zlistx_t *flag_publish = s_endpoint_list ();
-    zlistx_t *flag_allow_ip = s_endpoint_list ();
-    zlistx_t *flag_deny_ip = s_endpoint_list ();
-    if (!self->ingest || !self->publish || !self->allow_ip || !self->deny_ip
-    ||  !flag_ingest || !flag_publish || !flag_allow_ip || !flag_deny_ip) {
-        zlistx_destroy (&flag_ingest);
-        zlistx_destroy (&flag_publish);
-        zlistx_destroy (&flag_allow_ip);
-        zlistx_destroy (&flag_deny_ip);
-        zwatch_broker_config_destroy (&self);
-        return NULL;
-    }
-    zlistx_add_end (self->ingest, ZWATCH_DEFAULT_INGEST_BIND);
-    zlistx_add_end (self->publish, ZWATCH_DEFAULT_PUBLISH_BIND);
-    self->heartbeat_timeout = 10;
-    self->stats_interval = 5;
-    self->max_agents = 10000;
-    char hostname [256] = "";
-    if (gethostname (hostname, sizeof (hostname) - 1) != 0)
-        hostname [0] = 0;
-    zwatch_name_sanitize (self->id, sizeof (self->id), hostname);
-
-    //  Flags are checked as we read them but applied after the file
-    const char *config_path = NULL, *flag_id = NULL, *flag_heartbeat = NULL;
-    const char *flag_stats = NULL, *flag_max_agents = NULL;
-    const char *flag_curve_secret = NULL, *flag_agents_allow = NULL, *flag_subscribers_allow = NULL;
-    bool flag_verbose = false, done = false;
-    int rc = 0;
     opterr = 0;             //  we print our own one-line errors
     optind = 0;             //  full reset, in case someone parsed before us
-    while (rc == 0 && !done) {
+    while (true) {
         int option = getopt_long (argc, argv, ":vh", s_options, NULL);
         if (option == -1)
             break;
-        char what [64];
-        snprintf (what, sizeof (what), "--%s", s_option_name (option));
+        const s_key_t *key = s_key_of_option (option);
+        if (key) {
+            char from [64];
+            snprintf (from, sizeof (from), "--%s", s_option_name (option));
+            if (s_put (merged, key->name, option == 'v'? "1": optarg, from, false) != 0)
+                return -1;
+            continue;
+        }
         switch (option) {
-            case OPT_INGEST:
-            case OPT_PUBLISH:
-                rc = s_check_endpoint (optarg, what);
-                if (rc == 0)
-                    zlistx_add_end (option == OPT_INGEST? flag_ingest: flag_publish, optarg);
-                break;
-            case OPT_ID:
-                flag_id = optarg;
-                rc = s_parse_id (optarg, what, self->id);
-                break;
             case OPT_CONFIG:
-                config_path = optarg;
-                break;
-            case OPT_HEARTBEAT:
-                flag_heartbeat = optarg;
-                rc = s_parse_seconds (optarg, what, &self->heartbeat_timeout);
-                break;
-            case OPT_STATS:
-                flag_stats = optarg;
-                rc = s_parse_seconds (optarg, what, &self->stats_interval);
-                break;
-            case OPT_MAX_AGENTS:
-                flag_max_agents = optarg;
-                rc = s_parse_count (optarg, what, &self->max_agents);
-                break;
-            case OPT_CURVE_SECRET:
-                flag_curve_secret = optarg;
-                break;
-            case OPT_AGENTS_ALLOW:
-                flag_agents_allow = optarg;
-                break;
-            case OPT_SUBSCRIBERS_ALLOW:
-                flag_subscribers_allow = optarg;
-                break;
-            case OPT_ALLOW_IP:
-            case OPT_DENY_IP:
-                rc = s_check_address (optarg, what);
-                if (rc == 0)
-                    zlistx_add_end (option == OPT_ALLOW_IP? flag_allow_ip: flag_deny_ip, optarg);
-                break;
-            case 'v':
-                flag_verbose = true;
+                *config_path = optarg;
                 break;
             case 'h':
                 s_usage ();
-                *exit_code = 0;
-                done = true;
-                break;
+                return 1;
             case OPT_VERSION:
                 printf (PROGRAM " " ZWATCH_VERSION_STRING "\n");
-                *exit_code = 0;
-                done = true;
-                break;
+                return 1;
             case ':':
                 fprintf (stderr, PROGRAM ": option '%s' needs a value (see --help)\n",
                          argv [optind - 1]);
-                rc = -1;
-                break;
+                return -1;
             default: {
                 //  Unknown: a long one is whole in argv, a short one in optopt
                 const char *arg = argv [optind - 1];
@@ -446,68 +549,70 @@ zwatch_broker_config_new (int argc, char *argv [], int *exit_code)
                     int len = (int) strcspn (arg, "=");
                     fprintf (stderr, PROGRAM ": unknown option '%.*s' (see --help)\n", len, arg);
                 }
-                rc = -1;
-                break;
+                return -1;
             }
         }
     }
-    if (rc == 0 && !done && optind < argc) {
+    if (optind < argc) {
         fprintf (stderr, PROGRAM ": unexpected argument '%s' (see --help)\n", argv [optind]);
-        rc = -1;
+        return -1;
     }
-    //  File, then flags again on top of it
-    if (rc == 0 && !done && config_path)
-        rc = s_load_file (self, config_path);
-    if (rc == 0 && !done && config_path) {
-        if (flag_id)
-            rc |= s_parse_id (flag_id, "--id", self->id);
-        if (flag_heartbeat)
-            rc |= s_parse_seconds (flag_heartbeat, "--heartbeat-timeout", &self->heartbeat_timeout);
-        if (flag_stats)
-            rc |= s_parse_seconds (flag_stats, "--stats-interval", &self->stats_interval);
-        if (flag_max_agents)
-            rc |= s_parse_count (flag_max_agents, "--max-agents", &self->max_agents);
+    return 0;
+}
+
+//  Settings with empty lists and nothing else
+static zwatch_broker_config_t *
+s_new_empty (void)
+{
+    zwatch_broker_config_t *self = (zwatch_broker_config_t *) zmalloc (sizeof (zwatch_broker_config_t));
+    if (self) {
+        self->ingest = s_string_list ();
+        self->publish = s_string_list ();
+        self->allow_ip = s_string_list ();
+        self->deny_ip = s_string_list ();
+        if (!self->ingest || !self->publish || !self->allow_ip || !self->deny_ip)
+            zwatch_broker_config_destroy (&self);
     }
-    if (flag_verbose)
-        self->verbose = true;
-    if (zlistx_size (flag_ingest)) {
-        zlistx_destroy (&self->ingest);
-        self->ingest = flag_ingest;
-        flag_ingest = NULL;
+    if (!self)
+        fprintf (stderr, PROGRAM ": out of memory\n");
+    return self;
+}
+
+zwatch_broker_config_t *
+zwatch_broker_config_new (int argc, char *argv [], int *exit_code)
+{
+    *exit_code = ZWATCH_BROKER_EXIT_USAGE;
+    zwatch_broker_config_t *self = s_new_empty ();
+    zconfig_t *merged = zconfig_new ("broker", NULL);
+    if (!self || !merged) {
+        zconfig_destroy (&merged);
+        zwatch_broker_config_destroy (&self);
+        return NULL;
     }
-    if (zlistx_size (flag_publish)) {
-        zlistx_destroy (&self->publish);
-        self->publish = flag_publish;
-        flag_publish = NULL;
+    self->heartbeat_timeout = 10;
+    self->stats_interval = 5;
+    self->max_agents = 10000;
+    zwatch_name_hostname (self->id, sizeof (self->id));
+
+    const char *config_path = NULL;
+    int rc = s_read_flags (argc, argv, merged, &config_path);
+    if (rc == 1)
+        *exit_code = 0;             //  --help, --version
+    if (rc == 0 && config_path) {
+        zconfig_t *file = s_load_file (config_path);
+        rc = file? s_merge_file (merged, file, config_path): -1;
+        zconfig_destroy (&file);
     }
-    zlistx_destroy (&flag_ingest);
-    zlistx_destroy (&flag_publish);
-    //  Security flags: the same precedence (lists replace the file's)
-    if (flag_curve_secret)
-        rc |= s_set_string (&self->curve_secret, flag_curve_secret);
-    if (flag_agents_allow)
-        rc |= s_set_string (&self->agents_allow, flag_agents_allow);
-    if (flag_subscribers_allow)
-        rc |= s_set_string (&self->subscribers_allow, flag_subscribers_allow);
-    if (zlistx_size (flag_allow_ip)) {
-        zlistx_destroy (&self->allow_ip);
-        self->allow_ip = flag_allow_ip;
-        flag_allow_ip = NULL;
-    }
-    if (zlistx_size (flag_deny_ip)) {
-        zlistx_destroy (&self->deny_ip);
-        self->deny_ip = flag_deny_ip;
-        flag_deny_ip = NULL;
-    }
-    zlistx_destroy (&flag_allow_ip);
-    zlistx_destroy (&flag_deny_ip);
-    if (rc == 0 && !done && !zwatch_name_valid (self->id, strlen (self->id), ZWATCH_HOST_MAX)) {
+    if (rc == 0)
+        rc = s_apply_all (self, merged);
+    zconfig_destroy (&merged);
+    if (rc == 0 && !zwatch_name_valid (self->id, strlen (self->id), ZWATCH_HOST_MAX)) {
         fprintf (stderr, PROGRAM ": bad broker id '%s' (use --id)\n", self->id);
         rc = -1;
     }
-    if (rc == 0 && !done)
+    if (rc == 0)
         rc = s_check_security (self);
-    if (rc != 0 || done) {
+    if (rc != 0) {
         zwatch_broker_config_destroy (&self);
         return NULL;
     }
@@ -527,6 +632,7 @@ zwatch_broker_config_destroy (zwatch_broker_config_t **self_p)
         zstr_free (&self->curve_secret);
         zstr_free (&self->agents_allow);
         zstr_free (&self->subscribers_allow);
+        explicit_bzero (self->curve_secret_key, sizeof (self->curve_secret_key));
         free (self);
         *self_p = NULL;
     }

@@ -4,6 +4,7 @@
 
 #include <czmq.h>
 #include "zwatch.h"
+#include "zwatch_curve.h"
 
 //  Plain settings; the broker reads them, only this class writes them
 typedef struct {
@@ -16,6 +17,8 @@ typedef struct {
     bool verbose;                   //  log every agent up/gone/lost
     //  Security (docs/SECURITY.md); NULL when not set
     char *curve_secret;             //  the broker's certificate secret file
+    char curve_public_key [ZWATCH_CURVE_KEY_LEN + 1];   //  its keys (Z85), read once
+    char curve_secret_key [ZWATCH_CURVE_KEY_LEN + 1];   //  zeroed on destroy
     char *agents_allow;             //  directory of agents' public certificates
     char *subscribers_allow;        //  directory of subscribers' public certificates
     zlistx_t *allow_ip;             //  addresses (char *) that alone may connect
@@ -27,8 +30,9 @@ typedef struct {
 #define ZWATCH_BROKER_EXIT_USAGE    2
 
 //  Build the settings: defaults, then the --config file, then the other
-//  flags. Returns NULL after --help or --version (*exit_code 0) or after
-//  printing one error line to stderr (*exit_code 2).
+//  flags, each value checked once (and the CURVE secret read once).
+//  Returns NULL after --help or --version (*exit_code 0) or after printing
+//  one error line to stderr (*exit_code 2).
 zwatch_broker_config_t *
     zwatch_broker_config_new (int argc, char *argv [], int *exit_code);
 

@@ -29,23 +29,20 @@ s_set (zsock_t *sock, int option, const void *value, size_t size)
     return zmq_setsockopt (zsock_resolve (sock), option, value, size);
 }
 
-//  Both sockets become CURVE servers with the broker's keys
+//  Both sockets become CURVE servers with the broker's keys (the config
+//  read them)
 static int
-s_curve_server (zwatch_broker_security_t *self, const char *path, zsock_t *ingest,
-                zsock_t *publish, char *public_key, char *error, size_t error_size)
+s_curve_server (zwatch_broker_security_t *self, const zwatch_broker_config_t *config,
+                zsock_t *ingest, zsock_t *publish, char *error, size_t error_size)
 {
-    char secret_key [ZWATCH_CURVE_KEY_LEN + 1], reason [400];
-    if (zwatch_curve_load (path, public_key, secret_key, reason, sizeof (reason)) != 0) {
-        snprintf (error, error_size, "cannot load --curve-secret: %s", reason);
-        return -1;
-    }
     int server = 1, rc = 0;
     zsock_t *sockets [] = { ingest, publish };
     for (size_t index = 0; index < 2 && rc == 0; index++)
         rc = s_set (sockets [index], ZMQ_CURVE_SERVER, &server, sizeof (server))
-           | s_set (sockets [index], ZMQ_CURVE_PUBLICKEY, public_key, ZWATCH_CURVE_KEY_LEN)
-           | s_set (sockets [index], ZMQ_CURVE_SECRETKEY, secret_key, ZWATCH_CURVE_KEY_LEN);
-    explicit_bzero (secret_key, sizeof (secret_key));
+           | s_set (sockets [index], ZMQ_CURVE_PUBLICKEY, config->curve_public_key,
+                    ZWATCH_CURVE_KEY_LEN)
+           | s_set (sockets [index], ZMQ_CURVE_SECRETKEY, config->curve_secret_key,
+                    ZWATCH_CURVE_KEY_LEN);
     if (rc != 0) {
         snprintf (error, error_size, "cannot make CURVE servers: %s", zmq_strerror (zmq_errno ()));
         return -1;
@@ -172,12 +169,10 @@ zwatch_broker_security_new (const zwatch_broker_config_t *config, zsock_t *inges
         return NULL;
     }
     self->mismatch_limit = (zwatch_ratelimit_t) ZWATCH_RATELIMIT_INIT;
-    char public_key [ZWATCH_CURVE_KEY_LEN + 1] = "";
     bool lists = zlistx_size (config->allow_ip) || zlistx_size (config->deny_ip);
     int rc = 0;
     if (config->curve_secret)
-        rc = s_curve_server (self, config->curve_secret, ingest, publish, public_key,
-                             error, error_size);
+        rc = s_curve_server (self, config, ingest, publish, error, error_size);
     if (rc == 0 && (self->curve || lists))
         rc = s_start_zap (self, config, ingest, publish, error, error_size);
     if (rc == 0 && self->zap)
@@ -186,7 +181,7 @@ zwatch_broker_security_new (const zwatch_broker_config_t *config, zsock_t *inges
         zwatch_broker_security_destroy (&self);
         return NULL;
     }
-    s_log_summary (self, config, public_key);
+    s_log_summary (self, config, config->curve_public_key);
     return self;
 }
 

@@ -1,9 +1,19 @@
-/*  zwatch_certdir: the public certificates in one directory, for ZAP.  */
+/*  zwatch_certdir: the public certificates in one directory, for ZAP.
 
+    Changes are seen by the directory's inode and modification time. The
+    kernel stamps that time with a clock that ticks every few ms (some
+    filesystems keep whole seconds), so a change in the same tick as a
+    load leaves it as the load saw it: a load that saw a time less than
+    RACY_MS old is not trusted, and the next lookup loads again (git's
+    "racily clean" index entries, the same problem).
+*/
+
+#include <dirent.h>
 #include <sys/stat.h>
 #include "zwatch_certdir.h"
 
 #define MISS_RELOAD_MS  1000        //  an unknown key reloads at most this often
+#define RACY_MS         1000        //  a load this soon after a change may have missed one
 
 struct _zwatch_certdir_t {
     char *location;
@@ -11,8 +21,32 @@ struct _zwatch_certdir_t {
     size_t size;
     struct timespec modified;       //  the directory's, at the last load
     ino_t inode;                    //  a directory replaced by another one is a change
+    bool racy;                      //  the last load came within RACY_MS of a change
     int64_t loaded_ms;              //  zclock_mono of the last load
 };
+
+//  A certificate file: regular, directly in the directory, not a secret
+static bool
+s_is_certificate (const char *path, const char *name)
+{
+    size_t len = strlen (name);
+    if (name [0] == '.' || (len >= 7 && streq (name + len - 7, "_secret")))
+        return false;
+    struct stat info;
+    return stat (path, &info) == 0 && S_ISREG (info.st_mode);
+}
+
+//  True if modified is less than RACY_MS before now (or after it)
+static bool
+s_recent (const struct timespec *modified)
+{
+    struct timespec now;
+    if (clock_gettime (CLOCK_REALTIME, &now) != 0)
+        return true;
+    int64_t age_ms = (int64_t) (now.tv_sec - modified->tv_sec) * 1000
+                   + (now.tv_nsec - modified->tv_nsec) / 1000000;
+    return age_ms < RACY_MS;
+}
 
 //  A fresh memory store with every certificate in the directory now
 static void
@@ -20,15 +54,13 @@ s_load (zwatch_certdir_t *self, const struct stat *info)
 {
     zcertstore_t *certs = zcertstore_new (NULL);
     size_t size = 0;
-    zdir_t *dir = info? zdir_new (self->location, NULL): NULL;
-    zlist_t *files = dir? zdir_list (dir): NULL;
-    for (zfile_t *file = files? (zfile_t *) zlist_first (files): NULL; file && certs;
-         file = (zfile_t *) zlist_next (files)) {
-        const char *name = zfile_filename (file, NULL);
-        size_t len = strlen (name);
-        if (!zfile_is_regular (file) || (len >= 7 && streq (name + len - 7, "_secret")))
-            continue;
-        zcert_t *cert = zcert_load (name);
+    //  Only this directory: zdir would read every subdirectory too
+    DIR *dir = info && certs? opendir (self->location): NULL;
+    struct dirent *entry;
+    while (dir && (entry = readdir (dir))) {
+        char *path = zsys_sprintf ("%s/%s", self->location, entry->d_name);
+        zcert_t *cert = path && s_is_certificate (path, entry->d_name)? zcert_load (path): NULL;
+        zstr_free (&path);
         if (cert && zcertstore_lookup (certs, zcert_public_txt (cert)))
             zcert_destroy (&cert);      //  the same key twice: zcertstore_insert asserts
         if (cert) {
@@ -36,8 +68,8 @@ s_load (zwatch_certdir_t *self, const struct stat *info)
             size++;
         }
     }
-    zlist_destroy (&files);
-    zdir_destroy (&dir);
+    if (dir)
+        closedir (dir);
     if (!certs)
         return;                     //  out of memory: keep what we had
     zcertstore_destroy (&self->certs);
@@ -45,10 +77,12 @@ s_load (zwatch_certdir_t *self, const struct stat *info)
     self->size = size;
     self->modified = info? info->st_mtim: (struct timespec) { 0, 0 };
     self->inode = info? info->st_ino: 0;
+    self->racy = info && s_recent (&info->st_mtim);
     self->loaded_ms = zclock_mono ();
 }
 
-//  Reload if the directory changed (or went away)
+//  Reload if the directory changed (or went away), or the last load may
+//  have missed a change
 static void
 s_refresh (zwatch_certdir_t *self)
 {
@@ -57,7 +91,8 @@ s_refresh (zwatch_certdir_t *self)
     if (!exists)
         s_load (self, NULL);        //  no directory: nobody is allowed
     else
-    if (info.st_ino != self->inode || info.st_mtim.tv_sec != self->modified.tv_sec
+    if (self->racy || info.st_ino != self->inode
+    ||  info.st_mtim.tv_sec != self->modified.tv_sec
     ||  info.st_mtim.tv_nsec != self->modified.tv_nsec)
         s_load (self, &info);
 }

@@ -5,10 +5,15 @@
     minutes of handshakes for a fleet reconnecting after a broker restart.
     This class keeps the certificates in a memory zcertstore and reloads
     them only when the directory itself changed (a file added, removed or
-    renamed: one stat per lookup), or, for a key it does not know, at most
-    once a second (a file that was still being written at the last load).
-    Only files directly in the directory count; names ending in "_secret"
-    are skipped, as zcertstore does.
+    renamed: one stat per lookup; for a second after a change, every
+    lookup reloads, as the directory's time may not show a second change
+    in the same clock tick), or, for a key it does not know, at most once
+    a second (a file that was still being written at the last load).
+    Only regular files directly in the directory count (not those in
+    subdirectories, unlike zcertstore); names starting with "." or ending
+    in "_secret" are skipped. A file rewritten in place changes no
+    directory: replace a certificate by writing a new file and renaming
+    it over the old one (mv), or remove it first.
 */
 #ifndef ZWATCH_CERTDIR_H_INCLUDED
 #define ZWATCH_CERTDIR_H_INCLUDED

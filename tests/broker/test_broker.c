@@ -62,10 +62,7 @@ tb_wait_exit (pid_t pid, const char *what)
 void
 tb_wait_subscribers (feed_t *feed, uint64_t count)
 {
-    if (!feed_wait_stats (feed, "subscribers", count, TB_WAIT_MS)) {
-        fprintf (stderr, "the broker never counted %" PRIu64 " subscriptions\n", count);
-        exit (1);
-    }
+    CHECK (feed_wait_subscribers (feed, count, TB_WAIT_MS));
 }
 
 char *

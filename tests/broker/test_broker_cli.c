@@ -125,6 +125,16 @@ test_signals (void)
     fclose (file);
     snprintf (message, sizeof (message), "unknown key 'broker/colour' in config file '%s'", path);
     s_broker_fails (missing, 2, message);
+    //  A bad value in the file is an error even where a flag overrides it
+    file = fopen (path, "w");
+    CHECK (file);
+    fprintf (file, "broker\n    heartbeat-timeout = soon\n");
+    fclose (file);
+    const char *overridden [] = { "--config", path, "--heartbeat-timeout", "3", "--ingest", ingest,
+                                  "--publish", publish, NULL };
+    snprintf (message, sizeof (message), "bad value for 'heartbeat-timeout' in %s: 'soon' "
+              "(expected seconds > 0, e.g. 1.5)", path);
+    s_broker_fails (overridden, 2, message);
     unlink (path);
     free (path);
     free (ingest);
@@ -456,6 +466,11 @@ test_sub_bad_input (void)
     const uint8_t trailing [] = { 0x81, 0xa1, 'k', 0x01, 0x00 };
     s_publish_raw (publisher, "agent/h/s", invalid_byte, sizeof (invalid_byte));
     s_publish_raw (publisher, "agent/h/s", array, sizeof (array));
+    //  The limit counts from the line it wrote, not from our send
+    char *err_path = NULL;
+    CHECK (asprintf (&err_path, "%s.err", path) > 0);
+    CHECK (tu_wait_for_text (err_path, "skipped a message on 'agent/h/s'", 1, TB_WAIT_MS));
+    free (err_path);
     zclock_sleep (1100);                //  past the one-line-a-second limit
     s_publish_raw (publisher, "stats/b", trailing, sizeof (trailing));
 

@@ -84,7 +84,7 @@ main (void)
     broker_proc_t *broker = broker_proc_new (broker_args, true);
     const char *prefixes [] = { "agent/" HOST "/", "ev/" HOST "/", NULL };
     feed_t *feed = feed_new (broker_proc_publish (broker), prefixes);
-    zclock_sleep (200);                 //  the subscription reaches the broker
+    CHECK (feed_wait_broker_subscribers (broker_proc_publish (broker), 2, WAIT_MS));
 
     //  Killed: lost after the heartbeat timeout, and not before
     victim_t first;

@@ -49,7 +49,7 @@ main (void)
     broker_proc_t *broker = broker_proc_new (broker_args, true);
     const char *prefixes [] = { "ev/", "stats/", NULL };
     feed_t *feed = feed_new (broker_proc_publish (broker), prefixes);
-    CHECK (feed_wait_stats (feed, "subscribers", 2, WAIT_MS));
+    CHECK (feed_wait_subscribers (feed, 2, WAIT_MS));
 
     fake_agent_t *senders [SENDERS], *good [GOOD_AGENTS];
     for (int index = 0; index < SENDERS; index++)

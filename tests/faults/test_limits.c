@@ -24,25 +24,6 @@
 #define FD_LIMIT        64
 #define FD_AGENTS       100         //  far more than FD_LIMIT descriptors allow
 
-//  Wait until the broker's log holds text
-static void
-s_wait_log (broker_proc_t *broker, const char *text)
-{
-    long long deadline = tu_now_ms () + WAIT_MS;
-    while (true) {
-        char *log = broker_proc_log (broker);
-        bool found = log && strstr (log, text);
-        free (log);
-        if (found)
-            return;
-        if (tu_now_ms () > deadline) {
-            fprintf (stderr, "the broker never logged '%s'\n", text);
-            exit (1);
-        }
-        usleep (20000);
-    }
-}
-
 //  The next monitor event of the socket events watches: its code
 static uint16_t
 s_next_event (zsock_t *events)
@@ -63,7 +44,7 @@ s_size (void)
     broker_proc_t *broker = broker_proc_new (args, true);
     const char *prefixes [] = { "ev/", "stats/", NULL };
     feed_t *feed = feed_new (broker_proc_publish (broker), prefixes);
-    CHECK (feed_wait_stats (feed, "subscribers", 2, WAIT_MS));
+    CHECK (feed_wait_subscribers (feed, 2, WAIT_MS));
 
     //  One agent: 4096 bytes pass; 4097 and 65536 are counted, too large
     fake_agent_t *agent = fake_agent_new (broker_proc_ingest (broker), "evil", "hostile", 666);
@@ -147,7 +128,7 @@ s_fds (void)
     CHECK (prlimit (pid, RLIMIT_NOFILE, &limit, NULL) == 0);
     const char *prefixes [] = { "ev/", "stats/", NULL };
     feed_t *feed = feed_new (broker_proc_publish (broker), prefixes);
-    CHECK (feed_wait_stats (feed, "subscribers", 2, WAIT_MS));
+    CHECK (feed_wait_subscribers (feed, 2, WAIT_MS));
 
     //  Far more agents than descriptors
     fake_agent_t *agents [FD_AGENTS];
@@ -159,7 +140,7 @@ s_fds (void)
                                          (uint64_t) (1000 + index));
         fake_agent_send_event (agents [index], 1, "CONNECTED", &size);
     }
-    s_wait_log (broker, "out of file descriptors (EMFILE, limit 64)");
+    CHECK (broker_proc_wait_log (broker, "out of file descriptors (EMFILE, limit 64)", WAIT_MS));
     long long cpu = tu_proc_cpu_ms (pid);
     zclock_sleep (1000);
     printf ("at the limit: %d descriptors, %lld ms CPU in 1 s (libzmq retries accept)\n",
@@ -183,7 +164,7 @@ s_fds (void)
     for (int index = 0; index < FD_AGENTS; index++)
         if (!served [index] || released++ < 10)
             fake_agent_destroy (&agents [index]);
-    s_wait_log (broker, "file descriptors free again");
+    CHECK (broker_proc_wait_log (broker, "file descriptors free again", WAIT_MS));
     cpu = tu_proc_cpu_ms (pid);
     zclock_sleep (1000);
     long long idle_cpu = tu_proc_cpu_ms (pid) - cpu;

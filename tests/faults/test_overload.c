@@ -30,7 +30,7 @@ main (void)
     broker_proc_t *broker = broker_proc_new (broker_args, true);
     const char *prefixes [] = { "ev/" HOST "/", "agent/" HOST "/", NULL };
     feed_t *feed = feed_new (broker_proc_publish (broker), prefixes);
-    zclock_sleep (200);                 //  the subscription reaches the broker
+    CHECK (feed_wait_broker_subscribers (broker_proc_publish (broker), 2, WAIT_MS));
 
     //  Stalled broker: TCP connects, the handshake waits, the queue fills
     CHECK (kill (broker_proc_pid (broker), SIGSTOP) == 0);

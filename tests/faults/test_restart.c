@@ -171,7 +171,7 @@ main (void)
     broker_proc_t *broker = broker_proc_new (old_args, false);
     const char *prefixes [] = { "ev/" HOST "/", "agent/" HOST "/", "stats/", NULL };
     run.feed = feed_new (publish, prefixes);
-    CHECK (feed_wait_stats (run.feed, "v", 1, WAIT_MS));     //  subscribed
+    CHECK (feed_wait_subscribers (run.feed, 3, WAIT_MS));
 
     const char *service_args [] = { "--rate", "2000", "--queue", "500", "--heartbeat", "100",
                                      NULL };

@@ -105,7 +105,7 @@ main (void)
     CHECK (reader);
     zsock_set_rcvhwm (reader, 0);       //  never drops: it must see every event
     run.reader = zsock_resolve (reader);
-    CHECK (feed_wait_stats (feed, "subscribers", 2, WAIT_MS));
+    CHECK (feed_wait_subscribers (feed, 2, WAIT_MS));
     for (int index = 0; index < AGENTS; index++) {
         char svc [16];
         snprintf (svc, sizeof (svc), "svc-%d", index);
@@ -122,7 +122,7 @@ main (void)
     zsock_set_rcvhwm (stuck, 10);
     zsock_set_subscribe (stuck, "ev/");
     CHECK (zsock_connect (stuck, "%s", broker_proc_publish (broker)) == 0);
-    CHECK (feed_wait_stats (feed, "subscribers", 3, WAIT_MS));
+    CHECK (feed_wait_subscribers (feed, 3, WAIT_MS));
 
     //  Slow agents: each event comes in a read of its own. What the stuck
     //  subscriber holds costs its size, not the read buffer it came in.

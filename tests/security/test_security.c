@@ -185,8 +185,14 @@ ts_agent (setup_t *setup, const char *endpoint, const char *host, const char *ce
         CHECK (asprintf (&server_key, "ZWATCH_CURVE_SERVER_KEY=%s", setup->broker_key) > 0);
         CHECK (asprintf (&cert_env, "ZWATCH_CURVE_CERT=%s/%s_secret", setup->dir, cert) > 0);
     }
-    const char *env [] = { broker, host_id, "ZWATCH_SERVICE=" SVC, "TEST_HEARTBEAT_MS=100",
-                           server_key, cert_env, NULL };
+    const char *env [16] = { broker, host_id, "ZWATCH_SERVICE=" SVC, "TEST_HEARTBEAT_MS=100" };
+    size_t count = 4;
+    for (size_t index = 0; setup->agent_env && setup->agent_env [index]; index++) {
+        CHECK (count < 13);
+        env [count++] = setup->agent_env [index];
+    }
+    env [count++] = server_key;     //  both NULL without CURVE
+    env [count++] = cert_env;
     char *bin = tu_bin ("agent_service");
     const char *argv [] = { bin, mode, arg, NULL };
     *out_path = tu_temp_path (".agent");
@@ -320,7 +326,8 @@ main (int argc, char *argv [])
     static const tu_case_t cases [] = {
         { "allowed", test_allowed }, { "unknown_agent", test_unknown_agent },
         { "subscribers", test_subscribers }, { "host_mismatch", test_host_mismatch },
-        { "wire", test_wire }, { "ip_lists", test_ip_lists }, { "reload", test_reload },
+        { "wire", test_wire }, { "ip_lists", test_ip_lists },
+        { "late_monitor", test_late_monitor }, { "reload", test_reload },
         { "setter", test_setter }, { "bad_keys", test_bad_keys }, { "keygen", test_keygen }
     };
     return tu_run_cases (argc, argv, "test_security", cases, sizeof (cases) / sizeof (cases [0]));

@@ -24,6 +24,7 @@ typedef struct {
     char *subscribers;          //  --subscribers-allow: "reader"
     broker_proc_t *broker;
     sec_feed_t *feed;           //  "reader", subscribed to everything
+    const char *const *agent_env;   //  more "NAME=value" for ts_agent, or NULL
 } setup_t;
 
 //  The cases, one ctest test each (tests/security/CMakeLists.txt)
@@ -35,6 +36,7 @@ void test_reload (void);
 void test_setter (void);
 void test_wire (void);
 void test_ip_lists (void);
+void test_late_monitor (void);
 void test_bad_keys (void);
 void test_keygen (void);
 

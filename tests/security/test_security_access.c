@@ -181,8 +181,23 @@ test_subscribers (void)
     CHECK (asprintf (&line, refused, publish, "HANDSHAKE_FAILED_AUTH, 400)") > 0);
     CHECK (strstr (errors [0], line) && strstr (errors [1], line));
     free (line);
-    CHECK (asprintf (&line, refused, publish, "HANDSHAKE_FAILED_") > 0);
-    CHECK (strstr (errors [2], line));
+    //  Without CURVE: the broker's greeting names another mechanism, a
+    //  refusal that ends zwatch-sub; but the broker drops the connection
+    //  as soon as it has read our greeting, and when our side hits that
+    //  first (EPIPE: 2 runs in 25 under ASan, every retry for 8 s once at
+    //  load 13) zwatch-sub sees a broken handshake, which it retries until
+    //  its timeout. Either way it said which, and printed nothing.
+    CHECK (asprintf (&line, refused, publish, "HANDSHAKE_FAILED_PROTOCOL, ") > 0);
+    char *broke_off = NULL;
+    CHECK (asprintf (&broke_off, "zwatch-sub: broker at '%s' unreachable (connected, but the "
+                     "handshake broke off: ", publish) > 0);
+    bool mismatch = strstr (errors [2], line) && strstr (errors [2], "the broker speaks CURVE");
+    bool reset = strstr (errors [2], broke_off)
+              && strstr (errors [2], "zwatch-sub: timeout: no event for 1.5 s\n");
+    if (!mismatch && !reset)
+        fprintf (stderr, "zwatch-sub without CURVE said:\n%s", errors [2]);
+    CHECK (mismatch || reset);
+    free (broke_off);
 
     //  Two refusals on the publish socket, in the feed and in stats
     ts_check_auth_event (setup->feed, broker_proc_pid (setup->broker), "publish");

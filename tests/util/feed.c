@@ -1,5 +1,6 @@
 /*  feed: a raw SUB on a broker's publish endpoint, reading [topic][body].  */
 
+#include <inttypes.h>
 #include <string.h>
 #include <czmq.h>
 #include "testutil.h"
@@ -119,6 +120,30 @@ feed_wait_stats (feed_t *self, const char *key, uint64_t value, int timeout_ms)
             return true;
     }
     return false;
+}
+
+bool
+feed_wait_subscribers (feed_t *self, uint64_t count, int timeout_ms)
+{
+    if (feed_wait_stats (self, "subscribers", count, timeout_ms))
+        return true;
+    if (self->topic && strncmp (self->topic, "stats/", 6) == 0)
+        fprintf (stderr, "feed: the broker counted %" PRIu64 " subscriptions, not %" PRIu64
+                 ", within %d ms\n", feed_uint (self, "subscribers"), count, timeout_ms);
+    else
+        fprintf (stderr, "feed: no stats within %d ms (is the feed subscribed to 'stats/'?)\n",
+                 timeout_ms);
+    return false;
+}
+
+bool
+feed_wait_broker_subscribers (const char *endpoint, uint64_t count, int timeout_ms)
+{
+    const char *stats [] = { "stats/", NULL };
+    feed_t *feed = feed_new (endpoint, stats);
+    bool counted = feed_wait_subscribers (feed, count + 1, timeout_ms);
+    feed_destroy (&feed);
+    return counted;
 }
 
 bool

@@ -36,6 +36,20 @@ bool
 bool
     feed_wait_stats (feed_t *self, const char *key, uint64_t value, int timeout_ms);
 
+//  Read messages until the broker's stats say it holds exactly count
+//  subscriptions (the feed's own among them: it must subscribe to
+//  "stats/"), up to timeout_ms. A subscription the broker counted is in
+//  its XPUB's filter: what it publishes from then on reaches that
+//  subscriber. On timeout, says on stderr how many it last reported.
+bool
+    feed_wait_subscribers (feed_t *self, uint64_t count, int timeout_ms);
+
+//  The same for a feed that does not read stats: a SUB of its own on
+//  endpoint waits until the broker counts count subscriptions besides it,
+//  then goes (its own unsubscribes; the others stay counted)
+bool
+    feed_wait_broker_subscribers (const char *endpoint, uint64_t count, int timeout_ms);
+
 //  Read messages until one on exactly topic has key "state" == state, up
 //  to timeout_ms; it is then the current message. Others are skipped.
 bool
