@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <zmq.h>
 #include "zwatch_proto.h"
+#include "zwatch_clock.h"
 #include "zwatch_engine.h"
 #include "zwatch_guard.h"
 #include "zwatch_identity.h"
@@ -143,7 +144,7 @@ s_send_lifecycle (zwatch_engine_t *self, zwatch_kind_t kind)
     msg.svc = s_str (self->service, strlen (self->service));
     msg.pid = self->pid;
     msg.start = self->start;
-    msg.ts = zwatch_identity_now_ns ();
+    msg.ts = zwatch_clock_wall_ns ();
     msg.seq = self->seq;
     msg.read = atomic_load (&self->read);
     msg.sent = atomic_load (&self->sent);
@@ -185,7 +186,7 @@ s_forward_event (zwatch_engine_t *self, watch_t *watch, uint16_t code, uint32_t 
     msg.value = (int32_t) raw_value;        //  fds and errnos; -1 survives
     char clean [ZWATCH_ENDPOINT_MAX];
     msg.endpoint = s_str (clean, s_clean_endpoint (endpoint, endpoint_size, clean));
-    msg.ts = zwatch_identity_now_ns ();
+    msg.ts = zwatch_clock_wall_ns ();
     msg.seq = self->seq + 1;
 
     //  The v1 monitor gives the bind address for ACCEPTED: read the real peer
@@ -951,7 +952,7 @@ zwatch_engine_new (void *service_ctx, const char *broker_endpoint, const char *h
     snprintf (self->host, sizeof (self->host), "%s", host);
     snprintf (self->service, sizeof (self->service), "%s", service);
     self->pid = (uint64_t) getpid ();
-    self->start = zwatch_identity_now_ns ();
+    self->start = zwatch_clock_wall_ns ();
     self->heartbeat_msecs = ZWATCH_AGENT_HEARTBEAT_DEFAULT;
     self->items_dirty = true;
     self->broker_endpoint = strdup (broker_endpoint);

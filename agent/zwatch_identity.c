@@ -12,30 +12,25 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <zmq.h>
+#include "zwatch_charset.h"
 #include "zwatch_proto.h"
 #include "zwatch_identity.h"
-
-static void
-s_from_env_or (const char *name, const char *fallback, char *buf, size_t size)
-{
-    const char *value = getenv (name);
-    zwatch_name_sanitize (buf, size, value && *value? value: fallback);
-}
 
 void
 zwatch_identity_host (char *buf, size_t size)
 {
-    char hostname [256] = "";
-    if (gethostname (hostname, sizeof (hostname) - 1) != 0)
-        hostname [0] = 0;
-    hostname [sizeof (hostname) - 1] = 0;
-    s_from_env_or ("ZWATCH_HOST_ID", hostname, buf, size);
+    const char *value = getenv ("ZWATCH_HOST_ID");
+    if (value && *value)
+        zwatch_name_sanitize (buf, size, value);
+    else
+        zwatch_name_hostname (buf, size);
 }
 
 void
 zwatch_identity_service (char *buf, size_t size)
 {
-    s_from_env_or ("ZWATCH_SERVICE", program_invocation_short_name, buf, size);
+    const char *value = getenv ("ZWATCH_SERVICE");
+    zwatch_name_sanitize (buf, size, value && *value? value: program_invocation_short_name);
 }
 
 const char *
@@ -79,20 +74,14 @@ zwatch_identity_peer (int fd, char *buf, size_t size)
                         ? strnlen (un->sun_path, len - offsetof (struct sockaddr_un, sun_path)): 0;
         if (path_len == 0)
             return -1;
-        written = snprintf (buf, size, "%.*s", (int) path_len, un->sun_path);
-        for (int index = 0; index < written && (size_t) index < size; index++)
-            if ((unsigned char) buf [index] < 0x20 || (unsigned char) buf [index] > 0x7e)
-                buf [index] = '?';
+        if (path_len >= size)
+            return -1;
+        zwatch_charset_clean (buf, un->sun_path, path_len, ZWATCH_CHAR_PRINT);
+        buf [path_len] = 0;
+        written = (int) path_len;
     }
     if (written < 0 || (size_t) written >= size)
         return -1;
     return written;
 }
 
-uint64_t
-zwatch_identity_now_ns (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_REALTIME, &now);
-    return (uint64_t) now.tv_sec * 1000000000ULL + (uint64_t) now.tv_nsec;
-}

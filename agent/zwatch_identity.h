@@ -18,7 +18,4 @@ const char *zwatch_identity_stype (int type);
 //  or an ipc path); returns its length, or -1 if it can't be read
 int zwatch_identity_peer (int fd, char *buf, size_t size);
 
-//  Unix epoch nanoseconds now
-uint64_t zwatch_identity_now_ns (void);
-
 #endif

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <msgpack.h>
 #include <czmq.h>
+#include "zwatch_clock.h"
 #include "zwatch_report.h"
 
 struct _zwatch_report_t {
@@ -65,7 +66,7 @@ zwatch_report_agent (zwatch_report_t *self, const zwatch_agent_t *agent,
     rc |= PACK_KEY (pk, "pid")    | msgpack_pack_uint64 (pk, agent->key.pid);
     rc |= PACK_KEY (pk, "svc")    | s_pack_str (pk, agent->key.svc, agent->key.svc_len);
     rc |= PACK_KEY (pk, "start")  | msgpack_pack_uint64 (pk, agent->start);
-    rc |= PACK_KEY (pk, "ts")     | msgpack_pack_uint64 (pk, zwatch_report_time_ns ());
+    rc |= PACK_KEY (pk, "ts")     | msgpack_pack_uint64 (pk, zwatch_clock_wall_ns ());
     rc |= PACK_KEY (pk, "seq")    | msgpack_pack_uint64 (pk, agent->last_seq);
     rc |= PACK_KEY (pk, "events") | msgpack_pack_uint64 (pk, agent->events);
     rc |= PACK_KEY (pk, "lost")   | msgpack_pack_uint64 (pk, agent->lost);
@@ -83,7 +84,7 @@ zwatch_report_stats (zwatch_report_t *self, const zwatch_counters_t *counters,
     rc |= PACK_KEY (pk, "v")              | msgpack_pack_uint64 (pk, ZWATCH_PROTO_VERSION);
     rc |= PACK_KEY (pk, "kind")           | s_pack_cstr (pk, "stats");
     rc |= PACK_KEY (pk, "broker")         | s_pack_cstr (pk, broker_id);
-    rc |= PACK_KEY (pk, "ts")             | msgpack_pack_uint64 (pk, zwatch_report_time_ns ());
+    rc |= PACK_KEY (pk, "ts")             | msgpack_pack_uint64 (pk, zwatch_clock_wall_ns ());
     rc |= PACK_KEY (pk, "uptime")         | msgpack_pack_uint64 (pk, uptime_ms);
     rc |= PACK_KEY (pk, "msgs_in")        | msgpack_pack_uint64 (pk, counters->msgs_in);
     rc |= PACK_KEY (pk, "events_out")     | msgpack_pack_uint64 (pk, counters->events_out);
@@ -123,10 +124,3 @@ zwatch_report_size (zwatch_report_t *self)
     return self->buffer.size;
 }
 
-uint64_t
-zwatch_report_time_ns (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_REALTIME, &now);
-    return (uint64_t) now.tv_sec * 1000000000ULL + (uint64_t) now.tv_nsec;
-}

@@ -46,8 +46,4 @@ const void *
 size_t
     zwatch_report_size (zwatch_report_t *self);
 
-//  Now as Unix epoch nanoseconds
-uint64_t
-    zwatch_report_time_ns (void);
-
 #endif

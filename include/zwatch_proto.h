@@ -120,6 +120,10 @@ bool zwatch_name_valid (const char *s, size_t len, size_t max);
 //  become '-'; empty result becomes "unknown". Returns the length written.
 size_t zwatch_name_sanitize (char *dst, size_t size, const char *src);
 
+//  This machine's host name, sanitized as above: the default host ID of
+//  agents and the default ID of brokers. Returns the length written.
+size_t zwatch_name_hostname (char *dst, size_t size);
+
 //  Topic builders. Return the topic length (not NUL-terminated is fine, but
 //  a NUL is written when it fits), or -1 with errno EMSGSIZE.
 int zwatch_topic_event (char *buf, size_t size, const zwatch_msg_t *msg);

@@ -1,21 +1,9 @@
 /*  zwatch_names: event names, kind and reason names, host/service names.  */
 
 #include <string.h>
+#include <unistd.h>
 #include "zwatch_proto.h"
 #include "zwatch_charset.h"
-
-#define N ZWATCH_CHAR_NAME
-#define P ZWATCH_CHAR_PRINT
-#define U ZWATCH_CHAR_UPPER
-const uint8_t zwatch_charset [256] = {
-    [' ' ... ','] = P, ['-'] = N | P, ['.'] = N | P, ['/'] = P,
-    ['0' ... '9'] = N | P | U, [':' ... '@'] = P, ['A' ... 'Z'] = N | P | U,
-    ['[' ... '^'] = P, ['_'] = N | P | U, ['`'] = P, ['a' ... 'z'] = N | P,
-    ['{' ... '~'] = P
-};
-#undef N
-#undef P
-#undef U
 
 //  libzmq 4.3 monitor events: bit n of the code is entry n
 static const char *s_event_names [] = {
@@ -91,4 +79,14 @@ zwatch_name_sanitize (char *dst, size_t size, const char *src)
     }
     dst [len] = 0;
     return len;
+}
+
+size_t
+zwatch_name_hostname (char *dst, size_t size)
+{
+    char hostname [256] = "";
+    if (gethostname (hostname, sizeof (hostname) - 1) != 0)
+        hostname [0] = 0;
+    hostname [sizeof (hostname) - 1] = 0;
+    return zwatch_name_sanitize (dst, size, hostname);
 }

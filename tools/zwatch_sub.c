@@ -3,9 +3,11 @@
     Subscribes by topic prefix on the broker's XPUB, then checks host,
     service and event name exactly on this side (a prefix "ev/web" would
     also match host "web2"). With --server-key (or the agents'
-    $ZWATCH_CURVE_SERVER_KEY) it speaks CURVE. Exit codes: 0 ok (count
-    reached, SIGINT, SIGTERM), 1 runtime error (idle timeout, the broker
-    refused the handshake), 2 usage error.
+    $ZWATCH_CURVE_SERVER_KEY) it speaks CURVE. It keeps watching while a
+    broker is unreachable (libzmq reconnects) and says so on stderr, and
+    when it is back (zwatch_sub_link). Exit codes: 0 ok (count reached,
+    SIGINT, SIGTERM), 1 runtime error (idle timeout, the broker refused
+    our key or speaks another protocol), 2 usage error.
 */
 
 #include <errno.h>
@@ -18,8 +20,10 @@
 #include <czmq.h>
 #include "zwatch.h"
 #include "zwatch_curve.h"
+#include "zwatch_monitor.h"
 #include "zwatch_ratelimit.h"
 #include "zwatch_sub_format.h"
+#include "zwatch_sub_link.h"
 
 #define PROGRAM         "zwatch-sub"
 #define EXIT_RUNTIME    1
@@ -27,8 +31,7 @@
 #define TOPIC_MAX       512     //  longer topics are not ours
 #define TIMEOUT_MAX     1e6     //  seconds; keeps the ms arithmetic exact
 #define WARNING_GAP     1000    //  msecs between two warnings on stderr
-#define HANDSHAKE_FAILURES  (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL \
-                           | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+#define LINK_GAP        2000    //  msecs between two lines about one broker's link
 
 typedef struct {
     const char **connects;      //  views into argv, each list argc long
@@ -46,11 +49,13 @@ typedef struct {
     const char *server_key;     //  CURVE: the broker's public key, or NULL
     const char *cert;           //  CURVE: our certificate's secret file, or NULL
     zwatch_curve_t curve;       //  the keys, once checked
+    bool with_cert;             //  CURVE with our own certificate, not a fresh key
 } options_t;
 
 typedef struct {
     options_t *options;
     zwatch_sub_format_t *format;
+    zwatch_sub_link_t *link;    //  what we say about the broker links
     uint64_t printed;           //  events printed
     uint64_t skipped;           //  messages that could not be read
     zwatch_ratelimit_t skip_limit;      //  warnings about skipped messages
@@ -78,7 +83,13 @@ s_usage (FILE *stream)
         "  -h, --help       show this help and exit\n"
         "      --version    show the version and exit\n"
         "\n"
-        "Exit status: 0 ok, 1 timeout or handshake refused, 2 usage error.\n");
+        "While a broker is unreachable (not started, restarting, a port that resets\n"
+        "connections) it keeps retrying and says so on stderr, and again when the\n"
+        "broker is back; at most one such line per broker every 2 seconds.\n"
+        "\n"
+        "Exit status: 0 count reached, SIGINT or SIGTERM; 1 --timeout reached, or the\n"
+        "broker refused our key or speaks another protocol (a message says which);\n"
+        "2 usage error.\n");
 }
 
 //  Print a usage error and return the usage exit code
@@ -227,32 +238,38 @@ s_parse_options (options_t *options, int argc, char *argv [])
     if (server_key && zwatch_curve_client (&options->curve, server_key, cert, error,
                                            sizeof (error)) != 0)
         return s_usage_error ("%s", error);
+    options->with_cert = cert != NULL;
     return -1;
 }
 
-//  A handshake failure, from our socket's monitor (a v1 event: code and
-//  value, then the endpoint): libzmq does not retry it, so nothing would
-//  ever come. Says why; returns true if it was one.
+//  Every event waiting on our socket's monitor (v1: code and value, then
+//  the endpoint), told to the link; prints what it says. Returns true
+//  when one was a failure that waiting cannot fix.
 static bool
 s_handle_monitor (sub_t *self, zsock_t *monitor)
 {
-    zframe_t *event = zframe_recv (monitor);
-    zframe_t *endpoint = event && zframe_more (event)? zframe_recv (monitor): NULL;
-    bool refused = endpoint && zframe_size (event) == 6;
-    if (refused) {
+    bool fatal = false;
+    while (!fatal && (zsock_events (monitor) & ZMQ_POLLIN)) {
+        zframe_t *event = zframe_recv (monitor);
+        if (!event)
+            break;              //  EINTR: the main loop checks
+        zframe_t *endpoint = zframe_more (event)? zframe_recv (monitor): NULL;
         uint16_t code;
         uint32_t value;
-        memcpy (&code, zframe_data (event), sizeof (code));
-        memcpy (&value, zframe_data (event) + 2, sizeof (value));
-        const char *safe = zwatch_sub_format_text (self->format, (const char *) zframe_data (endpoint),
-                                                   zframe_size (endpoint));
-        fprintf (stderr, PROGRAM ": the broker at '%s' refused the handshake (%s, %u): "
-                 "check --server-key and --cert\n", safe? safe: "?", zwatch_event_name (code),
-                 value);
+        if (endpoint && zwatch_monitor_parse (zframe_data (event), zframe_size (event),
+                                              &code, &value)) {
+            const char *safe = zwatch_sub_format_text (self->format,
+                                                       (const char *) zframe_data (endpoint),
+                                                       zframe_size (endpoint));
+            const char *line = zwatch_sub_link_event (self->link, code, value, safe? safe: "?",
+                                                      zclock_mono (), &fatal);
+            if (line)
+                fprintf (stderr, "%s\n", line);
+        }
+        zframe_destroy (&event);
+        zframe_destroy (&endpoint);
     }
-    zframe_destroy (&event);
-    zframe_destroy (&endpoint);
-    return refused;
+    return fatal;
 }
 
 //  Subscribe to the topic prefixes the filters need (see README)
@@ -481,14 +498,19 @@ s_run (sub_t *self, zsock_t *sub, zsock_t *monitor)
     int64_t timeout_ms = (int64_t) ceil (self->options->timeout * 1000);
     int64_t deadline = zclock_mono () + timeout_ms;
     while (!zsys_interrupted) {
-        long wait = -1;
+        int64_t now = zclock_mono ();
+        const char *line;
+        while ((line = zwatch_sub_link_due (self->link, now)))
+            fprintf (stderr, "%s\n", line);
+        long wait = (long) zwatch_sub_link_wait (self->link, now);
         if (timeout_ms) {
-            int64_t left = deadline - zclock_mono ();
+            int64_t left = deadline - now;
             if (left <= 0) {
                 fprintf (stderr, PROGRAM ": timeout: no event for %g s\n", self->options->timeout);
                 return EXIT_RUNTIME;
             }
-            wait = (long) left;
+            if (wait < 0 || left < wait)
+                wait = (long) left;
         }
         zmq_pollitem_t items [] = { { handle, 0, ZMQ_POLLIN, 0 },
                                     { zsock_resolve (monitor), 0, ZMQ_POLLIN, 0 } };
@@ -522,9 +544,9 @@ main (int argc, char *argv [])
     options.hosts = (const char **) calloc (slots, sizeof (char *));
     options.services = (const char **) calloc (slots, sizeof (char *));
     options.events = (const char **) calloc (slots, sizeof (char *));
-    sub_t self = { &options, zwatch_sub_format_new (), 0, 0, ZWATCH_RATELIMIT_INIT };
+    sub_t self = { &options, zwatch_sub_format_new (), NULL, 0, 0, ZWATCH_RATELIMIT_INIT };
     zsock_t *sub = NULL;
-    zsock_t *monitor = NULL;           //  PAIR on sub's monitor: handshake failures
+    zsock_t *monitor = NULL;           //  PAIR on sub's monitor: the links' states
     int rc = EXIT_RUNTIME;
     if (!options.connects || !options.hosts || !options.services || !options.events
     ||  !self.format) {
@@ -534,6 +556,13 @@ main (int argc, char *argv [])
     rc = s_parse_options (&options, argc, argv);
     if (rc >= 0)
         goto cleanup;
+    self.link = zwatch_sub_link_new (options.connect_count, LINK_GAP, options.curve.enabled,
+                                     options.with_cert);
+    if (!self.link) {
+        fprintf (stderr, PROGRAM ": out of memory\n");
+        rc = EXIT_RUNTIME;
+        goto cleanup;
+    }
 
     //  CZMQ turns SIGINT and SIGTERM into zsys_interrupted (poll: EINTR)
     sub = zsock_new (ZMQ_SUB);
@@ -548,7 +577,7 @@ main (int argc, char *argv [])
     snprintf (monitor_endpoint, sizeof (monitor_endpoint), "inproc://zwatch-sub-monitor-%p",
               (void *) sub);
     if (zwatch_curve_apply (&options.curve, zsock_resolve (sub)) != 0
-    ||  zmq_socket_monitor (zsock_resolve (sub), monitor_endpoint, HANDSHAKE_FAILURES) != 0
+    ||  zmq_socket_monitor (zsock_resolve (sub), monitor_endpoint, ZWATCH_SUB_LINK_EVENTS) != 0
     ||  !(monitor = zsock_new (ZMQ_PAIR))
     ||  zsock_connect (monitor, "%s", monitor_endpoint) != 0) {
         fprintf (stderr, PROGRAM ": cannot set up the socket: %s\n", zmq_strerror (zmq_errno ()));
@@ -575,6 +604,7 @@ cleanup:
     zsock_destroy (&sub);
     explicit_bzero (&options.curve, sizeof (options.curve));
     zwatch_sub_format_destroy (&self.format);
+    zwatch_sub_link_destroy (&self.link);
     free (options.connects);
     free (options.hosts);
     free (options.services);

@@ -140,11 +140,11 @@ s_line_printf (line_t *line, const char *format, ...)
         s_line_put (line, buffer, (size_t) len);
 }
 
+//  The line, NUL-terminated even when empty (reset keeps the old bytes)
 static const char *
 s_line_result (line_t *line)
 {
-    if (!line->failed && !line->data)
-        s_line_put (line, "", 0);
+    s_line_put (line, "", 0);
     return line->failed? NULL: line->data;
 }
 

@@ -1,7 +1,6 @@
 /*  zwatch_ratelimit: at most one log line per interval for one kind of
     trouble, counting the lines it held back, so a flood of bad input
-    never floods the log. Shared by the broker and zwatch-sub (beside
-    zwatch_log.h, which both already reach).  */
+    never floods the log. Shared by the broker, zwatch-sub and the agent.  */
 #ifndef ZWATCH_RATELIMIT_H_INCLUDED
 #define ZWATCH_RATELIMIT_H_INCLUDED
 

@@ -3,6 +3,7 @@
 #ifndef ZWATCH_CHARSET_H_INCLUDED
 #define ZWATCH_CHARSET_H_INCLUDED
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define ZWATCH_CHAR_NAME     1      //  [A-Za-z0-9._-]: host, svc
@@ -19,6 +20,15 @@ zwatch_charset_all (const char *s, size_t len, uint8_t class_bits)
     for (size_t index = 0; index < len; index++)
         seen &= zwatch_charset [(uint8_t) s [index]];
     return seen == class_bits;
+}
+
+//  Copy len bytes from src to dst, each byte not in class_bits made '?':
+//  for strings from outside that end up on terminals
+static inline void
+zwatch_charset_clean (char *dst, const char *src, size_t len, uint8_t class_bits)
+{
+    for (size_t index = 0; index < len; index++)
+        dst [index] = (zwatch_charset [(uint8_t) src [index]] & class_bits)? src [index]: '?';
 }
 
 #endif
