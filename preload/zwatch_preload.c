@@ -20,6 +20,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,28 @@ s_fork_parent (void)
 {
     zwatch_preload_sockets_fork_parent (&s_preload.sockets);
     pthread_rwlock_unlock (&s_preload.lock);
+}
+
+//  libzmq sends some monitor events from the calling thread: LISTENING and
+//  BIND_FAILED from zmq_bind, the old monitor's MONITOR_STOPPED from
+//  zmq_socket_monitor. A signal between the event's two frames fails the
+//  second send (EINTR): the frames left behind run into the next event's,
+//  and the agent can read neither, not even a MONITOR_STOPPED. Where a
+//  call of ours or the program's makes such events on a watched socket,
+//  its signals wait until the call returns (microseconds; nothing in
+//  there blocks)
+static void
+s_signals_hold (sigset_t *old)
+{
+    sigset_t all;
+    sigfillset (&all);
+    pthread_sigmask (SIG_BLOCK, &all, old);
+}
+
+static void
+s_signals_release (const sigset_t *old)
+{
+    pthread_sigmask (SIG_SETMASK, old, NULL);
 }
 
 //  The agent's thread did not survive the fork and its lock may be held
@@ -215,8 +238,15 @@ s_bind_errno (void *socket, int err)
 int
 zmq_bind (void *socket, const char *endpoint)
 {
+    bool watched = !zwatch_guard_active ()
+                && zwatch_preload_sockets_has (&s_preload.sockets, socket);
+    sigset_t signals;
+    if (watched)
+        s_signals_hold (&signals);
     int rc = zwatch_preload_real ()->bind (socket, endpoint);
     int err = errno;
+    if (watched)
+        s_signals_release (&signals);
     //  Binds of zwatch's own count too (a tee binds the program's monitor
     //  endpoint), but not the agent's monitors, which nobody else connects to
     if (rc == 0 && endpoint && (!zwatch_guard_active ()
