@@ -172,7 +172,10 @@ s_watch (void *ctx, void *socket, int type)
         else
         if (zwatch_preload_sockets_add (&s_preload.sockets, socket, ctx) != 0) {
             s_unwatched (errno);
+            sigset_t signals;
+            s_signals_hold (&signals);
             zwatch_agent_unwatch (s_preload.agent, socket);
+            s_signals_release (&signals);
         }
         zwatch_guard_leave ();
     }
@@ -289,10 +292,14 @@ zmq_socket_monitor (void *socket, const char *endpoint, int events)
         int rc = -1, tee_err = ENOENT;
         pthread_rwlock_rdlock (&s_preload.lock);
         if (atomic_load (&s_preload.state) == PRELOAD_RUNNING) {
+            //  The old monitor's MONITOR_STOPPED marks where the copies switch
+            sigset_t signals;
+            s_signals_hold (&signals);
             zwatch_guard_enter ();
             rc = zwatch_agent_tee (s_preload.agent, socket, endpoint, events);
             tee_err = errno;
             zwatch_guard_leave ();
+            s_signals_release (&signals);
         }
         pthread_rwlock_unlock (&s_preload.lock);
         //  ENOENT: the agent no longer holds the socket's monitor; libzmq's is free
@@ -374,6 +381,8 @@ __attribute__ ((destructor))
 static void
 s_stop (void)
 {
+    sigset_t signals;
+    s_signals_hold (&signals);      //  it stops monitors: their MONITOR_STOPPED
     pthread_rwlock_wrlock (&s_preload.lock);
     if (atomic_load (&s_preload.state) == PRELOAD_RUNNING) {
         zwatch_guard_enter ();
@@ -388,4 +397,5 @@ s_stop (void)
         atomic_store (&s_preload.state, PRELOAD_OFF);
     }
     pthread_rwlock_unlock (&s_preload.lock);
+    s_signals_release (&signals);
 }
