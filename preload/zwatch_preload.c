@@ -201,19 +201,27 @@ zmq_close (void *socket)
     //  its context ends: ending the context must not wait for it
     bool pending = zwatch_preload_inproc_closing (&s_preload.inproc, socket);
     //  libzmq's reaper closes monitor sockets through here: for those it is
-    //  one lookup, never a wait
-    if (!zwatch_guard_active () && zwatch_preload_sockets_remove (&s_preload.sockets, socket)) {
-        int err = errno;
-        pthread_rwlock_rdlock (&s_preload.lock);
-        if (atomic_load (&s_preload.state) == PRELOAD_RUNNING && !pending) {
-            zwatch_guard_enter ();
-            zwatch_agent_closing (s_preload.agent, socket);
-            zwatch_guard_leave ();
-        }
-        pthread_rwlock_unlock (&s_preload.lock);
-        errno = err;
+    //  one lookup, never a wait (a reaper held up here would hold up the
+    //  MONITOR_STOPPED of every socket behind it)
+    if (zwatch_guard_active () || !zwatch_preload_sockets_has (&s_preload.sockets, socket))
+        return zwatch_preload_real ()->close (socket);
+    //  The lock is held to the real close: the exit (s_stop) must not let
+    //  go of the agent's readers between our remove and the close, or the
+    //  socket's last MONITOR_STOPPED would wait forever for a reader
+    int err = errno;
+    pthread_rwlock_rdlock (&s_preload.lock);
+    if (zwatch_preload_sockets_remove (&s_preload.sockets, socket)
+    &&  atomic_load (&s_preload.state) == PRELOAD_RUNNING && !pending) {
+        zwatch_guard_enter ();
+        zwatch_agent_closing (s_preload.agent, socket);
+        zwatch_guard_leave ();
     }
-    return zwatch_preload_real ()->close (socket);
+    errno = err;
+    int rc = zwatch_preload_real ()->close (socket);
+    err = errno;
+    pthread_rwlock_unlock (&s_preload.lock);
+    errno = err;
+    return rc;
 }
 
 //  A failed bind on a watched socket sent BIND_FAILED to the agent's
@@ -326,7 +334,7 @@ s_let_go (void *ctx)
     int err = errno;
     pthread_rwlock_rdlock (&s_preload.lock);
     if (atomic_load (&s_preload.state) == PRELOAD_RUNNING) {
-        zwatch_preload_sockets_take (&s_preload.sockets, ctx, NULL, 0);
+        zwatch_preload_sockets_take (&s_preload.sockets, ctx);
         zwatch_guard_enter ();
         zwatch_agent_release_ctx (s_preload.agent, ctx);
         zwatch_guard_leave ();
@@ -373,10 +381,19 @@ zmq_term (void *ctx)
     return s_end (ctx, zwatch_preload_real ()->term);
 }
 
+//  libzmq makes the socket say MONITOR_STOPPED and closes its monitor
+//  (through our zmq_close, which passes it on: zwatch_guard)
+static void
+s_stop_monitor (void *socket)
+{
+    zwatch_preload_real ()->socket_monitor (socket, NULL, 0);
+}
+
 //  At exit, after the program's atexit handlers (CZMQ's zsys_shutdown
 //  too): stop the monitors of the sockets still open, so the broker hears
 //  their end and libzmq never writes to a reader that is gone; forward
-//  what is left, say bye
+//  what is left, say bye. Other threads may still be closing sockets: a
+//  socket is stopped under the table's lock, so none is freed under us
 __attribute__ ((destructor))
 static void
 s_stop (void)
@@ -386,11 +403,7 @@ s_stop (void)
     pthread_rwlock_wrlock (&s_preload.lock);
     if (atomic_load (&s_preload.state) == PRELOAD_RUNNING) {
         zwatch_guard_enter ();
-        static void *open [ZWATCH_PRELOAD_SOCKETS_MAX];
-        size_t count = zwatch_preload_sockets_take (&s_preload.sockets, NULL, open,
-                                                    ZWATCH_PRELOAD_SOCKETS_MAX);
-        for (size_t index = 0; index < count; index++)
-            zwatch_preload_real ()->socket_monitor (open [index], NULL, 0);
+        zwatch_preload_sockets_end_all (&s_preload.sockets, s_stop_monitor);
         zwatch_agent_release_ctx (s_preload.agent, NULL);
         zwatch_agent_destroy (&s_preload.agent);
         zwatch_guard_leave ();

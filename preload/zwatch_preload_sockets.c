@@ -50,19 +50,29 @@ zwatch_preload_sockets_has (zwatch_preload_sockets_t *self, void *socket)
 }
 
 size_t
-zwatch_preload_sockets_take (zwatch_preload_sockets_t *self, void *ctx, void **taken, size_t max)
+zwatch_preload_sockets_take (zwatch_preload_sockets_t *self, void *ctx)
 {
     size_t removed = 0;
     pthread_mutex_lock (&self->mutex);
     for (size_t index = self->count; index-- > 0; )
-        if (!ctx || self->entries [index].ctx == ctx) {
-            if (taken && removed < max)
-                taken [removed] = self->entries [index].socket;
+        if (self->entries [index].ctx == ctx) {
             removed++;
             self->entries [index] = self->entries [--self->count];
         }
     pthread_mutex_unlock (&self->mutex);
     return removed;
+}
+
+size_t
+zwatch_preload_sockets_end_all (zwatch_preload_sockets_t *self, void (*end) (void *socket))
+{
+    pthread_mutex_lock (&self->mutex);
+    size_t count = self->count;
+    for (size_t index = 0; index < count; index++)
+        end (self->entries [index].socket);
+    self->count = 0;
+    pthread_mutex_unlock (&self->mutex);
+    return count;
 }
 
 void

@@ -11,9 +11,9 @@
     on ETERM: after zmq_ctx_term has started. One of them closes at the
     very moment the main thread calls zmq_ctx_term. Sockets made in one
     thread are closed in another. Then the kernel shuts down in
-    ipykernel's order. After the last iteration a thread keeps making and
-    closing sockets and another is blocked in zmq_recv while the program
-    exits with sockets open.
+    ipykernel's order. After the last iteration the program exits with
+    sockets open while a thread keeps making and closing sockets, another
+    closes sockets made before, and a third is blocked in zmq_recv.
 
     With "signals", a no-op SIGALRM without SA_RESTART every 200 us
     interrupts every thread of the program; every call is retried on
@@ -290,6 +290,19 @@ s_churn (void *ctx)
     return NULL;
 }
 
+//  At exit: a thread that closes sockets made before, one after the other
+#define CLOSER_SOCKETS  200
+static void *s_closing [CLOSER_SOCKETS];
+
+static void *
+s_closer (void *args)
+{
+    (void) args;
+    for (int index = 0; index < CLOSER_SOCKETS; index++)
+        zmq_close (s_closing [index]);
+    return NULL;
+}
+
 //  At exit: a thread blocked in zmq_recv on a socket that stays open
 static void *
 s_blocked (void *socket)
@@ -332,9 +345,13 @@ main (int argc, char *argv [])
     void *pull = s_bound (ctx, ZMQ_PULL, endpoint, sizeof (endpoint), 0);
     void *push = zmq_socket (ctx, ZMQ_PUSH);
     RETRY (zmq_connect (push, endpoint));
-    pthread_t churn, blocked;
+    for (int index = 0; index < CLOSER_SOCKETS; index++)
+        if (!(s_closing [index] = zmq_socket (ctx, ZMQ_PUSH)))
+            s_fail ("closer zmq_socket", 0);
+    pthread_t churn, blocked, closer;
     pthread_create (&churn, NULL, s_churn, ctx);
     pthread_create (&blocked, NULL, s_blocked, pull);
+    pthread_create (&closer, NULL, s_closer, NULL);
     usleep (2000);      //  not a wait for readiness: let the churn get going
     printf ("done\n");
     fflush (stdout);

@@ -820,7 +820,7 @@ s_shutdown (const char *mode)
     const char *args [] = { iterations, mode, NULL };
     s_keep_first = true;
     s_step_ms = STEP_MS;
-    s_run_ms = 240000;
+    s_run_ms = 100000;
     run_t *run = s_run ("shutdown_service", args, NULL, broker, 1, true);
     CHECK_INT_EQ (run->preload.exit_code, 0);
     CHECK_STR_EQ (run->preload.err, "");
