@@ -681,9 +681,9 @@ s_test_linked (void)
     broker_proc_destroy (&broker);
 }
 
-//  pyzmq, on the system libzmq.so.5: the tests' exit code 77 (skipped) if missing
+//  The tests' exit code 77 (skipped) if the system python3 has no pyzmq
 static void
-s_test_python (void)
+s_require_pyzmq (void)
 {
     const char *check [] = { PYTHON3_SYSTEM, "-c", "import zmq", NULL };
     proc_t proc;
@@ -699,6 +699,13 @@ s_test_python (void)
                 *PYTHON3_SYSTEM? PYTHON3_SYSTEM: "a system python3");
         exit (77);
     }
+}
+
+//  pyzmq, on the system libzmq.so.5
+static void
+s_test_python (void)
+{
+    s_require_pyzmq ();
     broker_proc_t *broker = s_broker ();
     const char *args [] = { PYZMQ_SERVICE, NULL };
     run_t *run = s_run (PYTHON3_SYSTEM, args, NULL, broker, 1, true);
@@ -812,16 +819,16 @@ s_test_fidelity_inproc (void)
 #define STEP_MS              10000
 
 static void
-s_shutdown (const char *mode)
+s_shutdown (const char *program, const char *script, const char *mode)
 {
     broker_proc_t *broker = s_broker ();
     char iterations [16];
     snprintf (iterations, sizeof (iterations), "%d", SHUTDOWN_ITERATIONS);
-    const char *args [] = { iterations, mode, NULL };
+    const char *args [] = { script? script: iterations, script? iterations: mode, mode, NULL };
     s_keep_first = true;
     s_step_ms = STEP_MS;
     s_run_ms = 100000;
-    run_t *run = s_run ("shutdown_service", args, NULL, broker, 1, true);
+    run_t *run = s_run (program, args, NULL, broker, 1, true);
     CHECK_INT_EQ (run->preload.exit_code, 0);
     CHECK_STR_EQ (run->preload.err, "");
     CHECK_INT_EQ (tu_count (run->preload.out, "iteration "), SHUTDOWN_ITERATIONS);
@@ -848,13 +855,23 @@ s_shutdown (const char *mode)
 static void
 s_test_shutdown (void)
 {
-    s_shutdown (NULL);
+    s_shutdown ("shutdown_service", NULL, NULL);
 }
 
 static void
 s_test_shutdown_signals (void)
 {
-    s_shutdown ("signals");
+    s_shutdown ("shutdown_service", NULL, "signals");
+}
+
+static void s_require_pyzmq (void);
+
+//  The same in Python, on pyzmq: what the kernel was
+static void
+s_test_python_shutdown (void)
+{
+    s_require_pyzmq ();
+    s_shutdown (PYTHON3_SYSTEM, PYZMQ_SHUTDOWN, NULL);
 }
 
 //  Signals every 50 us on the program's threads while they make, bind,
@@ -918,7 +935,7 @@ main (int argc, char *argv [])
         { "python", s_test_python }, { "fidelity_monitor", s_test_fidelity_monitor },
         { "fidelity_errno", s_test_fidelity_errno }, { "fidelity_inproc", s_test_fidelity_inproc },
         { "shutdown", s_test_shutdown }, { "shutdown_signals", s_test_shutdown_signals },
-        { "signals", s_test_signals }
+        { "signals", s_test_signals }, { "python_shutdown", s_test_python_shutdown }
     };
     return tu_run_cases (argc, argv, "test_preload", cases, sizeof (cases) / sizeof (cases [0]));
 }
