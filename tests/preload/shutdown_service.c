@@ -12,8 +12,8 @@
     very moment the main thread calls zmq_ctx_term. Sockets made in one
     thread are closed in another. Then the kernel shuts down in
     ipykernel's order. After the last iteration the program exits with
-    sockets open while a thread keeps making and closing sockets, another
-    closes sockets made before, and a third is blocked in zmq_recv.
+    sockets open while three threads keep making and closing sockets,
+    another closes sockets made before, and one is blocked in zmq_recv.
 
     With "signals", a no-op SIGALRM without SA_RESTART every 200 us
     interrupts every thread of the program; every call is retried on
@@ -349,6 +349,8 @@ main (int argc, char *argv [])
         if (!(s_closing [index] = zmq_socket (ctx, ZMQ_PUSH)))
             s_fail ("closer zmq_socket", 0);
     pthread_t churn, blocked, closer;
+    pthread_create (&churn, NULL, s_churn, ctx);
+    pthread_create (&churn, NULL, s_churn, ctx);
     pthread_create (&churn, NULL, s_churn, ctx);
     pthread_create (&blocked, NULL, s_blocked, pull);
     pthread_create (&closer, NULL, s_closer, NULL);
