@@ -3,7 +3,7 @@ over, on pyzmq (the system libzmq.so.5), with no reference to zwatch; run
 by test_preload with and without libzwatch-preload (shutdown_service.c
 is the same in C).
 
-    pyzmq_shutdown.py ITERATIONS
+    pyzmq_shutdown.py ITERATIONS [signals]
 
 Each iteration: shell, control and stdin ROUTERs, an iopub PUB fed by its
 own thread through an inproc PULL, a control thread, a heartbeat thread in
@@ -11,10 +11,12 @@ a context of its own (zmq.proxy until ETERM, then it closes its socket),
 daemon threads blocked in recv that close on ETERM, one closing as the
 context ends; then ipykernel's shutdown order. After the last one the
 program exits with sockets open, a daemon thread blocked in recv and
-another making and closing sockets. pyzmq retries calls that say EINTR.
+another making and closing sockets. With "signals", a no-op SIGALRM every
+200 us interrupts the program's threads; pyzmq retries calls that say EINTR.
 Prints "iteration N" after each (the test's hang detector watches them),
 then "done". Exit code 77 when pyzmq is missing."""
 
+import signal
 import sys
 import threading
 
@@ -137,9 +139,15 @@ def churn(ctx):
 
 def main():
     iterations = int(sys.argv[1])
+    if sys.argv[2:] == ["signals"]:
+        signal.signal(signal.SIGALRM, lambda number, frame: None)
+        signal.siginterrupt(signal.SIGALRM, True)
+        signal.setitimer(signal.ITIMER_REAL, 0.0002, 0.0002)
     for iteration in range(1, iterations + 1):
         kernel_run(iteration)
         print("iteration", iteration, flush=True)
+    # Python's finalization puts SIGALRM's default action back: it would end us
+    signal.setitimer(signal.ITIMER_REAL, 0)
     ctx = zmq.Context()
     pull, endpoint = bound(ctx, zmq.PULL)
     push = ctx.socket(zmq.PUSH)

@@ -874,6 +874,13 @@ s_test_python_shutdown (void)
     s_shutdown (PYTHON3_SYSTEM, PYZMQ_SHUTDOWN, NULL);
 }
 
+static void
+s_test_python_shutdown_signals (void)
+{
+    s_require_pyzmq ();
+    s_shutdown (PYTHON3_SYSTEM, PYZMQ_SHUTDOWN, "signals");
+}
+
 //  Signals every 50 us on the program's threads while they make, bind,
 //  connect, monitor and close thousands of sockets and end contexts:
 //  nothing crashes, and every call gives what libzmq alone gives
@@ -935,7 +942,8 @@ main (int argc, char *argv [])
         { "python", s_test_python }, { "fidelity_monitor", s_test_fidelity_monitor },
         { "fidelity_errno", s_test_fidelity_errno }, { "fidelity_inproc", s_test_fidelity_inproc },
         { "shutdown", s_test_shutdown }, { "shutdown_signals", s_test_shutdown_signals },
-        { "signals", s_test_signals }, { "python_shutdown", s_test_python_shutdown }
+        { "signals", s_test_signals }, { "python_shutdown", s_test_python_shutdown },
+        { "python_shutdown_signals", s_test_python_shutdown_signals }
     };
     return tu_run_cases (argc, argv, "test_preload", cases, sizeof (cases) / sizeof (cases [0]));
 }
