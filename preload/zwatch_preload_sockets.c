@@ -52,7 +52,7 @@ zwatch_preload_sockets_has (zwatch_preload_sockets_t *self, void *socket)
 }
 
 size_t
-zwatch_preload_sockets_take (zwatch_preload_sockets_t *self, void *ctx, void **taken, size_t max)
+zwatch_preload_sockets_take (zwatch_preload_sockets_t *self, void *ctx)
 {
     size_t removed = 0;
     pthread_mutex_lock (&self->mutex);
@@ -60,9 +60,7 @@ zwatch_preload_sockets_take (zwatch_preload_sockets_t *self, void *ctx, void **t
     //  Removing shifts later entries back into this slot: look at it again
     for (size_t index = 0; index < map->capacity; ) {
         zwatch_ptrmap_slot_t *slot = &map->slots [index];
-        if (slot->key && (!ctx || slot->value == ctx)) {
-            if (taken && removed < max)
-                taken [removed] = slot->key;
+        if (slot->key && slot->value == ctx) {
             removed++;
             zwatch_ptrmap_remove (map, slot->key);
         }
@@ -71,6 +69,21 @@ zwatch_preload_sockets_take (zwatch_preload_sockets_t *self, void *ctx, void **t
     }
     pthread_mutex_unlock (&self->mutex);
     return removed;
+}
+
+size_t
+zwatch_preload_sockets_end_all (zwatch_preload_sockets_t *self, void (*end) (void *socket))
+{
+    pthread_mutex_lock (&self->mutex);
+    zwatch_ptrmap_t *map = s_map (self);
+    size_t count = map->count;
+    for (size_t index = 0; index < map->capacity; index++)
+        if (map->slots [index].key)
+            end (map->slots [index].key);
+    memset (self->slots, 0, sizeof (self->slots));
+    zwatch_ptrmap_init (map, self->slots, 2 * ZWATCH_PRELOAD_SOCKETS_MAX);
+    pthread_mutex_unlock (&self->mutex);
+    return count;
 }
 
 void

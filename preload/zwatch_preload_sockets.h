@@ -6,7 +6,8 @@
     each call looks the socket up here. A hash (zwatch_ptrmap, over a
     static table twice the limit) makes each lookup O(1) however many
     sockets the program holds. The lock is held only for the lookup
-    itself, never across a libzmq call.
+    itself, never across a libzmq call, but in
+    zwatch_preload_sockets_end_all.
 */
 #ifndef ZWATCH_PRELOAD_SOCKETS_H_INCLUDED
 #define ZWATCH_PRELOAD_SOCKETS_H_INCLUDED
@@ -36,10 +37,14 @@ bool zwatch_preload_sockets_remove (zwatch_preload_sockets_t *self, void *socket
 //  True if socket is there
 bool zwatch_preload_sockets_has (zwatch_preload_sockets_t *self, void *socket);
 
-//  Remove every socket in ctx (NULL: all), copying up to max of them into
-//  taken (may be NULL). Returns how many were removed.
-size_t zwatch_preload_sockets_take (zwatch_preload_sockets_t *self, void *ctx,
-                                    void **taken, size_t max);
+//  Remove every socket in ctx. Returns how many were removed.
+size_t zwatch_preload_sockets_take (zwatch_preload_sockets_t *self, void *ctx);
+
+//  At exit: call end (socket) on every socket, then empty the table. The
+//  lock is held throughout, so a zmq_close in another thread finds its
+//  socket either still there, or already ended (end must not look
+//  sockets up here). Returns how many there were.
+size_t zwatch_preload_sockets_end_all (zwatch_preload_sockets_t *self, void (*end) (void *socket));
 
 //  fork (): hold the lock across it; the child starts empty, with a new lock
 void zwatch_preload_sockets_fork_prepare (zwatch_preload_sockets_t *self);
