@@ -243,6 +243,21 @@ s_retry_free (fleet_retry_t *retry)
     free (retry);
 }
 
+//  Connections by fd: the key is a pointer to the fd, which lives in the
+//  connection itself (nothing to copy or free)
+static size_t
+s_fd_hash (const void *key)
+{
+    return (size_t) (*(const int64_t *) key * 2654435761u);
+}
+
+static int
+s_fd_compare (const void *a, const void *b)
+{
+    int64_t fd_a = *(const int64_t *) a, fd_b = *(const int64_t *) b;
+    return fd_a < fd_b? -1: fd_a > fd_b;
+}
+
 static fleet_socket_t *
 s_socket_new (fleet_agent_t *agent, const char *label)
 {
@@ -251,6 +266,11 @@ s_socket_new (fleet_agent_t *agent, const char *label)
     socket->label = strdup (label);
     socket->listening = zlistx_new ();
     socket->conns = zlistx_new ();
+    socket->conns_by_fd = zhashx_new ();
+    zhashx_set_key_duplicator (socket->conns_by_fd, NULL);
+    zhashx_set_key_destructor (socket->conns_by_fd, NULL);
+    zhashx_set_key_hasher (socket->conns_by_fd, s_fd_hash);
+    zhashx_set_key_comparator (socket->conns_by_fd, s_fd_compare);
     socket->retrying = zlistx_new ();
     return socket;
 }
@@ -270,6 +290,7 @@ s_socket_free (fleet_socket_t *socket)
         s_conn_free (conn);
     zlistx_destroy (&socket->listening);
     zlistx_destroy (&socket->conns);
+    zhashx_destroy (&socket->conns_by_fd);
     zlistx_destroy (&socket->retrying);
     free (socket->error_endpoint);
     free (socket->label);
@@ -282,6 +303,8 @@ static void
 s_conn_remove (zwatch_fleet_t *self, fleet_conn_t *conn, bool live)
 {
     zlistx_detach (conn->socket->conns, conn->handle);
+    if (zhashx_lookup (conn->socket->conns_by_fd, &conn->fd) == conn)
+        zhashx_delete (conn->socket->conns_by_fd, &conn->fd);
     self->conns--;
     if (live) {
         self->conns_live--;
@@ -393,13 +416,9 @@ s_conn_add (zwatch_fleet_t *self, fleet_socket_t *socket, bool live, bool count,
             const zwatch_msg_t *msg)
 {
     //  One fd is one connection at a time: an old one with this fd ended unseen
-    fleet_conn_t *conn = (fleet_conn_t *) zlistx_first (socket->conns);
-    while (conn) {
-        fleet_conn_t *next = (fleet_conn_t *) zlistx_next (socket->conns);
-        if (conn->fd == msg->value)
-            s_conn_remove (self, conn, live);
-        conn = next;
-    }
+    fleet_conn_t *conn = (fleet_conn_t *) zhashx_lookup (socket->conns_by_fd, &msg->value);
+    if (conn)
+        s_conn_remove (self, conn, live);
     if (zlistx_size (socket->conns) >= self->limits.connections
     ||  self->conns >= self->limits.connections_all)
         return s_refuse (&self->counters.connections_refused, count);
@@ -413,6 +432,7 @@ s_conn_add (zwatch_fleet_t *self, fleet_socket_t *socket, bool live, bool count,
     conn->local = s_strdup (msg->local);
     conn->peer = s_strdup (msg->peer);
     conn->handle = zlistx_add_end (socket->conns, conn);
+    zhashx_insert (socket->conns_by_fd, &conn->fd, conn);
     self->conns++;
     if (live) {
         self->conns_live++;
@@ -426,18 +446,20 @@ s_conn_add (zwatch_fleet_t *self, fleet_socket_t *socket, bool live, bool count,
 static fleet_conn_t *
 s_conn_match (fleet_socket_t *socket, const zwatch_msg_t *msg)
 {
-    fleet_conn_t *by_addresses = NULL;
-    fleet_conn_t *conn = (fleet_conn_t *) zlistx_first (socket->conns);
-    for (; conn; conn = (fleet_conn_t *) zlistx_next (socket->conns)) {
-        bool local_differs = msg->local.ptr && conn->local && !s_is (conn->local, msg->local);
-        bool peer_differs = msg->peer.ptr && conn->peer && !s_is (conn->peer, msg->peer);
-        if (conn->fd == msg->value && !local_differs && !peer_differs)
+    fleet_conn_t *conn = (fleet_conn_t *) zhashx_lookup (socket->conns_by_fd, &msg->value);
+    if (conn
+    &&  !(msg->local.ptr && conn->local && !s_is (conn->local, msg->local))
+    &&  !(msg->peer.ptr && conn->peer && !s_is (conn->peer, msg->peer)))
+        return conn;
+    //  Not by its fd: by both its addresses, if the event has them (rare: a
+    //  walk over the socket's connections)
+    if (!msg->local.ptr || !msg->peer.ptr)
+        return NULL;
+    for (conn = (fleet_conn_t *) zlistx_first (socket->conns); conn;
+         conn = (fleet_conn_t *) zlistx_next (socket->conns))
+        if (s_is (conn->local, msg->local) && s_is (conn->peer, msg->peer))
             return conn;
-        if (!by_addresses && msg->local.ptr && msg->peer.ptr
-        &&  s_is (conn->local, msg->local) && s_is (conn->peer, msg->peer))
-            by_addresses = conn;
-    }
-    return by_addresses;
+    return NULL;
 }
 
 //  Apply an event (or a state fact) to one set of sockets: the agent's

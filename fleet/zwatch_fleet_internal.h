@@ -57,6 +57,7 @@ struct _fleet_socket_t {
     char stype [ZWATCH_STYPE_MAX + 1];
     zlistx_t *listening;        //  fleet_listen_t
     zlistx_t *conns;            //  fleet_conn_t
+    zhashx_t *conns_by_fd;      //  &conn->fd -> conn: one fd is one connection at a time
     zlistx_t *retrying;         //  fleet_retry_t
     //  The last BIND_FAILED
     char *error_endpoint;       //  NULL: none
