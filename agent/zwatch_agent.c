@@ -22,11 +22,13 @@
 #include "zwatch_identity.h"
 #include "zwatch_log.h"
 #include "zwatch_tee.h"
+#include "zwatch_watchset.h"
 
 #define DESTROY_CLOSED_MSECS    300     //  destroy: wait for sockets libzmq says were closed
 
 struct _zwatch_agent_t {
     pthread_mutex_t mutex;
+    void *ctx;                      //  the service's context, given to zwatch_agent_new
     zwatch_engine_t *engine;
     char host [ZWATCH_HOST_MAX + 1];
     char service [ZWATCH_SVC_MAX + 1];
@@ -63,6 +65,7 @@ zwatch_agent_new (void *zmq_ctx, const char *broker_endpoint)
     pthread_mutex_init (&self->mutex, NULL);
     zwatch_identity_host (self->host, sizeof (self->host));
     zwatch_identity_service (self->service, sizeof (self->service));
+    self->ctx = zmq_ctx;
     self->engine = zwatch_engine_new (zmq_ctx, broker_endpoint, self->host, self->service, &curve);
     explicit_bzero (&curve, sizeof (curve));
     if (!self->engine) {
@@ -217,7 +220,7 @@ zwatch_agent_closing (zwatch_agent_t *self, void *socket)
 }
 
 int
-zwatch_agent_tee (zwatch_agent_t *self, void *socket, const char *endpoint, int events)
+zwatch_agent_tee (zwatch_agent_t *self, void *ctx, void *socket, const char *endpoint, int events)
 {
     if (!self) {
         errno = ENOTSUP;
@@ -226,27 +229,44 @@ zwatch_agent_tee (zwatch_agent_t *self, void *socket, const char *endpoint, int 
     if (zwatch_tee_check (endpoint, events) != 0)
         return -1;
     //  libzmq stops a socket's monitor and starts the new one at the moment
-    //  of the call. The engine arms a new reader and the copy that starts
-    //  there; the agent's own monitor moves to it here and now, so the old
-    //  reader's MONITOR_STOPPED marks this moment and the engine switches the
-    //  copies exactly there
-    zwatch_engine_command_t command = { .op = ENGINE_TEE, .socket = socket,
+    //  of the call: here and now, with no round trip first, the agent's own
+    //  monitor moves to a new reader, so the old reader's MONITOR_STOPPED
+    //  marks this moment and the engine switches the copies exactly there.
+    //  *moving tells the engine that a stop it reads before it has the
+    //  reader is this move's, not the socket's end
+    char reader_endpoint [64];
+    void *reader = zwatch_watchset_reader_new (ctx? ctx: self->ctx, reader_endpoint,
+                                               sizeof (reader_endpoint));
+    if (!reader)
+        return -1;
+    pthread_mutex_lock (&self->mutex);
+    _Atomic (void *) *moving = zwatch_engine_moving (self->engine);
+    atomic_store (moving, socket);
+    zwatch_engine_command_t command = { .op = ENGINE_TEE, .socket = socket, .reader = reader,
                                         .tee_endpoint = endpoint, .events = events };
-    if (s_call (self, &command) != 0)
-        return -1;
-    if (s_monitor (socket, command.endpoint) != 0) {
-        int err = errno;
-        zwatch_engine_command_t cancel = { .op = ENGINE_TEE_CANCEL, .socket = socket };
-        s_call (self, &cancel);
-        errno = err;
-        return -1;
+    if (s_monitor (socket, reader_endpoint) != 0) {
+        command.rc = -1;
+        command.err = errno;
+        zmq_close (reader);
+        zwatch_engine_command_t failed = { .op = ENGINE_TEE_FAILED, .socket = socket };
+        zwatch_engine_call (self->engine, &failed);
     }
-    //  A copy that could not bind: the old one stopped all the same, as libzmq's
-    if (command.value != 0) {
-        errno = command.value;
-        return -1;
+    else {
+        zwatch_engine_call (self->engine, &command);
+        //  Not a socket the agent watches (any more): the monitor is not ours
+        if (command.rc != 0 && command.err == ENOENT)
+            s_monitor (socket, NULL);
+        //  A copy that could not bind: the old one stopped all the same, as libzmq's
+        if (command.rc == 0 && command.value != 0) {
+            command.rc = -1;
+            command.err = command.value;
+        }
     }
-    return 0;
+    atomic_store (moving, NULL);
+    pthread_mutex_unlock (&self->mutex);
+    if (command.rc != 0)
+        errno = command.err;
+    return command.rc;
 }
 
 int

@@ -23,9 +23,11 @@ int zwatch_agent_closing (zwatch_agent_t *self, void *socket);
 
 //  zmq_socket_monitor (socket, endpoint, events) for the service: a copy
 //  of the watched socket's events, from now on, on a PAIR bound at
-//  endpoint (see zwatch_tee.h); endpoint NULL stops the copy. Returns 0, or
+//  endpoint (see zwatch_tee.h); endpoint NULL stops the copy. ctx: the
+//  socket's context (NULL: the agent's). Returns 0, or
 //  -1 with zmq_socket_monitor's errno, or ENOENT if socket is not watched.
-int zwatch_agent_tee (zwatch_agent_t *self, void *socket, const char *endpoint, int events);
+int zwatch_agent_tee (zwatch_agent_t *self, void *ctx, void *socket, const char *endpoint,
+                      int events);
 
 //  The service's zmq_bind on socket just failed: the errno libzmq gave its
 //  BIND_FAILED event (the monitor's send may overwrite errno with EAGAIN),

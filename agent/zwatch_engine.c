@@ -38,6 +38,7 @@ struct _zwatch_engine_t {
     void *pipe_back;                //  engine's end
     zwatch_upstream_t *upstream;
     zwatch_watchset_t *watchset;
+    _Atomic (void *) moving;        //  see zwatch_engine_moving
     pthread_t thread;
     int heartbeat_msecs;
     int64_t next_heartbeat;         //  monotonic msecs
@@ -91,12 +92,12 @@ s_handle_command (zwatch_engine_t *self, zwatch_engine_command_t *command)
             rc = zwatch_upstream_set_curve (self->upstream, command->curve);
             break;
         case ENGINE_TEE:
-            rc = zwatch_watchset_move_prepare (watchset, command->socket, command->tee_endpoint,
-                                               command->events, command->endpoint,
-                                               sizeof (command->endpoint), &command->value);
+            rc = zwatch_watchset_move_adopt (watchset, command->socket, command->reader,
+                                             command->tee_endpoint, command->events,
+                                             &command->value);
             break;
-        case ENGINE_TEE_CANCEL:
-            zwatch_watchset_move_cancel (watchset, command->socket);
+        case ENGINE_TEE_FAILED:
+            zwatch_watchset_move_failed (watchset, command->socket);
             break;
         case ENGINE_BIND_FAILED:
             command->value = zwatch_watchset_bind_failed (watchset, command->socket);
@@ -288,7 +289,7 @@ zwatch_engine_new (void *service_ctx, const char *broker_endpoint, const char *h
                                           broker_endpoint, host, service, curve);
     if (!self->upstream)
         return s_new_failed (self, errno);
-    self->watchset = zwatch_watchset_new (service_ctx, self->upstream);
+    self->watchset = zwatch_watchset_new (service_ctx, self->upstream, &self->moving);
     if (!self->watchset)
         return s_new_failed (self, errno);
     //  Signals stay with the service's threads, as libzmq does for its own
@@ -318,6 +319,12 @@ zwatch_engine_call (zwatch_engine_t *self, zwatch_engine_command_t *command)
         command->rc = -1;
         command->err = zmq_errno ();
     }
+}
+
+_Atomic (void *) *
+zwatch_engine_moving (zwatch_engine_t *self)
+{
+    return &self->moving;
 }
 
 void

@@ -9,6 +9,7 @@
 #ifndef ZWATCH_ENGINE_H_INCLUDED
 #define ZWATCH_ENGINE_H_INCLUDED
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include "zwatch_agent.h"
 #include "zwatch_curve.h"
@@ -25,10 +26,10 @@ typedef enum {
     ENGINE_SET_QUEUE,       //  upstream queue limit
     ENGINE_SET_HEARTBEAT,   //  heartbeat interval, msecs
     ENGINE_SET_CURVE,       //  reconnect upstream with these CURVE keys
-    ENGINE_TEE,             //  arm a move of socket's monitor to endpoint (out), copying its
-                            //  events from there on to tee_endpoint (NULL: no copy); value
-                            //  out: the errno that made the copy fail, or 0
-    ENGINE_TEE_CANCEL,      //  the monitor did not move: forget the armed move
+    ENGINE_TEE,             //  socket's monitor moved to reader: copy its events from there
+                            //  on to tee_endpoint (NULL: no copy); value out: the errno that
+                            //  made the copy fail, or 0
+    ENGINE_TEE_FAILED,      //  moving socket's monitor failed after libzmq stopped the old one
     ENGINE_CLOSING,         //  the service is closing socket
     ENGINE_BIND_FAILED,     //  value out: errno of socket's last BIND_FAILED (0: none), cleared
     ENGINE_RELEASE_CTX      //  ctx (NULL: all) ends: wait for closing sockets, let go of it
@@ -45,7 +46,8 @@ typedef struct {
     const zwatch_curve_t *curve;    //  SET_CURVE
     const char *tee_endpoint;   //  TEE: the service's monitor endpoint, or NULL
     int events;                 //  TEE: the service's event mask
-    char endpoint [64];         //  WATCH, TEE out: the monitor endpoint its reader waits on
+    char endpoint [64];         //  WATCH out: the monitor endpoint its reader waits on
+    void *reader;               //  TEE: the reader the monitor moved to
     void **list;                //  LIST out
     size_t list_max;
     size_t list_size;
@@ -63,6 +65,10 @@ zwatch_engine_t *zwatch_engine_new (void *service_ctx, const char *broker_endpoi
 //  Run one command on the engine thread and wait for its result.
 //  Not thread-safe: the caller serializes calls.
 void zwatch_engine_call (zwatch_engine_t *self, zwatch_engine_command_t *command);
+
+//  The socket whose monitor a caller is moving now (one at a time: the
+//  agent serializes calls), or NULL; see zwatch_watchset_move_adopt
+_Atomic (void *) *zwatch_engine_moving (zwatch_engine_t *self);
 
 //  Counters, readable from any thread
 void zwatch_engine_stats (zwatch_engine_t *self, zwatch_agent_stats_t *stats);

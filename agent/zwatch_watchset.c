@@ -50,6 +50,7 @@ struct _watch_t {
         int fd;                     //  marks the moment of its call, and from there on
         zwatch_tee_t *tee;          //  the copy goes to tee (NULL: none). reader NULL: no move
     } next;
+    bool parked;                    //  its old reader stopped for a move not yet handed over
     int bind_failed;                //  errno of its last BIND_FAILED, until asked for
     bool closing;                   //  the service closed it: MONITOR_STOPPED is coming
     bool ready;                     //  on the ready list: its budget ran out
@@ -69,6 +70,7 @@ typedef enum { DRAIN_EMPTY, DRAIN_MORE, DRAIN_RELEASED } drain_t;
 struct _zwatch_watchset_t {
     void *service_ctx;
     zwatch_upstream_t *upstream;
+    _Atomic (void *) *moving;       //  the socket whose monitor a caller is moving, or NULL
     int epoll;
     zwatch_ptrmap_t map;            //  socket -> watch
     slot_t *slots;
@@ -84,7 +86,6 @@ struct _zwatch_watchset_t {
     size_t ready_count;
     bool service_ctx_gone;          //  the service terminated its context
     unsigned type_counters [32];    //  for "<STYPE>-<n>" labels
-    unsigned long endpoint_counter;
     atomic_uint_fast64_t skipped;
     zwatch_ratelimit_t skip_warnings;
 };
@@ -239,7 +240,7 @@ s_drain (zwatch_watchset_t *self, watch_t *watch, int budget)
     zmq_msg_t first, second;
     zmq_msg_init (&first);
     zmq_msg_init (&second);
-    drain_t result = DRAIN_MORE;
+    drain_t result = watch->parked? DRAIN_EMPTY: DRAIN_MORE;
     bool have_first = false;
     while (result == DRAIN_MORE) {
         if (!have_first) {
@@ -274,6 +275,16 @@ s_drain (zwatch_watchset_t *self, watch_t *watch, int budget)
             zmq_msg_move (&first, &second);
             have_first = true;
             continue;
+        }
+        //  A stop no move was handed over for yet, while a caller is moving
+        //  this socket's monitor: the move's, not the socket's end. Wait there
+        if (code == ZMQ_EVENT_MONITOR_STOPPED && !watch->next.reader && !watch->closing
+        &&  atomic_load (self->moving) == watch->socket) {
+            if (watch->tee)
+                zwatch_tee_send (watch->tee, code, &first, &second);
+            watch->parked = true;
+            result = DRAIN_EMPTY;
+            break;
         }
         bool moving = code == ZMQ_EVENT_MONITOR_STOPPED && watch->next.reader;
         if (code == ZMQ_EVENT_BIND_FAILED)
@@ -428,29 +439,38 @@ s_slot_new (zwatch_watchset_t *self)
     return (long) self->slots_used++;
 }
 
-//  A reader connected to a fresh endpoint in ctx, before the monitor binds
-//  there (inproc allows it), so not even the first event is missed; its
-//  ZMQ_FD goes into *fd. NULL with errno on failure
-static void *
-s_reader_new (zwatch_watchset_t *self, void *ctx, char *endpoint, size_t endpoint_size, int *fd)
+void *
+zwatch_watchset_reader_new (void *ctx, char *endpoint, size_t endpoint_size)
 {
+    static atomic_ulong s_endpoints;        //  names unique in the process
     void *reader = zmq_socket (ctx, ZMQ_PAIR);
     if (!reader)
         return NULL;
     int linger = 0, hwm = READER_RCVHWM;
     zmq_setsockopt (reader, ZMQ_LINGER, &linger, sizeof (linger));
     zmq_setsockopt (reader, ZMQ_RCVHWM, &hwm, sizeof (hwm));
-    snprintf (endpoint, endpoint_size, "inproc://zwatch-%p-%lu", (void *) self,
-              ++self->endpoint_counter);
-    size_t fd_size = sizeof (*fd);
-    if (zmq_connect (reader, endpoint) != 0
-    ||  zmq_getsockopt (reader, ZMQ_FD, fd, &fd_size) != 0) {
+    snprintf (endpoint, endpoint_size, "inproc://zwatch-%d-%lu", (int) getpid (),
+              atomic_fetch_add (&s_endpoints, 1) + 1);
+    if (zmq_connect (reader, endpoint) != 0) {
         int err = zmq_errno ();
         zmq_close (reader);
         errno = err;
         return NULL;
     }
     return reader;
+}
+
+//  A reader's ZMQ_FD, -1 with errno on failure
+static int
+s_reader_fd (void *reader)
+{
+    int fd = -1;
+    size_t fd_size = sizeof (fd);
+    if (zmq_getsockopt (reader, ZMQ_FD, &fd, &fd_size) != 0) {
+        errno = zmq_errno ();
+        return -1;
+    }
+    return fd;
 }
 
 int
@@ -480,10 +500,12 @@ zwatch_watchset_add (zwatch_watchset_t *self, void *socket, void *ctx, int type,
         return -1;
     }
     watch_t *watch = (watch_t *) calloc (1, sizeof (watch_t));
-    void *reader = watch? s_reader_new (self, ctx, endpoint, endpoint_size, &watch->fd): NULL;
+    void *reader = watch? zwatch_watchset_reader_new (ctx, endpoint, endpoint_size): NULL;
     int err = watch? errno: ENOMEM;
     struct epoll_event event = s_epoll_event (self, (uint32_t) slot);
-    if (reader && epoll_ctl (self->epoll, EPOLL_CTL_ADD, watch->fd, &event) != 0) {
+    if (reader
+    &&  ((watch->fd = s_reader_fd (reader)) < 0
+    ||   epoll_ctl (self->epoll, EPOLL_CTL_ADD, watch->fd, &event) != 0)) {
         err = errno;
         zmq_close (reader);
         reader = NULL;
@@ -571,38 +593,41 @@ s_read_all (zwatch_watchset_t *self, void *socket)
 }
 
 int
-zwatch_watchset_move_prepare (zwatch_watchset_t *self, void *socket, const char *tee_endpoint,
-                              int events, char *endpoint, size_t endpoint_size, int *tee_err)
+zwatch_watchset_move_adopt (zwatch_watchset_t *self, void *socket, void *reader,
+                            const char *tee_endpoint, int events, int *tee_err)
 {
-    //  A move asked for before ends in what the reader holds now
-    watch_t *watch = s_read_all (self, socket);
-    if (!watch) {
-        errno = ENOENT;
+    watch_t *watch = (watch_t *) zwatch_ptrmap_get (&self->map, socket);
+    int fd = watch? s_reader_fd (reader): -1;
+    if (!watch || fd < 0 || watch->next.reader) {
+        int err = !watch? ENOENT: fd < 0? errno: EBUSY;
+        zmq_close (reader);
+        errno = err;
         return -1;
     }
-    if (watch->next.reader) {
-        errno = EBUSY;              //  the last move has not reached the reader
-        return -1;
-    }
-    watch->next.reader = s_reader_new (self, watch->ctx, endpoint, endpoint_size,
-                                       &watch->next.fd);
-    if (!watch->next.reader)
-        return -1;
+    watch->next.reader = reader;
+    watch->next.fd = fd;
     *tee_err = 0;
     if (tee_endpoint) {
         watch->next.tee = zwatch_tee_new (watch->ctx, tee_endpoint, events);
         if (!watch->next.tee)
             *tee_err = errno;
     }
+    //  Its old reader may have said its last already
+    if (watch->parked) {
+        watch->parked = false;
+        s_move (self, watch);
+        s_read (self, watch, INT32_MAX);
+    }
     return 0;
 }
 
 void
-zwatch_watchset_move_cancel (zwatch_watchset_t *self, void *socket)
+zwatch_watchset_move_failed (zwatch_watchset_t *self, void *socket)
 {
+    //  The old monitor stopped and no new one started: the socket is gone to us
     watch_t *watch = (watch_t *) zwatch_ptrmap_get (&self->map, socket);
-    if (watch)
-        s_move_cancel (watch);
+    if (watch && watch->parked)
+        s_release (self, watch);
 }
 
 int
@@ -689,11 +714,12 @@ zwatch_watchset_release_ctx (zwatch_watchset_t *self, void *ctx, int max_msecs)
 }
 
 zwatch_watchset_t *
-zwatch_watchset_new (void *service_ctx, zwatch_upstream_t *upstream)
+zwatch_watchset_new (void *service_ctx, zwatch_upstream_t *upstream, _Atomic (void *) *moving)
 {
     zwatch_watchset_t *self = (zwatch_watchset_t *) calloc (1, sizeof (zwatch_watchset_t));
     if (!self)
         return NULL;
+    self->moving = moving;
     self->service_ctx = service_ctx;
     self->upstream = upstream;
     self->skip_warnings = (zwatch_ratelimit_t) ZWATCH_RATELIMIT_INIT;

@@ -15,6 +15,7 @@
 #ifndef ZWATCH_WATCHSET_H_INCLUDED
 #define ZWATCH_WATCHSET_H_INCLUDED
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,8 +24,9 @@
 typedef struct _zwatch_watchset_t zwatch_watchset_t;
 
 //  Readers of sockets in service_ctx (the agent's context) and any other;
-//  events go to upstream. NULL with errno on failure.
-zwatch_watchset_t *zwatch_watchset_new (void *service_ctx, zwatch_upstream_t *upstream);
+//  events go to upstream; moving: see move_adopt. NULL with errno on failure.
+zwatch_watchset_t *zwatch_watchset_new (void *service_ctx, zwatch_upstream_t *upstream,
+                                        _Atomic (void *) *moving);
 
 //  Close every reader and tee, without touching the service's sockets
 void zwatch_watchset_destroy (zwatch_watchset_t **self_p);
@@ -50,20 +52,28 @@ int zwatch_watchset_check (zwatch_watchset_t *self, void *socket);
 size_t zwatch_watchset_list (zwatch_watchset_t *self, void **list, size_t max);
 
 //  The service's own zmq_socket_monitor on socket: libzmq stops the old
-//  monitor and starts the new one at the moment of that call. prepare
-//  reads what the reader holds, connects a new reader at a fresh endpoint
-//  (into endpoint) and makes the copy that starts there (tee_endpoint NULL:
-//  none; see zwatch_tee.h); the caller then moves the agent's monitor to
-//  endpoint, in the service's thread. The old reader's MONITOR_STOPPED marks
-//  the moment: the old copy ends there and the new reader and copy take
-//  over. Returns 0 with *tee_err 0, or the errno that made the copy fail
-//  (the old copy stops all the same, as libzmq's does); -1 with errno
-//  ENOENT (not watched), EBUSY (a move not yet taken), libzmq's.
-int zwatch_watchset_move_prepare (zwatch_watchset_t *self, void *socket, const char *tee_endpoint,
-                                  int events, char *endpoint, size_t endpoint_size, int *tee_err);
+//  monitor and starts the new one at the moment of that call. The caller
+//  (in the service's thread, no round trip first) makes a reader with
+//  zwatch_watchset_reader_new, sets *moving (given to zwatch_watchset_new)
+//  to socket, moves the agent's monitor to the reader's endpoint, then has
+//  the engine run move_adopt with the reader, and clears *moving. The old
+//  reader's MONITOR_STOPPED marks the moment: the old copy ends there, the
+//  new reader and the copy made at tee_endpoint (NULL: none; see
+//  zwatch_tee.h) take over; a stop read before the reader was handed over
+//  waits for it (*moving says it is a move's, not the socket's end).
+//  Returns 0 with *tee_err 0, or the errno that made the copy fail (the
+//  old copy stops all the same, as libzmq's does); -1 with errno ENOENT
+//  (not watched: the reader is closed), EBUSY, libzmq's.
+int zwatch_watchset_move_adopt (zwatch_watchset_t *self, void *socket, void *reader,
+                                const char *tee_endpoint, int events, int *tee_err);
 
-//  The move did not happen (moving the monitor failed): forget it
-void zwatch_watchset_move_cancel (zwatch_watchset_t *self, void *socket);
+//  Moving the monitor failed after libzmq stopped the old one: let go
+void zwatch_watchset_move_failed (zwatch_watchset_t *self, void *socket);
+
+//  A reader PAIR in ctx connected to a fresh inproc endpoint (into
+//  endpoint), before a monitor binds there (inproc allows it), so not even
+//  the first event is missed. Any thread. NULL with errno on failure
+void *zwatch_watchset_reader_new (void *ctx, char *endpoint, size_t endpoint_size);
 
 //  The errno socket's last BIND_FAILED carried (0: none since the last
 //  ask), after reading its reader; then forgets it. -1 with errno ENOENT

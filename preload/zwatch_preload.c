@@ -296,18 +296,17 @@ int
 zmq_socket_monitor (void *socket, const char *endpoint, int events)
 {
     int err = errno;
-    if (!zwatch_guard_active () && zwatch_preload_sockets_has (&s_preload.sockets, socket)) {
+    void *ctx = zwatch_guard_active ()? NULL: zwatch_preload_sockets_ctx (&s_preload.sockets, socket);
+    if (ctx) {
         int rc = -1, tee_err = ENOENT;
         pthread_rwlock_rdlock (&s_preload.lock);
         if (atomic_load (&s_preload.state) == PRELOAD_RUNNING) {
-            //  The old monitor's MONITOR_STOPPED marks where the copies switch
-            sigset_t signals;
-            s_signals_hold (&signals);
+            //  The agent holds signals while the monitor moves: the old
+            //  monitor's MONITOR_STOPPED marks where the copies switch
             zwatch_guard_enter ();
-            rc = zwatch_agent_tee (s_preload.agent, socket, endpoint, events);
+            rc = zwatch_agent_tee (s_preload.agent, ctx, socket, endpoint, events);
             tee_err = errno;
             zwatch_guard_leave ();
-            s_signals_release (&signals);
         }
         pthread_rwlock_unlock (&s_preload.lock);
         //  ENOENT: the agent no longer holds the socket's monitor; libzmq's is free

@@ -42,6 +42,15 @@ zwatch_preload_sockets_remove (zwatch_preload_sockets_t *self, void *socket)
     return removed;
 }
 
+void *
+zwatch_preload_sockets_ctx (zwatch_preload_sockets_t *self, void *socket)
+{
+    pthread_mutex_lock (&self->mutex);
+    void *ctx = zwatch_ptrmap_get (s_map (self), socket);
+    pthread_mutex_unlock (&self->mutex);
+    return ctx;
+}
+
 bool
 zwatch_preload_sockets_has (zwatch_preload_sockets_t *self, void *socket)
 {

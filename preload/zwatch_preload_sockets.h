@@ -37,6 +37,9 @@ bool zwatch_preload_sockets_remove (zwatch_preload_sockets_t *self, void *socket
 //  True if socket is there
 bool zwatch_preload_sockets_has (zwatch_preload_sockets_t *self, void *socket);
 
+//  The context socket was made in, NULL if it is not in the table
+void *zwatch_preload_sockets_ctx (zwatch_preload_sockets_t *self, void *socket);
+
 //  Remove every socket in ctx. Returns how many were removed.
 size_t zwatch_preload_sockets_take (zwatch_preload_sockets_t *self, void *ctx);
 

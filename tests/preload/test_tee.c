@@ -243,18 +243,18 @@ s_test_agent (void)
 
     //  The service's own monitor on pull: a copy in the second context
     int mask = ZMQ_EVENT_LISTENING | ZMQ_EVENT_CLOSED | ZMQ_EVENT_MONITOR_STOPPED;
-    CHECK_INT_EQ (zwatch_agent_tee (agent, pull, "inproc://copy", mask), 0);
+    CHECK_INT_EQ (zwatch_agent_tee (agent, second_ctx, pull, "inproc://copy", mask), 0);
     void *copy = s_reader (second_ctx, "inproc://copy");
     errno = 0;
-    CHECK_INT_EQ (zwatch_agent_tee (agent, pull, "tcp://127.0.0.1:9", mask), -1);
+    CHECK_INT_EQ (zwatch_agent_tee (agent, second_ctx, pull, "tcp://127.0.0.1:9", mask), -1);
     CHECK_INT_EQ (errno, EPROTONOSUPPORT);              //  and the copy goes on
     errno = 0;
-    CHECK_INT_EQ (zwatch_agent_tee (agent, copy, "inproc://other", mask), -1);
+    CHECK_INT_EQ (zwatch_agent_tee (agent, second_ctx, copy, "inproc://other", mask), -1);
     CHECK_INT_EQ (errno, ENOENT);                       //  not watched
     void *taken = zmq_socket (first_ctx, ZMQ_PAIR);
     CHECK (zmq_bind (taken, "inproc://taken") == 0);
     errno = 0;
-    CHECK_INT_EQ (zwatch_agent_tee (agent, rep, "inproc://taken", mask), -1);
+    CHECK_INT_EQ (zwatch_agent_tee (agent, NULL, rep, "inproc://taken", mask), -1);
     CHECK_INT_EQ (errno, EADDRINUSE);
 
     CHECK (zmq_bind (pull, "tcp://127.0.0.1:*") == 0);
