@@ -9,15 +9,21 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 #include "zwatch.h"
 #include "zwatch_agent_internal.h"
+#include "zwatch_charset.h"
 #include "zwatch_curve.h"
+#include "zwatch_eintr.h"
 #include "zwatch_engine.h"
 #include "zwatch_identity.h"
 #include "zwatch_log.h"
+#include "zwatch_tee.h"
+
+#define DESTROY_CLOSED_MSECS    300     //  destroy: wait for sockets libzmq says were closed
 
 struct _zwatch_agent_t {
     pthread_mutex_t mutex;
@@ -87,28 +93,35 @@ bool
 zwatch_agent_label_valid (const char *label, size_t max)
 {
     size_t len = strlen (label);
-    if (len == 0 || len > max)
-        return false;
-    for (size_t index = 0; index < len; index++)
-        if ((unsigned char) label [index] < 0x20 || (unsigned char) label [index] > 0x7e)
-            return false;
-    return true;
+    return len > 0 && len <= max && zwatch_charset_all (label, len, ZWATCH_CHAR_PRINT);
 }
 
-//  The engine's reader first, then the monitor, in the caller's thread (it
-//  owns the socket). Returns 0, or -1 with errno.
+//  Start, move (endpoint: where to) or stop (endpoint NULL) socket's
+//  monitor, in the caller's thread, which owns the socket; 0 or -1 with
+//  zmq_errno (ENOTSOCK: the service closed it). libzmq sends the old
+//  monitor's MONITOR_STOPPED from this thread with blocking sends whose
+//  errors it ignores, and a signal could interrupt its bind: with signals
+//  blocked just around the call, none can cut the event in half
+static int
+s_monitor (void *socket, const char *endpoint)
+{
+    sigset_t all, old;
+    sigfillset (&all);
+    pthread_sigmask (SIG_SETMASK, &all, &old);
+    int rc = zmq_socket_monitor (socket, endpoint, endpoint? ZMQ_EVENT_ALL: 0);
+    int err = zmq_errno ();
+    pthread_sigmask (SIG_SETMASK, &old, NULL);
+    errno = err;
+    return rc;
+}
+
+//  The engine's reader first, then the monitor. Returns 0, or -1 with errno.
 static int
 s_start (zwatch_agent_t *self, zwatch_engine_command_t *command)
 {
     if (s_call (self, command) != 0)
         return -1;
-    //  libzmq's bind of the monitor may be interrupted by a signal; it
-    //  undoes the half-made monitor, so trying again is safe
-    int rc;
-    while ((rc = zmq_socket_monitor (command->socket, command->endpoint, ZMQ_EVENT_ALL)) != 0
-    &&     zmq_errno () == EINTR)
-        ;
-    if (rc != 0) {
+    if (s_monitor (command->socket, command->endpoint) != 0) {
         int err = zmq_errno ();
         zwatch_engine_command_t release = { .op = ENGINE_RELEASE, .socket = command->socket };
         s_call (self, &release);
@@ -116,6 +129,25 @@ s_start (zwatch_agent_t *self, zwatch_engine_command_t *command)
         return -1;
     }
     return 0;
+}
+
+//  The type of socket, or -1 with errno: EINVAL (NULL, not a socket), ETERM
+//  (its context was terminated). ZMQ_EVENTS processes the socket's pending
+//  commands, so a zmq_ctx_term or shutdown already under way shows here
+static int
+s_socket_type (void *socket)
+{
+    int type, events;
+    size_t type_size = sizeof (type), events_size = sizeof (events);
+    if (!socket)
+        errno = EINVAL;
+    else
+    if (zmq_getsockopt (socket, ZMQ_TYPE, &type, &type_size) != 0
+    ||  ZWATCH_EINTR_RETRY (zmq_getsockopt (socket, ZMQ_EVENTS, &events, &events_size)) != 0)
+        errno = zmq_errno () == ETERM? ETERM: EINVAL;
+    else
+        return type;
+    return -1;
 }
 
 int
@@ -126,9 +158,12 @@ zwatch_agent_watch (zwatch_agent_t *self, void *socket, const char *label)
         errno = ENOTSUP;
         return -1;
     }
-    int type;
-    size_t type_size = sizeof (type);
-    if (!socket || zmq_getsockopt (socket, ZMQ_TYPE, &type, &type_size) != 0) {
+    int type = s_socket_type (socket);
+    if (type < 0 && errno == ETERM) {
+        zwatch_log_error ("zwatch_agent_watch: the socket's context was terminated");
+        return -1;
+    }
+    if (type < 0) {
         zwatch_log_error ("zwatch_agent_watch: not a libzmq socket (with CZMQ, pass zsock_resolve (sock))");
         errno = EINVAL;
         return -1;
@@ -188,9 +223,41 @@ zwatch_agent_tee (zwatch_agent_t *self, void *socket, const char *endpoint, int 
         errno = ENOTSUP;
         return -1;
     }
+    if (zwatch_tee_check (endpoint, events) != 0)
+        return -1;
+    //  libzmq stops a socket's monitor and starts the new one at the moment
+    //  of the call. The engine arms a new reader and the copy that starts
+    //  there; the agent's own monitor moves to it here and now, so the old
+    //  reader's MONITOR_STOPPED marks this moment and the engine switches the
+    //  copies exactly there
     zwatch_engine_command_t command = { .op = ENGINE_TEE, .socket = socket,
                                         .tee_endpoint = endpoint, .events = events };
-    return s_call (self, &command);
+    if (s_call (self, &command) != 0)
+        return -1;
+    if (s_monitor (socket, command.endpoint) != 0) {
+        int err = errno;
+        zwatch_engine_command_t cancel = { .op = ENGINE_TEE_CANCEL, .socket = socket };
+        s_call (self, &cancel);
+        errno = err;
+        return -1;
+    }
+    //  A copy that could not bind: the old one stopped all the same, as libzmq's
+    if (command.value != 0) {
+        errno = command.value;
+        return -1;
+    }
+    return 0;
+}
+
+int
+zwatch_agent_bind_failed (zwatch_agent_t *self, void *socket)
+{
+    if (!self) {
+        errno = ENOTSUP;
+        return -1;
+    }
+    zwatch_engine_command_t command = { .op = ENGINE_BIND_FAILED, .socket = socket };
+    return s_call (self, &command) == 0? command.value: -1;
 }
 
 void
@@ -213,7 +280,7 @@ zwatch_agent_unwatch (zwatch_agent_t *self, void *socket)
     if (s_call (self, &check) != 0)
         return -1;
     //  Unregister first, so libzmq never writes to a reader that is gone
-    zmq_socket_monitor (socket, NULL, 0);
+    s_monitor (socket, NULL);
     zwatch_engine_command_t release = { .op = ENGINE_RELEASE, .socket = socket };
     return s_call (self, &release);
 }
@@ -293,6 +360,7 @@ zwatch_agent_destroy (zwatch_agent_t **self_p)
     //  reads, so libzmq never blocks on a reader that is gone. They must
     //  still be open (see zwatch_agent.h).
     void **sockets = calloc (ZWATCH_ENGINE_SOCKETS_MAX, sizeof (void *));
+    size_t closed = 0;
     if (sockets) {
         zwatch_engine_command_t list = { .op = ENGINE_LIST, .list = sockets,
                                          .list_max = ZWATCH_ENGINE_SOCKETS_MAX };
@@ -303,11 +371,23 @@ zwatch_agent_destroy (zwatch_agent_t **self_p)
             zwatch_engine_command_t check = { .op = ENGINE_CHECK, .socket = sockets [index] };
             if (s_call (self, &check) != 0)
                 continue;
-            zmq_socket_monitor (sockets [index], NULL, 0);
+            if (s_monitor (sockets [index], NULL) != 0) {
+                //  Closed after all, its events still on their way from
+                //  libzmq's reaper (a slow one, under load): wait for them
+                zwatch_engine_command_t closing = { .op = ENGINE_CLOSING,
+                                                    .socket = sockets [index] };
+                closed += s_call (self, &closing) == 0;
+                continue;
+            }
             zwatch_engine_command_t release = { .op = ENGINE_RELEASE, .socket = sockets [index] };
             s_call (self, &release);
         }
         free (sockets);
+    }
+    if (closed) {
+        zwatch_engine_command_t release = { .op = ENGINE_RELEASE_CTX,
+                                            .value = DESTROY_CLOSED_MSECS };
+        s_call (self, &release);
     }
     zwatch_engine_destroy (&self->engine);
     pthread_mutex_destroy (&self->mutex);

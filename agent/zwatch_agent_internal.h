@@ -27,6 +27,11 @@ int zwatch_agent_closing (zwatch_agent_t *self, void *socket);
 //  -1 with zmq_socket_monitor's errno, or ENOENT if socket is not watched.
 int zwatch_agent_tee (zwatch_agent_t *self, void *socket, const char *endpoint, int events);
 
+//  The service's zmq_bind on socket just failed: the errno libzmq gave its
+//  BIND_FAILED event (the monitor's send may overwrite errno with EAGAIN),
+//  0 if it said none. Clears it. -1 with errno ENOENT if not watched.
+int zwatch_agent_bind_failed (zwatch_agent_t *self, void *socket);
+
 //  ctx (NULL: every context) is about to end: wait up to 1 s for the
 //  sockets closed in it to stop, forward what they said, then let go of
 //  every reader and tee in it without touching the service's sockets.

@@ -1,9 +1,10 @@
-/*  zwatch_engine: the agent's own thread.
+/*  zwatch_engine: the agent's own thread, and the loop that ties its parts.
 
-    It owns the inproc PAIR readers (in the service's context) and the
-    upstream DEALER (in a private context, so the service's context
-    termination never waits on the broker link). The public zwatch_agent
-    talks to it through zwatch_engine_call, one command at a time.
+    zwatch_upstream is the link to the broker (in a private context, so the
+    service's context termination never waits on it), zwatch_watchset the
+    readers of the watched sockets' monitors (in the service's contexts).
+    The public zwatch_agent talks to the engine through zwatch_engine_call,
+    one command at a time; the engine never touches the service's sockets.
 */
 #ifndef ZWATCH_ENGINE_H_INCLUDED
 #define ZWATCH_ENGINE_H_INCLUDED
@@ -24,8 +25,12 @@ typedef enum {
     ENGINE_SET_QUEUE,       //  upstream queue limit
     ENGINE_SET_HEARTBEAT,   //  heartbeat interval, msecs
     ENGINE_SET_CURVE,       //  reconnect upstream with these CURVE keys
-    ENGINE_TEE,             //  copy socket's events to tee_endpoint (NULL: stop the copy)
+    ENGINE_TEE,             //  arm a move of socket's monitor to endpoint (out), copying its
+                            //  events from there on to tee_endpoint (NULL: no copy); value
+                            //  out: the errno that made the copy fail, or 0
+    ENGINE_TEE_CANCEL,      //  the monitor did not move: forget the armed move
     ENGINE_CLOSING,         //  the service is closing socket
+    ENGINE_BIND_FAILED,     //  value out: errno of socket's last BIND_FAILED (0: none), cleared
     ENGINE_RELEASE_CTX      //  ctx (NULL: all) ends: wait for closing sockets, let go of it
 } zwatch_engine_op_t;
 
@@ -36,11 +41,11 @@ typedef struct {
     const char *label;          //  WATCH: NULL for "<label_prefix><STYPE>-<n>"
     const char *label_prefix;   //  WATCH: may be NULL
     int type;                   //  WATCH: ZMQ_TYPE of socket
-    int value;                  //  SET_QUEUE, SET_HEARTBEAT
+    int value;                  //  SET_QUEUE, SET_HEARTBEAT; RELEASE_CTX: msecs to wait at most (0: 1 s)
     const zwatch_curve_t *curve;    //  SET_CURVE
     const char *tee_endpoint;   //  TEE: the service's monitor endpoint, or NULL
     int events;                 //  TEE: the service's event mask
-    char endpoint [64];         //  WATCH out: monitor endpoint
+    char endpoint [64];         //  WATCH, TEE out: the monitor endpoint its reader waits on
     void **list;                //  LIST out
     size_t list_max;
     size_t list_size;

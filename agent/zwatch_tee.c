@@ -17,7 +17,7 @@ struct _zwatch_tee_t {
     zmq_msg_t *held;                //  ring of [event, endpoint] frame pairs, made on first need
     size_t held_head;
     size_t held_count;
-    uint64_t dropped;
+    uint64_t dropped;               //  beyond the held limit: where libzmq would have blocked
 };
 
 int
@@ -67,19 +67,18 @@ zwatch_tee_new (void *ctx, const char *endpoint, int events)
 }
 
 //  Send one event now. False if the PAIR can't take it yet (the caller
-//  keeps the frames); true if it left, or failed for good and was counted
+//  keeps the frames); true if it left, or failed for good: ETERM, the
+//  context is ending, where libzmq's own send fails and drops it silently
 static bool
 s_send (zwatch_tee_t *self, zmq_msg_t *frames)
 {
     if (zmq_msg_send (&frames [0], self->socket, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
         if (zmq_errno () == EAGAIN)
             return false;
-        self->dropped++;            //  e.g. ETERM: the context is ending
     }
     else
-    //  Once the first frame is in, the pipe takes the rest of the message
-    if (zmq_msg_send (&frames [1], self->socket, ZMQ_DONTWAIT) < 0)
-        self->dropped++;
+        //  Once the first frame is in, the pipe takes the rest of the message
+        zmq_msg_send (&frames [1], self->socket, ZMQ_DONTWAIT);
     zmq_msg_close (&frames [0]);
     zmq_msg_close (&frames [1]);
     return true;
@@ -108,6 +107,13 @@ s_hold (zwatch_tee_t *self, zmq_msg_t *frames)
 bool
 zwatch_tee_flush (zwatch_tee_t *self)
 {
+    //  A send only now and then looks at the PAIR's commands (libzmq
+    //  throttles that), and the service's connect is one: look now
+    if (self->held_count > 0) {
+        int events;
+        size_t size = sizeof (events);
+        zmq_getsockopt (self->socket, ZMQ_EVENTS, &events, &size);
+    }
     while (self->held_count > 0 && s_send (self, &self->held [2 * self->held_head])) {
         self->held_head = (self->held_head + 1) % ZWATCH_TEE_HELD_MAX;
         self->held_count--;
@@ -130,21 +136,6 @@ zwatch_tee_send (zwatch_tee_t *self, uint16_t code, zmq_msg_t *event, zmq_msg_t 
         s_hold (self, frames);
 }
 
-void
-zwatch_tee_stopped (zwatch_tee_t *self)
-{
-    //  libzmq's MONITOR_STOPPED: value 0 and an empty endpoint
-    uint16_t code = ZMQ_EVENT_MONITOR_STOPPED;
-    zmq_msg_t event, endpoint;
-    zmq_msg_init_size (&event, 6);
-    memset (zmq_msg_data (&event), 0, 6);
-    memcpy (zmq_msg_data (&event), &code, sizeof (code));
-    zmq_msg_init (&endpoint);
-    zwatch_tee_send (self, code, &event, &endpoint);
-    zmq_msg_close (&event);
-    zmq_msg_close (&endpoint);
-}
-
 uint64_t
 zwatch_tee_dropped (zwatch_tee_t *self)
 {
@@ -158,11 +149,13 @@ zwatch_tee_destroy (zwatch_tee_t **self_p)
         return;
     zwatch_tee_t *self = *self_p;
     if (self->bound) {
+        //  What is still held libzmq would have had blocked in its send, or
+        //  in the pipe of a PAIR that is gone: it ends with the socket, unsaid
         zwatch_tee_flush (self);
-        if (self->dropped + self->held_count > 0)
-            zwatch_log_warning ("the monitor at %s missed %" PRIu64 " events: its PAIR was "
-                                "not connected or did not read them",
-                                self->endpoint, self->dropped + self->held_count);
+        if (self->dropped > 0)
+            zwatch_log_warning ("the monitor at %s missed %" PRIu64 " events: its PAIR did not "
+                                "read them, where libzmq would have blocked the socket",
+                                self->endpoint, self->dropped);
         //  Unbind now, not when libzmq reaps the socket: the service may
         //  bind this endpoint again right away
         zmq_unbind (self->socket, self->endpoint);

@@ -6,9 +6,12 @@
     reads to a tee, which sends the same two frames (libzmq's v1 format)
     on a PAIR bound at the service's endpoint, in the socket's context:
     exactly where libzmq's own monitor would be. It never blocks the
-    engine: events the service's PAIR cannot take yet (not connected yet,
-    or full) are held, up to ZWATCH_TEE_HELD_MAX, and retried; beyond that
-    they are dropped, counted, and the count is logged when the tee ends.
+    engine. Where libzmq's monitor send would block the socket (the
+    service's PAIR not connected yet, or full) the tee holds the events, up
+    to ZWATCH_TEE_HELD_MAX, and retries; beyond that it drops them, counts
+    them, and logs the count when it ends. What it still holds when it ends
+    goes unsaid, as libzmq's would (blocked until the context ends, or in
+    the pipe of a PAIR that closed).
 */
 #ifndef ZWATCH_TEE_H_INCLUDED
 #define ZWATCH_TEE_H_INCLUDED
@@ -30,19 +33,16 @@ int zwatch_tee_check (const char *endpoint, int events);
 //  Returns NULL with errno on failure (e.g. EADDRINUSE).
 zwatch_tee_t *zwatch_tee_new (void *ctx, const char *endpoint, int events);
 
-//  Send what it can, count the rest as dropped, unbind and close; idempotent
+//  Send what it can, unbind and close; idempotent
 void zwatch_tee_destroy (zwatch_tee_t **self_p);
 
 //  Offer one event read from the agent's monitor; the caller keeps the frames
 void zwatch_tee_send (zwatch_tee_t *self, uint16_t code, zmq_msg_t *event, zmq_msg_t *endpoint);
 
-//  The service stopped or replaced its monitor: say MONITOR_STOPPED, as libzmq does
-void zwatch_tee_stopped (zwatch_tee_t *self);
-
 //  Retry held events; returns true while some are still held
 bool zwatch_tee_flush (zwatch_tee_t *self);
 
-//  Events dropped so far
+//  Events dropped so far (beyond the held limit)
 uint64_t zwatch_tee_dropped (zwatch_tee_t *self);
 
 #endif

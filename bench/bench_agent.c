@@ -77,7 +77,7 @@ s_sink_actor (zsock_t *pipe, void *args)
 static zwatch_agent_stats_t
 s_stats (zwatch_agent_t *agent)
 {
-    zwatch_agent_stats_t stats = { 0, 0, 0, 0 };
+    zwatch_agent_stats_t stats = { 0 };
     zwatch_agent_stats (agent, &stats);
     return stats;
 }

@@ -211,6 +211,15 @@ void
 zwatch_agent_account (zwatch_agent_t *agent, const zwatch_msg_t *msg, bool first,
                       uint64_t *lost, uint64_t *reordered)
 {
+    //  A replay's state / state_end carry no start and the seq of the
+    //  agent's latest event, not one of theirs: they say nothing of losses
+    //  (the hello before them and the next heartbeat do). Only the first
+    //  message of an agent sets its base, so that its next event is no gap.
+    if (msg->kind == ZWATCH_KIND_STATE || msg->kind == ZWATCH_KIND_STATE_END) {
+        if (first)
+            agent->last_seq = msg->seq;
+        return;
+    }
     if (msg->kind != ZWATCH_KIND_EVENT) {
         //  A new instance (same pid, new start) counts from scratch, so its
         //  gone has events + lost = seq - base like any agent's; a start of

@@ -23,14 +23,26 @@
     slow subscriber never stalls the broker or the others. It runs in
     "verboser" mode so that every subscribe and unsubscribe reaches us:
     the stats "subscribers" is the number of subscriptions active now.
+
+    Every accepted message also goes to the fleet model (fleet/), which
+    answers snapshot requests (zwatch_snapshot_server, sent in slices
+    between ingest batches) and reports link changes: those are held
+    while the model applies a message and published right after that
+    message's own event, as the merge rule (PROTOCOL.md 13) expects. The
+    bodies published are also kept in a bounded ring (zwatch_history) for
+    the snapshots' history.
 */
 
 #include "zwatch_broker.h"
 #include "zwatch_agent_table.h"
 #include "zwatch_broker_security.h"
+#include "zwatch_clock.h"
 #include "zwatch_fdlimit.h"
 #include "zwatch_ratelimit.h"
 #include "zwatch_report.h"
+#include "zwatch_fleet_wire.h"
+#include "zwatch_history.h"
+#include "zwatch_snapshot_server.h"
 
 #define BATCH_MAX           1000        //  messages read per socket per poll
 #define INGEST_MAXMSGSIZE   65536
@@ -39,6 +51,7 @@
 #define PUBLISH_LINGER      1000        //  ms to deliver what we hold at exit
 #define SWEEP_MAX_MS        250         //  expiry checks at least this often
 #define WARN_INTERVAL_MS    1000        //  one warning per kind per second
+#define BUSY_POLL_MS        10          //  poll timeout while a reply waits on a full client
 
 //  A context option of libzmq >= 4.3.0, still in its draft section
 #ifndef ZMQ_ZERO_COPY_RECV
@@ -55,6 +68,15 @@ struct _zwatch_broker_t {
     zmq_msg_t body;
     zmq_msg_t subscription;
     zwatch_agent_table_t *agents;
+    zwatch_fleet_t *fleet;
+    zwatch_history_t *history;
+    zwatch_snapshot_server_t *snapshots;
+    void *snapshot_handle;
+    //  Link changes of the message being applied: [u32 topic][topic][u32 body][body]...
+    uint8_t *links;
+    size_t links_size;
+    size_t links_capacity;
+    uint64_t links_unsent;              //  link messages that did not fit (ENOMEM)
     zwatch_report_t *report;
     zwatch_broker_security_t *security;     //  CURVE, ZAP, self-watch; set by bind
     zwatch_fdlimit_t *fdlimit;              //  descriptors left; set by bind
@@ -67,6 +89,65 @@ struct _zwatch_broker_t {
     zwatch_ratelimit_t refused_limit;
     char error [512];
 };
+
+static int
+s_queue_part (zwatch_broker_t *self, const void *data, size_t size)
+{
+    size_t needed = self->links_size + sizeof (uint32_t) + size;
+    if (needed > self->links_capacity) {
+        size_t capacity = self->links_capacity? self->links_capacity * 2: 4096;
+        while (capacity < needed)
+            capacity *= 2;
+        uint8_t *links = (uint8_t *) realloc (self->links, capacity);
+        if (!links)
+            return -1;
+        self->links = links;
+        self->links_capacity = capacity;
+    }
+    uint32_t length = (uint32_t) size;
+    memcpy (self->links + self->links_size, &length, sizeof (length));
+    memcpy (self->links + self->links_size + sizeof (length), data, size);
+    self->links_size = needed;
+    return 0;
+}
+
+//  From inside zwatch_fleet_apply / _forget: held until the message that
+//  caused it went out (s_flush_links)
+static void
+s_on_link (void *arg, const zwatch_fleet_link_t *link)
+{
+    zwatch_broker_t *self = (zwatch_broker_t *) arg;
+    char topic [ZWATCH_FLEET_LINK_TOPIC_MAX + 1];
+    uint8_t body [4096];
+    int topic_len = zwatch_fleet_topic_link (topic, sizeof (topic), link);
+    int body_len = zwatch_fleet_encode_link (body, sizeof (body), link, zwatch_clock_wall_ns ());
+    size_t mark = self->links_size;
+    if (topic_len < 0 || body_len < 0
+    ||  s_queue_part (self, topic, (size_t) topic_len) != 0
+    ||  s_queue_part (self, body, (size_t) body_len) != 0) {
+        self->links_size = mark;
+        self->links_unsent++;
+    }
+}
+
+static void
+s_flush_links (zwatch_broker_t *self)
+{
+    size_t offset = 0;
+    while (offset < self->links_size) {
+        uint32_t topic_len, body_len;
+        memcpy (&topic_len, self->links + offset, sizeof (topic_len));
+        const uint8_t *topic = self->links + offset + sizeof (topic_len);
+        offset += sizeof (topic_len) + topic_len;
+        memcpy (&body_len, self->links + offset, sizeof (body_len));
+        const uint8_t *body = self->links + offset + sizeof (body_len);
+        offset += sizeof (body_len) + body_len;
+        if (zmq_send (self->publish_handle, topic, topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) != -1
+        &&  zmq_send (self->publish_handle, body, body_len, ZMQ_DONTWAIT) != -1)
+            self->counters.links_out++;
+    }
+    self->links_size = 0;
+}
 
 zwatch_broker_t *
 zwatch_broker_new (const zwatch_broker_config_t *config)
@@ -102,12 +183,18 @@ zwatch_broker_new (const zwatch_broker_config_t *config)
     self->publish = zsock_new (ZMQ_XPUB);
     self->agents = zwatch_agent_table_new (config->max_agents);
     self->report = zwatch_report_new ();
-    if (!self->ingest || !self->publish || !self->agents || !self->report) {
+    self->fleet = zwatch_fleet_new (&config->fleet_limits);
+    self->history = zwatch_history_new (config->history);
+    if (self->fleet && self->history)
+        self->snapshots = zwatch_snapshot_server_new (self->fleet, self->history, config->history);
+    if (!self->ingest || !self->publish || !self->agents || !self->report || !self->snapshots) {
         zwatch_broker_destroy (&self);
         return NULL;
     }
     self->ingest_handle = zsock_resolve (self->ingest);
     self->publish_handle = zsock_resolve (self->publish);
+    self->snapshot_handle = zsock_resolve (zwatch_snapshot_server_socket (self->snapshots));
+    zwatch_fleet_set_link_handler (self->fleet, s_on_link, self);
     zsock_set_linger (self->ingest, 0);
     zsock_set_maxmsgsize (self->ingest, INGEST_MAXMSGSIZE);
     zsock_set_rcvhwm (self->ingest, INGEST_RCVHWM);
@@ -129,10 +216,14 @@ zwatch_broker_destroy (zwatch_broker_t **self_p)
         zwatch_broker_security_unwatch (self->security);
         zsock_destroy (&self->ingest);
         zsock_destroy (&self->publish);
+        zwatch_snapshot_server_destroy (&self->snapshots);
         zwatch_broker_security_destroy (&self->security);
         zwatch_fdlimit_destroy (&self->fdlimit);
         zwatch_agent_table_destroy (&self->agents);
         zwatch_report_destroy (&self->report);
+        zwatch_fleet_destroy (&self->fleet);
+        zwatch_history_destroy (&self->history);
+        free (self->links);
         free (self);
         *self_p = NULL;
     }
@@ -159,12 +250,15 @@ int
 zwatch_broker_bind (zwatch_broker_t *self)
 {
     //  Security options only apply to endpoints bound after them
+    zsock_t *snapshot = zwatch_snapshot_server_socket (self->snapshots);
     self->security = zwatch_broker_security_new (self->config, self->ingest, self->publish,
+                                                 snapshot,
                                                  self->error, sizeof (self->error));
     if (!self->security)
         return -1;
     if (s_bind_all (self, self->ingest, self->config->ingest, "--ingest")
-    ||  s_bind_all (self, self->publish, self->config->publish, "--publish"))
+    ||  s_bind_all (self, self->publish, self->config->publish, "--publish")
+    ||  s_bind_all (self, snapshot, self->config->snapshot, "--snapshot"))
         return -1;
     self->fdlimit = zwatch_fdlimit_new (self->config->max_agents);
     zsys_info ("zwatch-broker: id %s (heartbeat timeout %.3g s, stats every %.3g s, "
@@ -204,9 +298,12 @@ static void
 s_publish_stats (zwatch_broker_t *self, int64_t now)
 {
     self->counters.auth_failures = zwatch_broker_security_auth_failures (self->security);
+    self->counters.links_unsent = self->links_unsent;
     if (zwatch_report_stats (self->report, &self->counters, self->config->id,
                              (uint64_t) (now - self->started),
-                             zwatch_agent_table_size (self->agents)) != 0)
+                             zwatch_agent_table_size (self->agents), self->fleet,
+                             zwatch_snapshot_server_counters (self->snapshots),
+                             zwatch_history_size (self->history)) != 0)
         return;
     char topic [ZWATCH_TOPIC_MAX + 1];
     s_publish (self, topic, zwatch_topic_stats (topic, sizeof (topic), self->config->id));
@@ -279,15 +376,20 @@ s_handle_body (zwatch_broker_t *self, int64_t now)
     }
     //  Before the send: msg's strings point into the body we are about to give away
     s_track (self, &msg, now);
-    if (msg.kind != ZWATCH_KIND_EVENT)
-        return;
-    char topic [ZWATCH_TOPIC_MAX + 1];
-    int topic_len = zwatch_topic_event (topic, sizeof (topic), &msg);
-    if (topic_len < 0)
-        return;                 //  cannot happen within the decoder's limits
-    if (zmq_send (self->publish_handle, topic, (size_t) topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) != -1
-    &&  zmq_msg_send (&self->body, self->publish_handle, ZMQ_DONTWAIT) != -1)
-        self->counters.events_out++;
+    zwatch_fleet_apply (self->fleet, &msg);     //  what it refuses, it counts
+    if (msg.kind == ZWATCH_KIND_EVENT) {
+        char topic [ZWATCH_TOPIC_MAX + 1];
+        int topic_len = zwatch_topic_event (topic, sizeof (topic), &msg);
+        if (topic_len >= 0) {   //  cannot fail within the decoder's limits
+            zwatch_history_add (self->history, &self->body);
+            if (zmq_send (self->publish_handle, topic, (size_t) topic_len,
+                          ZMQ_SNDMORE | ZMQ_DONTWAIT) != -1
+            &&  zmq_msg_send (&self->body, self->publish_handle, ZMQ_DONTWAIT) != -1)
+                self->counters.events_out++;
+        }
+    }
+    if (self->links_size)
+        s_flush_links (self);
 }
 
 //  Read what the ROUTER holds, up to a batch
@@ -345,7 +447,12 @@ s_expire (zwatch_broker_t *self, int64_t now)
     while ((agent = zwatch_agent_table_oldest (self->agents))
        &&  now - agent->last_seen >= self->heartbeat_ms) {
         s_publish_agent (self, agent, "lost");
+        zwatch_str_t host = { agent->key.host, agent->key.host_len };
+        zwatch_str_t svc = { agent->key.svc, agent->key.svc_len };
+        zwatch_fleet_forget (self->fleet, host, svc, agent->key.pid);
         zwatch_agent_table_remove (self->agents, agent);
+        if (self->links_size)
+            s_flush_links (self);
     }
 }
 
@@ -354,7 +461,8 @@ zwatch_broker_run (zwatch_broker_t *self)
 {
     zmq_pollitem_t items [] = {
         { self->ingest_handle, 0, ZMQ_POLLIN, 0 },
-        { self->publish_handle, 0, ZMQ_POLLIN, 0 }
+        { self->publish_handle, 0, ZMQ_POLLIN, 0 },
+        { self->snapshot_handle, 0, ZMQ_POLLIN, 0 }
     };
     int64_t now = zclock_mono ();
     self->started = now;
@@ -364,7 +472,14 @@ zwatch_broker_run (zwatch_broker_t *self)
     while (!zsys_interrupted) {
         int64_t next = next_sweep < next_stats? next_sweep: next_stats;
         long timeout = next > now? (long) (next - now): 0;
-        if (zmq_poll (items, 2, timeout) == -1) {
+        //  A reply in progress goes on at once; one waiting on a full
+        //  client is tried again soon (ROUTER has no POLLOUT per peer)
+        if (zwatch_snapshot_server_ready (self->snapshots))
+            timeout = 0;
+        else
+        if (zwatch_snapshot_server_active (self->snapshots) && timeout > BUSY_POLL_MS)
+            timeout = BUSY_POLL_MS;
+        if (zmq_poll (items, 3, timeout) == -1) {
             if (zmq_errno () == EINTR)
                 continue;
             snprintf (self->error, sizeof (self->error), "poll failed: %s",
@@ -377,6 +492,10 @@ zwatch_broker_run (zwatch_broker_t *self)
             s_read_subscriptions (self);
         if (items [0].revents & ZMQ_POLLIN)
             s_drain_ingest (self, now);
+        if (items [2].revents & ZMQ_POLLIN)
+            zwatch_snapshot_server_read (self->snapshots, now);
+        //  One slice between two ingest batches
+        zwatch_snapshot_server_send (self->snapshots, now);
         if (now >= next_sweep) {
             s_expire (self, now);
             if (self->fdlimit)

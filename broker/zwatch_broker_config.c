@@ -9,6 +9,8 @@
 //          id = central
 //          ingest = tcp://*:5570
 //          publish = tcp://*:5571
+//          snapshot = tcp://*:5572
+//          history = 100000
 //          heartbeat-timeout = 10
 //          stats-interval = 5
 //          max-agents = 10000
@@ -43,12 +45,18 @@
 enum {
     OPT_INGEST = 256, OPT_PUBLISH, OPT_ID, OPT_CONFIG, OPT_HEARTBEAT, OPT_STATS,
     OPT_MAX_AGENTS, OPT_VERSION, OPT_CURVE_SECRET, OPT_AGENTS_ALLOW, OPT_SUBSCRIBERS_ALLOW,
-    OPT_ALLOW_IP, OPT_DENY_IP
+    OPT_ALLOW_IP, OPT_DENY_IP, OPT_SNAPSHOT, OPT_HISTORY, OPT_MAX_SOCKETS,
+    OPT_MAX_CONNECTIONS, OPT_MAX_LINKS
 };
 
 static const struct option s_options [] = {
     { "ingest",            required_argument, NULL, OPT_INGEST },
     { "publish",           required_argument, NULL, OPT_PUBLISH },
+    { "snapshot",          required_argument, NULL, OPT_SNAPSHOT },
+    { "history",           required_argument, NULL, OPT_HISTORY },
+    { "max-sockets",       required_argument, NULL, OPT_MAX_SOCKETS },
+    { "max-connections",   required_argument, NULL, OPT_MAX_CONNECTIONS },
+    { "max-links",         required_argument, NULL, OPT_MAX_LINKS },
     { "id",                required_argument, NULL, OPT_ID },
     { "config",            required_argument, NULL, OPT_CONFIG },
     { "heartbeat-timeout", required_argument, NULL, OPT_HEARTBEAT },
@@ -68,6 +76,7 @@ static const struct option s_options [] = {
 //  Longest value we accept for the two durations: about 11 days
 #define SECONDS_MAX 1e6
 #define MAX_AGENTS_MAX 100000000UL
+#define HISTORY_MAX 10000000UL          //  events in the ring: about 3.5 GB
 
 static void
 s_usage (void)
@@ -80,11 +89,17 @@ s_usage (void)
 "                            default " ZWATCH_DEFAULT_INGEST_BIND "\n"
 "  --publish EP              bind the subscriber XPUB here (repeatable)\n"
 "                            default " ZWATCH_DEFAULT_PUBLISH_BIND "\n"
+"  --snapshot EP             bind the snapshot ROUTER here (repeatable)\n"
+"                            default " ZWATCH_DEFAULT_SNAPSHOT_BIND "\n"
+"  --history N               recent events kept for snapshots (default 100000, 0: none)\n"
 "  --id NAME                 broker id in stats/<id> (default: host name)\n"
 "  --config FILE             read settings from a ZPL file; flags override it\n"
 "  --heartbeat-timeout SECS  silence before an agent is lost (default 10)\n"
 "  --stats-interval SECS     seconds between stats messages (default 5)\n"
 "  --max-agents N            agents tracked at most (default 10000)\n"
+"  --max-sockets N           fleet model: sockets per agent (default 4096)\n"
+"  --max-connections N       fleet model: connections per socket (default 10000)\n"
+"  --max-links N             fleet model: links in the fleet (default 500000)\n"
 "  --curve-secret FILE       CURVE on ingest and publish with this certificate\n"
 "                            secret file (zwatch-keygen); without it the broker is open\n"
 "  --agents-allow DIR        only agents with a public certificate in DIR may send\n"
@@ -278,6 +293,47 @@ s_apply_publish (zwatch_broker_config_t *self, const char *value, const char *wh
 }
 
 static int
+s_apply_snapshot (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    return s_apply_endpoint (value, what, self->snapshot);
+}
+
+//  0 is a valid history: no ring at all
+static int
+s_apply_history (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long parsed = strtoul (value, &end, 10);
+    if (end == value || *end || errno || *value == '-' || *value == '+'
+    ||  parsed > HISTORY_MAX) {
+        fprintf (stderr, PROGRAM ": bad value for %s: '%s' (expected an integer 0..%lu)\n",
+                 what, value, HISTORY_MAX);
+        return -1;
+    }
+    self->history = (size_t) parsed;
+    return 0;
+}
+
+static int
+s_apply_max_sockets (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    return s_parse_count (value, what, &self->fleet_limits.sockets);
+}
+
+static int
+s_apply_max_connections (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    return s_parse_count (value, what, &self->fleet_limits.connections);
+}
+
+static int
+s_apply_max_links (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    return s_parse_count (value, what, &self->fleet_limits.links);
+}
+
+static int
 s_apply_heartbeat (zwatch_broker_config_t *self, const char *value, const char *what)
 {
     return s_parse_seconds (value, what, &self->heartbeat_timeout);
@@ -352,6 +408,11 @@ static const s_key_t s_keys [] = {
     { "id",                 OPT_ID,                 s_apply_id },
     { "ingest",             OPT_INGEST,             s_apply_ingest },
     { "publish",            OPT_PUBLISH,            s_apply_publish },
+    { "snapshot",           OPT_SNAPSHOT,           s_apply_snapshot },
+    { "history",            OPT_HISTORY,            s_apply_history },
+    { "max-sockets",        OPT_MAX_SOCKETS,        s_apply_max_sockets },
+    { "max-connections",    OPT_MAX_CONNECTIONS,    s_apply_max_connections },
+    { "max-links",          OPT_MAX_LINKS,          s_apply_max_links },
     { "heartbeat-timeout",  OPT_HEARTBEAT,          s_apply_heartbeat },
     { "stats-interval",     OPT_STATS,              s_apply_stats },
     { "max-agents",         OPT_MAX_AGENTS,         s_apply_max_agents },
@@ -494,6 +555,8 @@ s_apply_all (zwatch_broker_config_t *self, zconfig_t *merged)
         return -1;
     if (!zlistx_size (self->publish) && s_add (self->publish, ZWATCH_DEFAULT_PUBLISH_BIND) != 0)
         return -1;
+    if (!zlistx_size (self->snapshot) && s_add (self->snapshot, ZWATCH_DEFAULT_SNAPSHOT_BIND) != 0)
+        return -1;
     return 0;
 }
 
@@ -568,9 +631,10 @@ s_new_empty (void)
     if (self) {
         self->ingest = s_string_list ();
         self->publish = s_string_list ();
+        self->snapshot = s_string_list ();
         self->allow_ip = s_string_list ();
         self->deny_ip = s_string_list ();
-        if (!self->ingest || !self->publish || !self->allow_ip || !self->deny_ip)
+        if (!self->ingest || !self->publish || !self->snapshot || !self->allow_ip || !self->deny_ip)
             zwatch_broker_config_destroy (&self);
     }
     if (!self)
@@ -592,10 +656,8 @@ zwatch_broker_config_new (int argc, char *argv [], int *exit_code)
     self->heartbeat_timeout = 10;
     self->stats_interval = 5;
     self->max_agents = 10000;
-    char hostname [256] = "";
-    if (gethostname (hostname, sizeof (hostname) - 1) != 0)
-        hostname [0] = 0;
-    zwatch_name_sanitize (self->id, sizeof (self->id), hostname);
+    self->history = 100000;
+    zwatch_name_hostname (self->id, sizeof (self->id));
 
     const char *config_path = NULL;
     int rc = s_read_flags (argc, argv, merged, &config_path);
@@ -630,6 +692,7 @@ zwatch_broker_config_destroy (zwatch_broker_config_t **self_p)
         zwatch_broker_config_t *self = *self_p;
         zlistx_destroy (&self->ingest);
         zlistx_destroy (&self->publish);
+        zlistx_destroy (&self->snapshot);
         zlistx_destroy (&self->allow_ip);
         zlistx_destroy (&self->deny_ip);
         zstr_free (&self->curve_secret);

@@ -5,12 +5,16 @@
 #include <czmq.h>
 #include "zwatch.h"
 #include "zwatch_curve.h"
+#include "zwatch_fleet.h"
 
 //  Plain settings; the broker reads them, only this class writes them
 typedef struct {
     char id [ZWATCH_HOST_MAX + 1];  //  broker id, valid per zwatch_name_valid
     zlistx_t *ingest;               //  endpoints (char *) to bind the ROUTER to
     zlistx_t *publish;              //  endpoints (char *) to bind the XPUB to
+    zlistx_t *snapshot;             //  endpoints (char *) to bind the snapshot ROUTER to
+    size_t history;                 //  recent events kept for snapshots (0: none)
+    zwatch_fleet_limits_t fleet_limits;     //  0 in a field: the model's default
     double heartbeat_timeout;       //  seconds of silence before an agent is lost
     double stats_interval;          //  seconds between stats messages
     size_t max_agents;              //  agents tracked at most

@@ -33,11 +33,12 @@ s_set (zsock_t *sock, int option, const void *value, size_t size)
 //  read them)
 static int
 s_curve_server (zwatch_broker_security_t *self, const zwatch_broker_config_t *config,
-                zsock_t *ingest, zsock_t *publish, char *error, size_t error_size)
+                zsock_t *ingest, zsock_t *publish, zsock_t *snapshot, char *error,
+                size_t error_size)
 {
     int server = 1, rc = 0;
-    zsock_t *sockets [] = { ingest, publish };
-    for (size_t index = 0; index < 2 && rc == 0; index++)
+    zsock_t *sockets [] = { ingest, publish, snapshot };
+    for (size_t index = 0; index < 3 && sockets [index] && rc == 0; index++)
         rc = s_set (sockets [index], ZMQ_CURVE_SERVER, &server, sizeof (server))
            | s_set (sockets [index], ZMQ_CURVE_PUBLICKEY, config->curve_public_key,
                     ZWATCH_CURVE_KEY_LEN)
@@ -73,7 +74,8 @@ s_zap_addresses (zactor_t *zap, const char *command, zlistx_t *addresses)
 //  The ZAP handler, one domain per socket (an empty directory name: any key)
 static int
 s_start_zap (zwatch_broker_security_t *self, const zwatch_broker_config_t *config,
-             zsock_t *ingest, zsock_t *publish, char *error, size_t error_size)
+             zsock_t *ingest, zsock_t *publish, zsock_t *snapshot, char *error,
+             size_t error_size)
 {
     self->zap = zactor_new (zwatch_zap_actor, NULL);
     const char *agents = config->agents_allow? config->agents_allow: "";
@@ -84,7 +86,9 @@ s_start_zap (zwatch_broker_security_t *self, const zwatch_broker_config_t *confi
     ||  s_zap_addresses (self->zap, "ALLOW", config->allow_ip) != 0
     ||  s_zap_addresses (self->zap, "DENY", config->deny_ip) != 0
     ||  s_set (ingest, ZMQ_ZAP_DOMAIN, "ingest", 6) != 0
-    ||  s_set (publish, ZMQ_ZAP_DOMAIN, "publish", 7) != 0) {
+    ||  s_set (publish, ZMQ_ZAP_DOMAIN, "publish", 7) != 0
+    //  Snapshots show what the feed shows: the subscribers' allow list
+    ||  (snapshot && s_set (snapshot, ZMQ_ZAP_DOMAIN, "publish", 7) != 0)) {
         snprintf (error, error_size, "cannot start the ZAP handler (is another one running "
                   "in this process?)");
         return -1;
@@ -95,14 +99,15 @@ s_start_zap (zwatch_broker_security_t *self, const zwatch_broker_config_t *confi
 //  The zwatch agent on our own sockets, before they bind: nothing is missed
 static int
 s_watch (zwatch_broker_security_t *self, zsock_t *ingest, zsock_t *publish,
-         char *error, size_t error_size)
+         zsock_t *snapshot, char *error, size_t error_size)
 {
     char endpoint [64];
     snprintf (endpoint, sizeof (endpoint), "inproc://zwatch-broker-self-%p", (void *) self);
     if (zsock_bind (ingest, "%s", endpoint) == -1
     ||  !(self->agent = zwatch_agent_new (zsys_init (), endpoint))
     ||  zwatch_agent_watch (self->agent, zsock_resolve (ingest), "ingest") != 0
-    ||  zwatch_agent_watch (self->agent, zsock_resolve (publish), "publish") != 0) {
+    ||  zwatch_agent_watch (self->agent, zsock_resolve (publish), "publish") != 0
+    ||  (snapshot && zwatch_agent_watch (self->agent, zsock_resolve (snapshot), "snapshot") != 0)) {
         snprintf (error, error_size, "cannot watch the broker's own sockets: %s",
                   zmq_strerror (errno));
         return -1;
@@ -160,7 +165,7 @@ s_log_summary (zwatch_broker_security_t *self, const zwatch_broker_config_t *con
 
 zwatch_broker_security_t *
 zwatch_broker_security_new (const zwatch_broker_config_t *config, zsock_t *ingest,
-                            zsock_t *publish, char *error, size_t error_size)
+                            zsock_t *publish, zsock_t *snapshot, char *error, size_t error_size)
 {
     zwatch_broker_security_t *self =
         (zwatch_broker_security_t *) zmalloc (sizeof (zwatch_broker_security_t));
@@ -172,11 +177,11 @@ zwatch_broker_security_new (const zwatch_broker_config_t *config, zsock_t *inges
     bool lists = zlistx_size (config->allow_ip) || zlistx_size (config->deny_ip);
     int rc = 0;
     if (config->curve_secret)
-        rc = s_curve_server (self, config, ingest, publish, error, error_size);
+        rc = s_curve_server (self, config, ingest, publish, snapshot, error, error_size);
     if (rc == 0 && (self->curve || lists))
-        rc = s_start_zap (self, config, ingest, publish, error, error_size);
+        rc = s_start_zap (self, config, ingest, publish, snapshot, error, error_size);
     if (rc == 0 && self->zap)
-        rc = s_watch (self, ingest, publish, error, error_size);
+        rc = s_watch (self, ingest, publish, snapshot, error, error_size);
     if (rc != 0) {
         zwatch_broker_security_destroy (&self);
         return NULL;

@@ -74,13 +74,63 @@ zwatch_report_agent (zwatch_report_t *self, const zwatch_agent_t *agent,
     return rc? -1: 0;
 }
 
+//  The model's sizes now and what each bound refused
+static int
+s_pack_fleet (msgpack_packer *pk, zwatch_fleet_t *fleet)
+{
+    const zwatch_fleet_counters_t *c = zwatch_fleet_counters (fleet);
+    int rc = msgpack_pack_map (pk, 16);
+    rc |= PACK_KEY (pk, "agents")              | msgpack_pack_uint64 (pk, zwatch_fleet_agents (fleet));
+    rc |= PACK_KEY (pk, "sockets")             | msgpack_pack_uint64 (pk, zwatch_fleet_sockets (fleet));
+    rc |= PACK_KEY (pk, "connections")         | msgpack_pack_uint64 (pk, zwatch_fleet_connections (fleet));
+    rc |= PACK_KEY (pk, "links")               | msgpack_pack_uint64 (pk, zwatch_fleet_links (fleet));
+    rc |= PACK_KEY (pk, "agents_refused")      | msgpack_pack_uint64 (pk, c->agents_refused);
+    rc |= PACK_KEY (pk, "sockets_refused")     | msgpack_pack_uint64 (pk, c->sockets_refused);
+    rc |= PACK_KEY (pk, "listening_refused")   | msgpack_pack_uint64 (pk, c->listening_refused);
+    rc |= PACK_KEY (pk, "connections_refused") | msgpack_pack_uint64 (pk, c->connections_refused);
+    rc |= PACK_KEY (pk, "retrying_refused")    | msgpack_pack_uint64 (pk, c->retrying_refused);
+    rc |= PACK_KEY (pk, "links_refused")       | msgpack_pack_uint64 (pk, c->links_refused);
+    rc |= PACK_KEY (pk, "link_conflicts")      | msgpack_pack_uint64 (pk, c->link_conflicts);
+    rc |= PACK_KEY (pk, "stale")               | msgpack_pack_uint64 (pk, c->stale);
+    rc |= PACK_KEY (pk, "unmatched")           | msgpack_pack_uint64 (pk, c->unmatched);
+    rc |= PACK_KEY (pk, "replays_complete")    | msgpack_pack_uint64 (pk, c->replays_complete);
+    rc |= PACK_KEY (pk, "replays_partial")     | msgpack_pack_uint64 (pk, c->replays_partial);
+    rc |= PACK_KEY (pk, "lseq")                | msgpack_pack_uint64 (pk, c->lseq);
+    return rc;
+}
+
+static int
+s_pack_snapshots (msgpack_packer *pk, const zwatch_snapshot_counters_t *c, uint64_t history)
+{
+    int rc = msgpack_pack_map (pk, 7);
+    rc |= PACK_KEY (pk, "requests") | msgpack_pack_uint64 (pk, c->requests);
+    rc |= PACK_KEY (pk, "served")   | msgpack_pack_uint64 (pk, c->served);
+    rc |= PACK_KEY (pk, "refused")  | msgpack_pack_uint64 (pk, c->refused);
+    uint32_t reasons = 0;
+    for (int reason = 1; reason < ZWATCH_SNAPSHOT_REASONS; reason++)
+        if (c->refused_by [reason])
+            reasons++;
+    rc |= PACK_KEY (pk, "refused_by") | msgpack_pack_map (pk, reasons);
+    for (int reason = 1; reason < ZWATCH_SNAPSHOT_REASONS; reason++)
+        if (c->refused_by [reason]) {
+            rc |= s_pack_cstr (pk, zwatch_snapshot_reason_name (reason));
+            rc |= msgpack_pack_uint64 (pk, c->refused_by [reason]);
+        }
+    rc |= PACK_KEY (pk, "dropped")  | msgpack_pack_uint64 (pk, c->dropped);
+    rc |= PACK_KEY (pk, "frames")   | msgpack_pack_uint64 (pk, c->frames);
+    rc |= PACK_KEY (pk, "history")  | msgpack_pack_uint64 (pk, history);
+    return rc;
+}
+
 int
 zwatch_report_stats (zwatch_report_t *self, const zwatch_counters_t *counters,
-                     const char *broker_id, uint64_t uptime_ms, uint64_t agents)
+                     const char *broker_id, uint64_t uptime_ms, uint64_t agents,
+                     zwatch_fleet_t *fleet, const zwatch_snapshot_counters_t *snapshots,
+                     uint64_t history)
 {
     msgpack_packer *pk = &self->packer;
     msgpack_sbuffer_clear (&self->buffer);
-    int rc = msgpack_pack_map (pk, 15);
+    int rc = msgpack_pack_map (pk, 19);
     rc |= PACK_KEY (pk, "v")              | msgpack_pack_uint64 (pk, ZWATCH_PROTO_VERSION);
     rc |= PACK_KEY (pk, "kind")           | s_pack_cstr (pk, "stats");
     rc |= PACK_KEY (pk, "broker")         | s_pack_cstr (pk, broker_id);
@@ -109,6 +159,10 @@ zwatch_report_stats (zwatch_report_t *self, const zwatch_counters_t *counters,
     rc |= PACK_KEY (pk, "reordered")      | msgpack_pack_uint64 (pk, counters->reordered);
     rc |= PACK_KEY (pk, "subscribers")    | msgpack_pack_uint64 (pk, counters->subscribers);
     rc |= PACK_KEY (pk, "auth_failures")  | msgpack_pack_uint64 (pk, counters->auth_failures);
+    rc |= PACK_KEY (pk, "links_out")      | msgpack_pack_uint64 (pk, counters->links_out);
+    rc |= PACK_KEY (pk, "links_unsent")   | msgpack_pack_uint64 (pk, counters->links_unsent);
+    rc |= PACK_KEY (pk, "fleet")          | s_pack_fleet (pk, fleet);
+    rc |= PACK_KEY (pk, "snapshots")      | s_pack_snapshots (pk, snapshots, history);
     return rc? -1: 0;
 }
 

@@ -4,6 +4,8 @@
 
 #include "zwatch.h"
 #include "zwatch_agent_table.h"
+#include "zwatch_fleet.h"
+#include "zwatch_snapshot_server.h"
 
 //  Broker-wide counters since start (keys of the stats message)
 typedef struct {
@@ -17,6 +19,8 @@ typedef struct {
     uint64_t subscribers;           //  subscriptions active on the XPUB
     uint64_t host_mismatch;         //  rejected: certificate bound to another host (in invalid)
     uint64_t auth_failures;         //  handshakes refused (ZAP), ingest and publish
+    uint64_t links_out;             //  link/ messages published
+    uint64_t links_unsent;          //  link changes not published (out of memory)
 } zwatch_counters_t;
 
 typedef struct _zwatch_report_t zwatch_report_t;
@@ -35,10 +39,13 @@ int
     zwatch_report_agent (zwatch_report_t *self, const zwatch_agent_t *agent,
                          const char *state, const char *broker_id);
 
-//  Encode a stats message
+//  Encode a stats message, with the fleet model's sizes and counters and
+//  the snapshot server's
 int
     zwatch_report_stats (zwatch_report_t *self, const zwatch_counters_t *counters,
-                         const char *broker_id, uint64_t uptime_ms, uint64_t agents);
+                         const char *broker_id, uint64_t uptime_ms, uint64_t agents,
+                         zwatch_fleet_t *fleet, const zwatch_snapshot_counters_t *snapshots,
+                         uint64_t history);
 
 //  The last message encoded, valid until the next call
 const void *

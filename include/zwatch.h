@@ -17,6 +17,8 @@
 #define ZWATCH_DEFAULT_PUBLISH  "tcp://127.0.0.1:5571"
 #define ZWATCH_DEFAULT_INGEST_BIND   "tcp://*:5570"
 #define ZWATCH_DEFAULT_PUBLISH_BIND  "tcp://*:5571"
+#define ZWATCH_DEFAULT_SNAPSHOT "tcp://127.0.0.1:5572"
+#define ZWATCH_DEFAULT_SNAPSHOT_BIND "tcp://*:5572"
 
 #include <zmq.h>                //  the agent API takes libzmq contexts and sockets
 #include "zwatch_proto.h"

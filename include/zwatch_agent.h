@@ -19,6 +19,8 @@ typedef struct {
     uint64_t sent;          //  event messages handed to the upstream socket
     uint64_t dropped;       //  event messages dropped because the queue was full
     uint64_t watched;       //  sockets watched now
+    uint64_t skipped;       //  monitor frames skipped: not part of a whole event (a
+                            //  signal on a service thread can cut libzmq's send of one)
 } zwatch_agent_stats_t;
 
 #define ZWATCH_AGENT_QUEUE_DEFAULT      10000   //  messages held for the broker
@@ -28,19 +30,24 @@ typedef struct {
 //  Start an agent for sockets in zmq_ctx. broker_endpoint NULL means
 //  $ZWATCH_BROKER, else ZWATCH_DEFAULT_INGEST. $ZWATCH_CURVE_SERVER_KEY and
 //  $ZWATCH_CURVE_CERT turn on CURVE (see zwatch_agent_set_curve). Returns
-//  NULL with errno on failure (EINVAL: bad endpoint or CURVE setting).
+//  NULL with errno on failure, libzmq's for the endpoint: EINVAL (zmq_ctx
+//  NULL, endpoint not "transport://address", bad CURVE setting),
+//  EPROTONOSUPPORT (a transport libzmq does not have, e.g. "bogus://x"),
+//  ENOMEM. Each failure is logged on one line.
 zwatch_agent_t *zwatch_agent_new (void *zmq_ctx, const char *broker_endpoint);
 
 //  Watch every monitor event of socket (a libzmq socket; with CZMQ pass
 //  zsock_resolve (sock)). Call it from the thread that owns the socket.
 //  label NULL means "<STYPE>-<n>". Returns 0, or -1 with errno: EINVAL
-//  (NULL/invalid socket, label too long), EEXIST (already watched),
-//  ENOTSUP (agent NULL/destroyed), ETERM (the context was terminated),
-//  ENOSPC (ZWATCH_AGENT_SOCKETS_LIMIT sockets already watched).
+//  (socket NULL or not a libzmq socket, label not 1-ZWATCH_SOCK_MAX
+//  printable ASCII characters), EEXIST (already watched), ENOTSUP (agent
+//  NULL), ETERM (the socket's or the agent's context was terminated or
+//  shut down), ENOSPC (ZWATCH_AGENT_SOCKETS_LIMIT sockets already watched).
 int zwatch_agent_watch (zwatch_agent_t *self, void *socket, const char *label);
 
-//  Stop watching socket: unregisters its monitor before returning.
-//  Returns 0, or -1 with errno ENOENT (not watched) / EINVAL.
+//  Stop watching socket: unregisters its monitor, and reads its
+//  MONITOR_STOPPED, before returning. Returns 0, or -1 with errno ENOENT
+//  (not watched), EINVAL (socket NULL), ENOTSUP (agent NULL).
 int zwatch_agent_unwatch (zwatch_agent_t *self, void *socket);
 
 //  Say bye and stop; returns within ~1 s even with no broker. Sockets the
@@ -48,12 +55,14 @@ int zwatch_agent_unwatch (zwatch_agent_t *self, void *socket);
 //  MONITOR_STOPPED events). Sockets still watched must still be open: destroy
 //  unregisters their monitors (so don't close them concurrently with it).
 //  destroy waits up to 300 ms for the MONITOR_STOPPED of sockets closed
-//  just before it; a service that closes hundreds of watched sockets right
+//  just before it (and up to 300 ms more for those libzmq's reaper has not
+//  stopped yet); a service that closes hundreds of watched sockets right
 //  before destroy should unwatch them before closing them.
 //  If the service terminated its context first, the agent already let go.
 void zwatch_agent_destroy (zwatch_agent_t **self_p);
 
-//  Setters: call before the first watch. Return 0 or -1 with errno EINVAL.
+//  Setters: call before the first watch. Return 0 or -1 with errno EINVAL
+//  (agent NULL, value out of range: limit 1..INT32_MAX, msecs >= 10).
 //  Queue limit (messages) for the broker link; default ZWATCH_AGENT_QUEUE_DEFAULT.
 int zwatch_agent_set_queue_limit (zwatch_agent_t *self, size_t limit);
 //  Heartbeat interval in msecs; default ZWATCH_AGENT_HEARTBEAT_DEFAULT.
@@ -65,13 +74,15 @@ int zwatch_agent_set_heartbeat (zwatch_agent_t *self, int msecs);
 //  (only a broker that accepts any key lets it in). Reconnects at once.
 //  $ZWATCH_CURVE_SERVER_KEY and $ZWATCH_CURVE_CERT do the same from
 //  zwatch_agent_new, before the first connection (preferred).
-//  Returns 0, or -1 with errno EINVAL (bad key or file; the reason is logged).
+//  Returns 0, or -1 with errno EINVAL (agent NULL, bad key or file; the
+//  reason is logged).
 int zwatch_agent_set_curve (zwatch_agent_t *self, const char *server_key, const char *cert_path);
 
-//  Copy the agent's counters into *stats. Returns 0 or -1.
+//  Copy the agent's counters into *stats. Returns 0, or -1 with errno
+//  EINVAL (agent or stats NULL).
 int zwatch_agent_stats (zwatch_agent_t *self, zwatch_agent_stats_t *stats);
 
-//  The host ID and service name this agent reports
+//  The host ID and service name this agent reports (NULL if agent is NULL)
 const char *zwatch_agent_host (zwatch_agent_t *self);
 const char *zwatch_agent_service (zwatch_agent_t *self);
 

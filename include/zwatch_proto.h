@@ -24,7 +24,7 @@ extern "C" {
 #define ZWATCH_SOCK_MAX         128     //  socket label
 #define ZWATCH_STYPE_MAX        16
 #define ZWATCH_EVENT_NAME_MAX   40
-#define ZWATCH_ENDPOINT_MAX     256     //  endpoint and peer
+#define ZWATCH_ENDPOINT_MAX     256     //  endpoint, peer and local
 #define ZWATCH_KEY_MAX          32      //  any map key
 #define ZWATCH_MAP_KEYS_MAX     64      //  entries in the top-level map
 #define ZWATCH_DEPTH_MAX        8       //  nesting inside ignored values
@@ -34,7 +34,9 @@ typedef enum {
     ZWATCH_KIND_HELLO = 1,
     ZWATCH_KIND_EVENT,
     ZWATCH_KIND_HEARTBEAT,
-    ZWATCH_KIND_BYE
+    ZWATCH_KIND_BYE,
+    ZWATCH_KIND_STATE,          //  one fact of the agent's current state (replay)
+    ZWATCH_KIND_STATE_END       //  end of a replay: count of state messages
 } zwatch_kind_t;
 
 //  Why the decoder rejected a message. Stable: names appear in stats.
@@ -51,12 +53,13 @@ typedef enum {
     ZWATCH_REJECT_MISSING_KEY,      //  a required key is absent
     ZWATCH_REJECT_BAD_TYPE,         //  a known key has the wrong type
     ZWATCH_REJECT_BAD_VERSION,      //  v is not 1
-    ZWATCH_REJECT_BAD_KIND,         //  kind is not hello/event/heartbeat/bye
+    ZWATCH_REJECT_BAD_KIND,         //  kind is not one of zwatch_kind_t's names
     ZWATCH_REJECT_BAD_HOST,         //  host empty, too long, or out of set
     ZWATCH_REJECT_BAD_SERVICE,      //  svc empty, too long, or out of set
-    ZWATCH_REJECT_BAD_STRING,       //  sock/stype/endpoint/peer length or chars
-    ZWATCH_REJECT_BAD_EVENT,        //  event name invalid or not the code's name
-    ZWATCH_REJECT_BAD_VALUE,        //  integer out of range (e.g. seq 0)
+    ZWATCH_REJECT_BAD_STRING,       //  sock/stype/endpoint/peer/local length or chars
+    ZWATCH_REJECT_BAD_EVENT,        //  event name invalid, not the code's name, or
+                                    //  (state) not an event that is a fact
+    ZWATCH_REJECT_BAD_VALUE,        //  integer out of range (e.g. seq 0, peer_pid 0)
     ZWATCH_REJECT_MULTIPART,        //  broker: more than one frame
     ZWATCH_REJECT_COUNT             //  number of reasons, not a reason
 } zwatch_reason_t;
@@ -73,12 +76,15 @@ typedef struct {
     uint64_t pid;
     uint64_t ts;                //  Unix epoch ns when sent (event: when read)
     uint64_t seq;               //  event: its number; others: last event seq
-    //  kind == event
+    //  kind == event or state (state: ts = when the fact began)
     zwatch_str_t sock;
     zwatch_str_t stype;
     zwatch_str_t event;
     zwatch_str_t endpoint;
-    zwatch_str_t peer;          //  optional
+    zwatch_str_t peer;          //  optional: the connection's remote address
+    zwatch_str_t local;         //  optional: the connection's local address
+    uint64_t peer_pid;          //  optional (0 = absent): ACCEPTED on ipc, the
+                                //  connecting process (SO_PEERCRED)
     uint32_t code;
     int64_t value;
     //  kind == hello, heartbeat, bye
@@ -88,6 +94,8 @@ typedef struct {
     uint64_t sent;              //  event messages handed to the upstream
     uint64_t dropped;           //  event messages dropped at the queue limit
     uint64_t watched;           //  sockets watched now
+    //  kind == state_end
+    uint64_t count;             //  state messages in this replay
 } zwatch_msg_t;
 
 //  Encode msg into buf (capacity bytes). No allocation. Returns the encoded
@@ -103,6 +111,10 @@ zwatch_reason_t zwatch_msg_decode (zwatch_msg_t *msg, const void *data, size_t s
 
 //  Stable short name of a reason, e.g. "bad_host"
 const char *zwatch_reason_name (zwatch_reason_t reason);
+
+//  True if code is an event a state message may carry: LISTENING,
+//  CONNECTED, ACCEPTED, CONNECT_RETRIED or BIND_FAILED
+bool zwatch_event_is_fact (uint32_t code);
 
 //  Name of a kind ("hello", "event", ...), NULL if unknown
 const char *zwatch_kind_name (zwatch_kind_t kind);

@@ -30,6 +30,9 @@ s_resolve_all (void)
     *(void **) &s_real.socket = s_resolve ("zmq_socket");
     *(void **) &s_real.close = s_resolve ("zmq_close");
     *(void **) &s_real.socket_monitor = s_resolve ("zmq_socket_monitor");
+    *(void **) &s_real.bind = s_resolve ("zmq_bind");
+    *(void **) &s_real.connect = s_resolve ("zmq_connect");
+    *(void **) &s_real.unbind = s_resolve ("zmq_unbind");
     *(void **) &s_real.ctx_term = s_resolve ("zmq_ctx_term");
     *(void **) &s_real.ctx_shutdown = s_resolve ("zmq_ctx_shutdown");
     *(void **) &s_real.ctx_destroy = s_resolve ("zmq_ctx_destroy");

@@ -6,6 +6,9 @@ typedef struct {
     void *(*socket) (void *ctx, int type);
     int (*close) (void *socket);
     int (*socket_monitor) (void *socket, const char *endpoint, int events);
+    int (*bind) (void *socket, const char *endpoint);
+    int (*connect) (void *socket, const char *endpoint);
+    int (*unbind) (void *socket, const char *endpoint);
     int (*ctx_term) (void *ctx);
     int (*ctx_shutdown) (void *ctx);
     int (*ctx_destroy) (void *ctx);

@@ -1,28 +1,29 @@
-/*  zwatch_preload_sockets: a small locked array. Lookups scan it: they
-    come with socket creation and closing, never with messages.  */
+/*  zwatch_preload_sockets: a locked hash of the watched sockets. Adding,
+    finding and removing one is O(1); only taking a whole context (at its
+    end, and at exit) walks the table.  */
 
 #include <errno.h>
+#include <string.h>
 #include "zwatch_preload_sockets.h"
 
-//  Index of socket, or -1; call with the lock held
-static long
-s_find (zwatch_preload_sockets_t *self, void *socket)
+//  The map over the static slots; call with the lock held. A static
+//  initialiser cannot point into the variable it initialises
+static zwatch_ptrmap_t *
+s_map (zwatch_preload_sockets_t *self)
 {
-    for (size_t index = 0; index < self->count; index++)
-        if (self->entries [index].socket == socket)
-            return (long) index;
-    return -1;
+    if (!self->map.slots)
+        zwatch_ptrmap_init (&self->map, self->slots, 2 * ZWATCH_PRELOAD_SOCKETS_MAX);
+    return &self->map;
 }
 
 int
 zwatch_preload_sockets_add (zwatch_preload_sockets_t *self, void *socket, void *ctx)
 {
-    int rc = 0;
+    int rc = -1;
     pthread_mutex_lock (&self->mutex);
-    if (self->count < ZWATCH_PRELOAD_SOCKETS_MAX)
-        self->entries [self->count++] = (zwatch_preload_socket_t) { socket, ctx };
-    else
-        rc = -1;
+    zwatch_ptrmap_t *map = s_map (self);
+    if (map->count < ZWATCH_PRELOAD_SOCKETS_MAX || zwatch_ptrmap_has (map, socket))
+        rc = zwatch_ptrmap_put (map, socket, ctx);
     pthread_mutex_unlock (&self->mutex);
     if (rc)
         errno = ENOSPC;
@@ -33,36 +34,56 @@ bool
 zwatch_preload_sockets_remove (zwatch_preload_sockets_t *self, void *socket)
 {
     pthread_mutex_lock (&self->mutex);
-    long index = s_find (self, socket);
-    if (index >= 0)
-        self->entries [index] = self->entries [--self->count];
+    zwatch_ptrmap_t *map = s_map (self);
+    bool removed = zwatch_ptrmap_has (map, socket);
+    if (removed)
+        zwatch_ptrmap_remove (map, socket);
     pthread_mutex_unlock (&self->mutex);
-    return index >= 0;
+    return removed;
 }
 
 bool
 zwatch_preload_sockets_has (zwatch_preload_sockets_t *self, void *socket)
 {
     pthread_mutex_lock (&self->mutex);
-    long index = s_find (self, socket);
+    bool found = zwatch_ptrmap_has (s_map (self), socket);
     pthread_mutex_unlock (&self->mutex);
-    return index >= 0;
+    return found;
 }
 
 size_t
-zwatch_preload_sockets_take (zwatch_preload_sockets_t *self, void *ctx, void **taken, size_t max)
+zwatch_preload_sockets_take (zwatch_preload_sockets_t *self, void *ctx)
 {
     size_t removed = 0;
     pthread_mutex_lock (&self->mutex);
-    for (size_t index = self->count; index-- > 0; )
-        if (!ctx || self->entries [index].ctx == ctx) {
-            if (taken && removed < max)
-                taken [removed] = self->entries [index].socket;
+    zwatch_ptrmap_t *map = s_map (self);
+    //  Removing shifts later entries back into this slot: look at it again
+    for (size_t index = 0; index < map->capacity; ) {
+        zwatch_ptrmap_slot_t *slot = &map->slots [index];
+        if (slot->key && slot->value == ctx) {
             removed++;
-            self->entries [index] = self->entries [--self->count];
+            zwatch_ptrmap_remove (map, slot->key);
         }
+        else
+            index++;
+    }
     pthread_mutex_unlock (&self->mutex);
     return removed;
+}
+
+size_t
+zwatch_preload_sockets_end_all (zwatch_preload_sockets_t *self, void (*end) (void *socket))
+{
+    pthread_mutex_lock (&self->mutex);
+    zwatch_ptrmap_t *map = s_map (self);
+    size_t count = map->count;
+    for (size_t index = 0; index < map->capacity; index++)
+        if (map->slots [index].key)
+            end (map->slots [index].key);
+    memset (self->slots, 0, sizeof (self->slots));
+    zwatch_ptrmap_init (map, self->slots, 2 * ZWATCH_PRELOAD_SOCKETS_MAX);
+    pthread_mutex_unlock (&self->mutex);
+    return count;
 }
 
 void
@@ -82,6 +103,7 @@ zwatch_preload_sockets_fork_child (zwatch_preload_sockets_t *self)
 {
     //  The parent's sockets are not the child's to watch; the lock is made
     //  anew, as the parent's thread locked it
-    self->count = 0;
+    memset (self->slots, 0, sizeof (self->slots));
+    zwatch_ptrmap_init (&self->map, self->slots, 2 * ZWATCH_PRELOAD_SOCKETS_MAX);
     pthread_mutex_init (&self->mutex, NULL);
 }

@@ -26,19 +26,22 @@ typedef enum {
     KEY_V, KEY_KIND, KEY_HOST, KEY_PID, KEY_SVC, KEY_TS, KEY_SEQ,
     KEY_SOCK, KEY_STYPE, KEY_EVENT, KEY_CODE, KEY_VALUE, KEY_ENDPOINT, KEY_PEER,
     KEY_START, KEY_READ, KEY_SENT, KEY_DROPPED, KEY_WATCHED,
+    KEY_LOCAL, KEY_PEER_PID, KEY_STATES,
     KEY_COUNT, KEY_UNKNOWN = KEY_COUNT
 } key_id_t;
 
 static const char *s_key_names [KEY_COUNT] = {
     "v", "kind", "host", "pid", "svc", "ts", "seq",
     "sock", "stype", "event", "code", "value", "endpoint", "peer",
-    "start", "read", "sent", "dropped", "watched"
+    "start", "read", "sent", "dropped", "watched",
+    "local", "peer_pid", "count"
 };
 
 static const key_type_t s_key_types [KEY_COUNT] = {
     TYPE_UINT, TYPE_STR, TYPE_STR, TYPE_UINT, TYPE_STR, TYPE_UINT, TYPE_UINT,
     TYPE_STR, TYPE_STR, TYPE_STR, TYPE_UINT, TYPE_INT, TYPE_STR, TYPE_STR,
-    TYPE_UINT, TYPE_UINT, TYPE_UINT, TYPE_UINT, TYPE_UINT
+    TYPE_UINT, TYPE_UINT, TYPE_UINT, TYPE_UINT, TYPE_UINT,
+    TYPE_STR, TYPE_UINT, TYPE_UINT
 };
 
 #define BIT(key) (1u << (key))
@@ -49,6 +52,7 @@ static const key_type_t s_key_types [KEY_COUNT] = {
 #define REQUIRED_LIFE     (REQUIRED_COMMON | BIT (KEY_START))
 #define REQUIRED_HEARTBEAT (REQUIRED_LIFE | BIT (KEY_READ) | BIT (KEY_SENT) \
                          | BIT (KEY_DROPPED) | BIT (KEY_WATCHED))
+#define REQUIRED_STATE_END (REQUIRED_COMMON | BIT (KEY_STATES))
 
 #define KEY_IS(literal) (memcmp (key, literal, sizeof (literal) - 1) == 0)
 
@@ -78,12 +82,17 @@ s_key_id (const char *key, size_t len)
             if (KEY_IS ("event")) return KEY_EVENT;
             if (KEY_IS ("value")) return KEY_VALUE;
             if (KEY_IS ("start")) return KEY_START;
+            if (KEY_IS ("local")) return KEY_LOCAL;
+            if (KEY_IS ("count")) return KEY_STATES;
             return KEY_UNKNOWN;
         case 7:
             if (KEY_IS ("dropped")) return KEY_DROPPED;
             if (KEY_IS ("watched")) return KEY_WATCHED;
             return KEY_UNKNOWN;
-        case 8: return KEY_IS ("endpoint")? KEY_ENDPOINT: KEY_UNKNOWN;
+        case 8:
+            if (KEY_IS ("endpoint")) return KEY_ENDPOINT;
+            if (KEY_IS ("peer_pid")) return KEY_PEER_PID;
+            return KEY_UNKNOWN;
         default: return KEY_UNKNOWN;
     }
 }
@@ -100,6 +109,9 @@ s_key_target (zwatch_msg_t *msg, key_id_t key, uint64_t *scratch)
         case KEY_EVENT:    return &msg->event;
         case KEY_ENDPOINT: return &msg->endpoint;
         case KEY_PEER:     return &msg->peer;
+        case KEY_LOCAL:    return &msg->local;
+        case KEY_PEER_PID: return &msg->peer_pid;
+        case KEY_STATES:   return &msg->count;
         case KEY_PID:      return &msg->pid;
         case KEY_TS:       return &msg->ts;
         case KEY_SEQ:      return &msg->seq;
@@ -135,9 +147,10 @@ s_fail (const char **detail, zwatch_reason_t reason, const char *key)
     return reason;
 }
 
-//  Checks that only apply to event messages
+//  Checks that only apply to event and state messages; peer_pid_seen: the
+//  key was present (0 then is out of range, not "absent")
 static zwatch_reason_t
-s_check_event (zwatch_msg_t *msg, uint64_t code, const char **detail)
+s_check_event (zwatch_msg_t *msg, uint64_t code, bool peer_pid_seen, const char **detail)
 {
     if (!s_printable (msg->sock, 1, ZWATCH_SOCK_MAX))
         return s_fail (detail, ZWATCH_REJECT_BAD_STRING, "sock");
@@ -147,8 +160,15 @@ s_check_event (zwatch_msg_t *msg, uint64_t code, const char **detail)
         return s_fail (detail, ZWATCH_REJECT_BAD_STRING, "endpoint");
     if (msg->peer.ptr && !s_printable (msg->peer, 0, ZWATCH_ENDPOINT_MAX))
         return s_fail (detail, ZWATCH_REJECT_BAD_STRING, "peer");
-    if (code > UINT32_MAX || msg->seq == 0)
-        return s_fail (detail, ZWATCH_REJECT_BAD_VALUE, code > UINT32_MAX? "code": "seq");
+    if (msg->local.ptr && !s_printable (msg->local, 0, ZWATCH_ENDPOINT_MAX))
+        return s_fail (detail, ZWATCH_REJECT_BAD_STRING, "local");
+    if (code > UINT32_MAX)
+        return s_fail (detail, ZWATCH_REJECT_BAD_VALUE, "code");
+    //  A state message carries the agent's current seq, 0 before any event
+    if (msg->seq == 0 && msg->kind == ZWATCH_KIND_EVENT)
+        return s_fail (detail, ZWATCH_REJECT_BAD_VALUE, "seq");
+    if (peer_pid_seen && msg->peer_pid == 0)
+        return s_fail (detail, ZWATCH_REJECT_BAD_VALUE, "peer_pid");
     msg->code = (uint32_t) code;
     if (!s_upper (msg->event, ZWATCH_EVENT_NAME_MAX))
         return s_fail (detail, ZWATCH_REJECT_BAD_EVENT, "event");
@@ -161,10 +181,14 @@ s_check_event (zwatch_msg_t *msg, uint64_t code, const char **detail)
           && memcmp (expected, msg->event.ptr, msg->event.len) == 0;
     if (!matches)
         return s_fail (detail, ZWATCH_REJECT_BAD_EVENT, "event");
+    //  A state message is one fact: something listening, connected or retrying
+    if (msg->kind == ZWATCH_KIND_STATE && !zwatch_event_is_fact (msg->code))
+        return s_fail (detail, ZWATCH_REJECT_BAD_EVENT, "event");
     return ZWATCH_OK;
 }
 
-static zwatch_reason_t s_check_fields (zwatch_msg_t *msg, uint64_t code, const char **detail);
+static zwatch_reason_t s_check_fields (zwatch_msg_t *msg, uint64_t code, bool peer_pid_seen,
+                                       const char **detail);
 
 zwatch_reason_t
 zwatch_msg_decode_general (zwatch_msg_t *msg, const void *data, size_t size,
@@ -259,9 +283,14 @@ zwatch_msg_decode_general (zwatch_msg_t *msg, const void *data, size_t size,
         return s_fail (detail, ZWATCH_REJECT_MISSING_KEY, "kind");
     uint32_t required;
     #define KIND_IS(literal) (kind.len == sizeof (literal) - 1 && memcmp (kind.ptr, literal, kind.len) == 0)
-    if (KIND_IS ("event")) {
-        msg->kind = ZWATCH_KIND_EVENT;
+    if (KIND_IS ("event") || KIND_IS ("state")) {
+        msg->kind = kind.ptr [0] == 'e'? ZWATCH_KIND_EVENT: ZWATCH_KIND_STATE;
         required = REQUIRED_EVENT;
+    }
+    else
+    if (KIND_IS ("state_end")) {
+        msg->kind = ZWATCH_KIND_STATE_END;
+        required = REQUIRED_STATE_END;
     }
     else
     if (KIND_IS ("heartbeat")) {
@@ -280,7 +309,7 @@ zwatch_msg_decode_general (zwatch_msg_t *msg, const void *data, size_t size,
     if (missing)
         return s_fail (detail, ZWATCH_REJECT_MISSING_KEY,
                        s_key_names [__builtin_ctz (missing)]);
-    return s_check_fields (msg, code, detail);
+    return s_check_fields (msg, code, (seen & BIT (KEY_PEER_PID)) != 0, detail);
 }
 
 //  Fixed-layout event: the reference encoder's key bytes, in its order
@@ -291,12 +320,16 @@ zwatch_msg_decode_general (zwatch_msg_t *msg, const void *data, size_t size,
      && ((reader)->pos += sizeof (literal) - 1, 1))
 
 //  True if data is an event laid out exactly as zwatch_msg_encode lays it
-//  out, with every value of its key's type; fills msg and *code
+//  out, with every value of its key's type; fills msg, *code, *peer_pid_seen
 static bool
-s_read_event_layout (zwatch_msg_t *msg, zwatch_mpread_t *reader, uint64_t *code)
+s_read_event_layout (zwatch_msg_t *msg, zwatch_mpread_t *reader, uint64_t *code,
+                     bool *peer_pid_seen)
 {
-    uint8_t map = *reader->pos++;
-    if ((map != 0x8d && map != 0x8e)
+    //  fixmap of 13..15 entries, or map16 of 16 (every optional key)
+    unsigned entries = *reader->pos++;
+    if (entries == 0xde && KEY_BYTES_IS (reader, "\x00" "\x10"))
+        entries = 0x90;
+    if ((entries < 0x8d || entries > 0x90)
     ||  !KEY_BYTES_IS (reader, EVENT_HEAD)
     ||  zwatch_mpread_str (reader, &msg->host.ptr, &msg->host.len)
     ||  !KEY_BYTES_IS (reader, "\xa3" "pid") || zwatch_mpread_uint (reader, &msg->pid)
@@ -315,12 +348,26 @@ s_read_event_layout (zwatch_msg_t *msg, zwatch_mpread_t *reader, uint64_t *code)
     ||  !KEY_BYTES_IS (reader, "\xa2" "ts") || zwatch_mpread_uint (reader, &msg->ts)
     ||  !KEY_BYTES_IS (reader, "\xa3" "seq") || zwatch_mpread_uint (reader, &msg->seq))
         return false;
-    if (map == 0x8e
-    && (!KEY_BYTES_IS (reader, "\xa4" "peer")
-        || zwatch_mpread_str (reader, &msg->peer.ptr, &msg->peer.len)))
-        return false;
+    //  The optional keys, each at most once, in the encoder's order
+    unsigned optional = entries - 0x8d;
+    if (optional && KEY_BYTES_IS (reader, "\xa4" "peer")) {
+        if (zwatch_mpread_str (reader, &msg->peer.ptr, &msg->peer.len))
+            return false;
+        optional--;
+    }
+    if (optional && KEY_BYTES_IS (reader, "\xa5" "local")) {
+        if (zwatch_mpread_str (reader, &msg->local.ptr, &msg->local.len))
+            return false;
+        optional--;
+    }
+    if (optional && KEY_BYTES_IS (reader, "\xa8" "peer_pid")) {
+        if (zwatch_mpread_uint (reader, &msg->peer_pid))
+            return false;
+        *peer_pid_seen = true;
+        optional--;
+    }
     msg->kind = ZWATCH_KIND_EVENT;
-    return zwatch_mpread_left (reader) == 0;
+    return optional == 0 && zwatch_mpread_left (reader) == 0;
 }
 
 zwatch_reason_t
@@ -331,10 +378,11 @@ zwatch_msg_decode (zwatch_msg_t *msg, const void *data, size_t size, const char 
         zwatch_mpread_t reader;
         zwatch_mpread_init (&reader, data, size);
         uint64_t code;
-        if (s_read_event_layout (msg, &reader, &code)) {
+        bool peer_pid_seen = false;
+        if (s_read_event_layout (msg, &reader, &code, &peer_pid_seen)) {
             if (detail)
                 *detail = "";
-            return s_check_fields (msg, code, detail);
+            return s_check_fields (msg, code, peer_pid_seen, detail);
         }
     }
     return zwatch_msg_decode_general (msg, data, size, detail);
@@ -342,7 +390,7 @@ zwatch_msg_decode (zwatch_msg_t *msg, const void *data, size_t size, const char 
 
 //  What the general path and the fast path check alike, once the keys are in
 static zwatch_reason_t
-s_check_fields (zwatch_msg_t *msg, uint64_t code, const char **detail)
+s_check_fields (zwatch_msg_t *msg, uint64_t code, bool peer_pid_seen, const char **detail)
 {
     if (!zwatch_name_valid (msg->host.ptr, msg->host.len, ZWATCH_HOST_MAX))
         return s_fail (detail, ZWATCH_REJECT_BAD_HOST, "host");
@@ -350,7 +398,7 @@ s_check_fields (zwatch_msg_t *msg, uint64_t code, const char **detail)
         return s_fail (detail, ZWATCH_REJECT_BAD_SERVICE, "svc");
     if (msg->pid == 0)
         return s_fail (detail, ZWATCH_REJECT_BAD_VALUE, "pid");
-    if (msg->kind == ZWATCH_KIND_EVENT)
-        return s_check_event (msg, code, detail);
+    if (msg->kind == ZWATCH_KIND_EVENT || msg->kind == ZWATCH_KIND_STATE)
+        return s_check_event (msg, code, peer_pid_seen, detail);
     return ZWATCH_OK;
 }

@@ -11,8 +11,9 @@
 #include <string.h>
 #include "zwatch_proto.h"
 
-//  Longest encoded message: every string at its limit, every int 9 bytes
-#define ENCODED_MAX 1024
+//  More than the longest encoded message (an event with every string at
+//  its limit and every int 9 bytes: about 1250)
+#define ENCODED_MAX 2048
 
 //  A key, msgpack-encoded (fixstr), as a literal
 #define KEY(literal) s_put_raw (p, "" literal, sizeof (literal) - 1)
@@ -118,20 +119,30 @@ s_lengths_ok (const zwatch_msg_t *msg)
 {
     if (msg->host.len > ZWATCH_HOST_MAX || msg->svc.len > ZWATCH_SVC_MAX)
         return false;
-    if (msg->kind != ZWATCH_KIND_EVENT)
+    if (msg->kind != ZWATCH_KIND_EVENT && msg->kind != ZWATCH_KIND_STATE)
         return true;
     return msg->sock.len <= ZWATCH_SOCK_MAX
         && msg->stype.len <= ZWATCH_STYPE_MAX
         && msg->event.len <= ZWATCH_EVENT_NAME_MAX
         && msg->endpoint.len <= ZWATCH_ENDPOINT_MAX
-        && msg->peer.len <= ZWATCH_ENDPOINT_MAX;
+        && msg->peer.len <= ZWATCH_ENDPOINT_MAX
+        && msg->local.len <= ZWATCH_ENDPOINT_MAX;
 }
 
+//  event and state: the same keys, optional ones last (peer, local, peer_pid)
 static uint8_t *
 s_encode_event (uint8_t *p, const zwatch_msg_t *msg)
 {
-    *p++ = msg->peer.ptr? 0x8e: 0x8d;               //  fixmap, 14 or 13 entries
-    p = KEY ("\xa1" "v" "\x01" "\xa4" "kind" "\xa5" "event" "\xa4" "host");
+    unsigned entries = 13 + (msg->peer.ptr? 1: 0) + (msg->local.ptr? 1: 0)
+                          + (msg->peer_pid? 1: 0);
+    if (entries < 16)
+        *p++ = (uint8_t) (0x80 | entries);          //  fixmap
+    else
+        p = KEY ("\xde" "\x00" "\x10");              //  map16, as msgpack-c does
+    if (msg->kind == ZWATCH_KIND_STATE)
+        p = KEY ("\xa1" "v" "\x01" "\xa4" "kind" "\xa5" "state" "\xa4" "host");
+    else
+        p = KEY ("\xa1" "v" "\x01" "\xa4" "kind" "\xa5" "event" "\xa4" "host");
     p = s_put_str (p, msg->host);
     p = KEY ("\xa3" "pid");
     p = s_put_uint (p, msg->pid);
@@ -157,6 +168,33 @@ s_encode_event (uint8_t *p, const zwatch_msg_t *msg)
         p = KEY ("\xa4" "peer");
         p = s_put_str (p, msg->peer);
     }
+    if (msg->local.ptr) {
+        p = KEY ("\xa5" "local");
+        p = s_put_str (p, msg->local);
+    }
+    if (msg->peer_pid) {
+        p = KEY ("\xa8" "peer_pid");
+        p = s_put_uint (p, msg->peer_pid);
+    }
+    return p;
+}
+
+static uint8_t *
+s_encode_state_end (uint8_t *p, const zwatch_msg_t *msg)
+{
+    *p++ = 0x88;                                    //  fixmap, 8 entries
+    p = KEY ("\xa1" "v" "\x01" "\xa4" "kind" "\xa9" "state_end" "\xa4" "host");
+    p = s_put_str (p, msg->host);
+    p = KEY ("\xa3" "pid");
+    p = s_put_uint (p, msg->pid);
+    p = KEY ("\xa3" "svc");
+    p = s_put_str (p, msg->svc);
+    p = KEY ("\xa2" "ts");
+    p = s_put_uint (p, msg->ts);
+    p = KEY ("\xa3" "seq");
+    p = s_put_uint (p, msg->seq);
+    p = KEY ("\xa5" "count");
+    p = s_put_uint (p, msg->count);
     return p;
 }
 
@@ -209,8 +247,14 @@ zwatch_msg_encode (const zwatch_msg_t *msg, void *buf, size_t capacity)
     //  a scratch buffer so we never write past capacity
     uint8_t scratch [ENCODED_MAX];
     uint8_t *start = capacity >= ENCODED_MAX? (uint8_t *) buf: scratch;
-    uint8_t *end = msg->kind == ZWATCH_KIND_EVENT? s_encode_event (start, msg)
-                                                 : s_encode_lifecycle (start, msg);
+    uint8_t *end;
+    if (msg->kind == ZWATCH_KIND_EVENT || msg->kind == ZWATCH_KIND_STATE)
+        end = s_encode_event (start, msg);
+    else
+    if (msg->kind == ZWATCH_KIND_STATE_END)
+        end = s_encode_state_end (start, msg);
+    else
+        end = s_encode_lifecycle (start, msg);
     size_t size = (size_t) (end - start);
     if (start == scratch) {
         if (size > capacity) {

@@ -21,7 +21,9 @@ static const char *s_reason_names [ZWATCH_REJECT_COUNT] = {
     "bad_string", "bad_event", "bad_value", "multipart"
 };
 
-static const char *s_kind_names [] = { NULL, "hello", "event", "heartbeat", "bye" };
+static const char *s_kind_names [] = {
+    NULL, "hello", "event", "heartbeat", "bye", "state", "state_end"
+};
 
 const char *
 zwatch_event_name (uint32_t code)
@@ -42,6 +44,13 @@ zwatch_event_code (const char *name, size_t len)
     return 0;
 }
 
+bool
+zwatch_event_is_fact (uint32_t code)
+{
+    //  LISTENING, CONNECTED, ACCEPTED, CONNECT_RETRIED, BIND_FAILED
+    return code == 8 || code == 1 || code == 32 || code == 4 || code == 16;
+}
+
 const char *
 zwatch_reason_name (zwatch_reason_t reason)
 {
@@ -53,7 +62,7 @@ zwatch_reason_name (zwatch_reason_t reason)
 const char *
 zwatch_kind_name (zwatch_kind_t kind)
 {
-    if ((int) kind < ZWATCH_KIND_HELLO || kind > ZWATCH_KIND_BYE)
+    if ((int) kind < ZWATCH_KIND_HELLO || kind > ZWATCH_KIND_STATE_END)
         return NULL;
     return s_kind_names [kind];
 }

@@ -32,7 +32,8 @@ s_assert_same_decode (const zwatch_msg_t *a, const zwatch_msg_t *b)
     assert (s_same_view (a->host, b->host) && s_same_view (a->svc, b->svc));
     assert (s_same_view (a->sock, b->sock) && s_same_view (a->stype, b->stype));
     assert (s_same_view (a->event, b->event) && s_same_view (a->endpoint, b->endpoint));
-    assert (s_same_view (a->peer, b->peer));
+    assert (s_same_view (a->peer, b->peer) && s_same_view (a->local, b->local));
+    assert (a->peer_pid == b->peer_pid && a->count == b->count);
     assert (a->code == b->code && a->value == b->value && a->start == b->start);
     assert (a->read == b->read && a->sent == b->sent);
     assert (a->dropped == b->dropped && a->watched == b->watched);
@@ -62,9 +63,18 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     assert (zwatch_msg_decode (&again, buffer, (size_t) encoded, NULL) == ZWATCH_OK);
     assert (again.kind == msg.kind && again.pid == msg.pid && again.seq == msg.seq);
     assert (s_same (again.host, msg.host) && s_same (again.svc, msg.svc));
-    if (msg.kind == ZWATCH_KIND_EVENT) {
+    if (msg.kind == ZWATCH_KIND_STATE_END)
+        assert (again.count == msg.count && again.ts == msg.ts);
+    if (msg.kind == ZWATCH_KIND_STATE)
+        assert (zwatch_event_is_fact (msg.code));
+    if (msg.kind == ZWATCH_KIND_EVENT || msg.kind == ZWATCH_KIND_STATE) {
         assert (again.code == msg.code && again.value == msg.value);
         assert (s_same (again.event, msg.event) && s_same (again.endpoint, msg.endpoint));
+        assert (s_same (again.peer, msg.peer) && (again.peer.ptr == NULL) == (msg.peer.ptr == NULL));
+        assert (s_same (again.local, msg.local) && (again.local.ptr == NULL) == (msg.local.ptr == NULL));
+        assert (again.peer_pid == msg.peer_pid);
+    }
+    if (msg.kind == ZWATCH_KIND_EVENT) {
         char topic [ZWATCH_TOPIC_MAX];
         int length = zwatch_topic_event (topic, sizeof (topic), &msg);
         assert (length > 0);

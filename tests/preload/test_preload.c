@@ -6,8 +6,10 @@
 
 #define _GNU_SOURCE
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <czmq.h>
 #include "zwatch.h"
 #include "testutil.h"
@@ -16,7 +18,8 @@
 
 #define EVENTS_MAX  2048
 #define AGENTS_MAX  4
-#define RUN_MS      30000       //  bound on one program run (catches hangs)
+#define TALLY_MAX   64
+#define RUN_MS      90000       //  bound on one program run (catches hangs; ASan at load is slow)
 #define FEED_MS     15000       //  bound on waiting for the agents' bye
 #define QUIET_MS    1000        //  "nothing arrives": how long we listen
 #define HOST        "preload-host"
@@ -46,21 +49,89 @@ typedef struct {
     event_t events [EVENTS_MAX];
     size_t count;
     uint64_t gone [AGENTS_MAX]; //  pids of the agents that said bye
+    uint64_t gone_events [AGENTS_MAX];  //  and the events and losses the broker counted
+    uint64_t gone_lost [AGENTS_MAX];
     size_t gone_count;
+    uint64_t total;             //  every event, kept or not
+    struct { char key [64]; uint64_t count; } tally [TALLY_MAX];   //  "<STYPE> <EVENT>"
+    size_t tally_count;
 } run_t;
 
-//  Run argv with env up to RUN_MS; the test fails if it hangs
+//  > 0: the program prints a line per step, and going this long without
+//  one is a hang (its threads' stacks go into the test log)
+static int s_step_ms;
+static int s_run_ms = RUN_MS;
+
+//  Every thread's stack of a hung pid, on our stdout: gdb, else eu-stack,
+//  else what /proc says each thread waits in
+static void
+s_dump_stacks (pid_t pid)
+{
+    char *script = NULL;
+    CHECK (asprintf (&script,
+        "if command -v gdb >/dev/null; then gdb -p %d -batch -ex 'thread apply all bt' 2>&1;"
+        " elif command -v eu-stack >/dev/null; then eu-stack -p %d 2>&1;"
+        " else echo 'no gdb or eu-stack: threads and where they wait';"
+        " for t in /proc/%d/task/*; do echo \"$t $(cat $t/comm) $(cat $t/wchan)\"; done; fi",
+        (int) pid, (int) pid, (int) pid) > 0);
+    const char *argv [] = { "/bin/sh", "-c", script, NULL };
+    printf ("=== stacks of hung pid %d ===\n", (int) pid);
+    fflush (stdout);
+    pid_t dumper = tu_spawn (argv, NULL, NULL);
+    if (tu_wait (dumper, 60000) < 0)
+        tu_kill (dumper);
+    printf ("=== end of stacks ===\n");
+    fflush (stdout);
+    free (script);
+}
+
+//  Wait for pid, up to s_run_ms, and with s_step_ms for each new line of
+//  out_path. Returns its exit code, or -1 if it hung (stacks dumped)
+static int
+s_wait_steps (pid_t pid, const char *out_path, const char *name)
+{
+    long long start = tu_now_ms (), step_at = start;
+    off_t size = 0;
+    while (true) {
+        int code = tu_wait (pid, s_step_ms? 20: s_run_ms);
+        if (code >= 0)
+            return code;
+        long long now = tu_now_ms ();
+        struct stat status;
+        if (stat (out_path, &status) == 0 && status.st_size != size) {
+            size = status.st_size;
+            step_at = now;
+        }
+        bool stuck = s_step_ms && now - step_at > s_step_ms;
+        if (stuck || now - start > s_run_ms) {
+            char *out = tu_read_file (out_path);
+            const char *last = out? out + strlen (out): "";
+            while (out && last > out && last [-1] == '\n')
+                last--;
+            while (out && last > out && last [-1] != '\n')
+                last--;
+            fprintf (stderr, "%s: %s (last line: '%.40s')\n", name,
+                     stuck? "no progress, a step is hung": "did not finish in time", last);
+            s_dump_stacks (pid);
+            free (out);
+            tu_kill (pid);
+            return -1;
+        }
+    }
+}
+
+//  Run argv with env up to s_run_ms; the test fails if it hangs
 static void
 s_spawn (const char *const argv [], const char *const env [], proc_t *proc)
 {
     char *out_path = tu_temp_path (".out");
     long long start = tu_now_ms ();
     proc->pid = tu_spawn (argv, env, out_path);
-    proc->exit_code = tu_wait (proc->pid, RUN_MS);
+    proc->exit_code = s_wait_steps (proc->pid, out_path, argv [0]);
     proc->took_ms = tu_now_ms () - start;
     if (proc->exit_code < 0) {
-        tu_kill (proc->pid);
-        fprintf (stderr, "%s did not finish in %d ms\n", argv [0], RUN_MS);
+        char *err = tu_read_errors (out_path);
+        fprintf (stderr, "%s stderr: %s\n", argv [0], err? err: "(none)");
         exit (1);
     }
     proc->out = tu_read_file (out_path);
@@ -68,6 +139,47 @@ s_spawn (const char *const argv [], const char *const env [], proc_t *proc)
     CHECK (proc->out && proc->err);
     tu_remove_output (out_path);
     free (out_path);
+}
+
+//  fidelity_monitor's sockets retrying a dead port: their events are not kept
+static bool s_skip_retries;
+//  Keep the first EVENTS_MAX events and count the rest (else: too many fails)
+static bool s_keep_first;
+
+//  One more event of stype named event
+static void
+s_tally (run_t *run, zwatch_str_t stype, zwatch_str_t event)
+{
+    char key [64];
+    snprintf (key, sizeof (key), "%.*s %.*s", (int) stype.len, stype.ptr,
+              (int) event.len, event.ptr);
+    size_t index;
+    for (index = 0; index < run->tally_count; index++)
+        if (streq (run->tally [index].key, key))
+            break;
+    if (index == run->tally_count) {
+        CHECK (run->tally_count < TALLY_MAX);
+        snprintf (run->tally [run->tally_count++].key, sizeof (key), "%s", key);
+    }
+    run->tally [index].count++;
+}
+
+//  How many events of stype named event came (kept or not)
+static uint64_t
+s_tallied (run_t *run, const char *stype, const char *event)
+{
+    char key [64];
+    snprintf (key, sizeof (key), "%s %s", stype, event);
+    for (size_t index = 0; index < run->tally_count; index++)
+        if (streq (run->tally [index].key, key))
+            return run->tally [index].count;
+    return 0;
+}
+
+static bool
+s_str_is (zwatch_str_t str, const char *text)
+{
+    return str.len == strlen (text) && memcmp (str.ptr, text, str.len) == 0;
 }
 
 static void
@@ -87,9 +199,17 @@ s_collect (run_t *run, feed_t *feed, size_t agents)
         if (!feed_recv (feed, (int) left))
             break;
         if (feed_is (feed, "ev/")) {
-            CHECK (run->count < EVENTS_MAX);
             zwatch_msg_t msg;
             feed_event (feed, &msg);
+            if (s_skip_retries && (s_str_is (msg.event, "CONNECT_RETRIED")
+                               ||  s_str_is (msg.event, "CONNECT_DELAYED")
+                               ||  s_str_is (msg.event, "CLOSED")))
+                continue;
+            run->total++;
+            s_tally (run, msg.stype, msg.event);
+            if (s_keep_first && run->count == EVENTS_MAX)
+                continue;
+            CHECK (run->count < EVENTS_MAX);
             event_t *event = &run->events [run->count++];
             event->pid = msg.pid;
             s_copy (event->host, sizeof (event->host), msg.host);
@@ -102,6 +222,8 @@ s_collect (run_t *run, feed_t *feed, size_t agents)
         else
         if (feed_is (feed, "agent/") && streq (feed_str (feed, "state"), "gone")) {
             CHECK (run->gone_count < AGENTS_MAX);
+            run->gone_events [run->gone_count] = feed_uint (feed, "events");
+            run->gone_lost [run->gone_count] = feed_uint (feed, "lost");
             run->gone [run->gone_count++] = feed_uint (feed, "pid");
         }
     }
@@ -559,9 +681,9 @@ s_test_linked (void)
     broker_proc_destroy (&broker);
 }
 
-//  pyzmq, on the system libzmq.so.5: the tests' exit code 77 (skipped) if missing
+//  The tests' exit code 77 (skipped) if the system python3 has no pyzmq
 static void
-s_test_python (void)
+s_require_pyzmq (void)
 {
     const char *check [] = { PYTHON3_SYSTEM, "-c", "import zmq", NULL };
     proc_t proc;
@@ -577,6 +699,13 @@ s_test_python (void)
                 *PYTHON3_SYSTEM? PYTHON3_SYSTEM: "a system python3");
         exit (77);
     }
+}
+
+//  pyzmq, on the system libzmq.so.5
+static void
+s_test_python (void)
+{
+    s_require_pyzmq ();
     broker_proc_t *broker = s_broker ();
     const char *args [] = { PYZMQ_SERVICE, NULL };
     run_t *run = s_run (PYTHON3_SYSTEM, args, NULL, broker, 1, true);
@@ -599,6 +728,208 @@ s_test_python (void)
     broker_proc_destroy (&broker);
 }
 
+//  The ctx_term time fidelity_service writes on stderr, and that nothing else is there
+static long
+s_ctx_term_ms (const char *err)
+{
+    long msecs = -1;
+    CHECK (sscanf (err, "ctx_term took %ld ms\n", &msecs) == 1);
+    CHECK (!strstr (err, "zwatch:"));
+    CHECK_INT_EQ (tu_count (err, "\n"), 1);
+    return msecs;
+}
+
+//  The program's own monitors get exactly what libzmq gives them: from the
+//  moment of the call on (however soon after it the event comes), held
+//  until its PAIR connects, and what it can no longer read dropped as
+//  silently as libzmq does
+static void
+s_test_fidelity_monitor (void)
+{
+    broker_proc_t *broker = s_broker ();
+    const char *args [] = { "monitor", NULL };
+    s_skip_retries = true;
+    run_t *run = s_run ("fidelity_service", args, NULL, broker, 1, true);
+    CHECK_STR_EQ (run->plain.out,
+        "race: handshake seen in at least 36 of 40 rounds\n"
+        "late: CONNECTED HANDSHAKE_SUCCEEDED MONITOR_STOPPED nothing\n"
+        "first: LISTENING MONITOR_STOPPED nothing\n"
+        "second: ACCEPTED\n"
+        "ctx_term: 0\n");
+    s_ctx_term_ms (run->preload.err);
+    //  The agent's own monitor went on through the program's replacements:
+    //  the broker heard one LISTENING and one MONITOR_STOPPED, no more
+    CHECK_INT_EQ (s_count (run, "ROUTER-3", "LISTENING", 0), 1);
+    CHECK_INT_EQ (s_count (run, "ROUTER-3", "ACCEPTED", 0), 1);
+    CHECK_INT_EQ (s_count (run, "ROUTER-3", "MONITOR_STOPPED", 0), 1);
+    CHECK_INT_EQ (s_count (run, NULL, "MONITOR_STOPPED", 0), s_sockets (run));
+    s_run_destroy (&run);
+    broker_proc_destroy (&broker);
+}
+
+//  errno after a failed bind or connect is libzmq's without a monitor,
+//  though the agent monitors every socket
+static void
+s_test_fidelity_errno (void)
+{
+    broker_proc_t *broker = s_broker ();
+    char *endpoint = tu_free_endpoint ();
+    const char *args [] = { "errno", endpoint, NULL };
+    run_t *run = s_run ("fidelity_service", args, NULL, broker, 1, true);
+    CHECK (strstr (run->plain.out, "bind ipc://<long>: -1 ENAMETOOLONG\n"));
+    CHECK (strstr (run->plain.out, "bind ipc://@: -1 EINVAL\n"));
+    CHECK (strstr (run->plain.out, "bind tcp://no-such-interface-zw:5: -1 ENODEV\n"));
+    CHECK_INT_EQ (tu_count (run->plain.out, "EAGAIN"), 0);
+    s_ctx_term_ms (run->preload.err);
+    CHECK (s_count (run, NULL, "BIND_FAILED", 0) >= 16);
+    s_run_destroy (&run);
+    free (endpoint);
+    broker_proc_destroy (&broker);
+}
+
+//  Sockets closed with an inproc connect that no bind completed: libzmq
+//  lets go of them only when the context ends, so their MONITOR_STOPPED
+//  cannot come before; ending the context does not wait for it
+static void
+s_test_fidelity_inproc (void)
+{
+    broker_proc_t *broker = s_broker ();
+    const char *args [] = { "inproc", NULL };
+    run_t *run = s_run ("fidelity_service", args, NULL, broker, 1, true);
+    CHECK_STR_EQ (run->plain.out, "ctx_term: 0\n");
+    long msecs = s_ctx_term_ms (run->preload.err);
+    printf ("ctx_term: %ld ms without the preload, %ld ms with it\n",
+            s_ctx_term_ms (run->plain.err), msecs);
+    //  The agent waits up to 1000 ms for a closed socket's end: well under that
+    CHECK (msecs < 800);
+    //  The sockets that met their bind were heard to the end
+    CHECK_INT_EQ (s_count (run, "PULL-1", "MONITOR_STOPPED", 0), 1);
+    CHECK_INT_EQ (s_count (run, "PUSH-5", "MONITOR_STOPPED", 0), 1);
+    s_run_destroy (&run);
+    broker_proc_destroy (&broker);
+}
+
+//  What a Jupyter kernel does at shutdown (threads, daemon threads holding
+//  sockets, zmq_ctx_term racing zmq_close, sockets closed by other threads
+//  than their makers', an exit with sockets open and threads in libzmq),
+//  SHUTDOWN_ITERATIONS times, with a hang detector: a step (one kernel)
+//  that takes longer than STEP_MS gets every thread's stack dumped into
+//  the log, and fails. Plain, then with signals interrupting every call.
+#define SHUTDOWN_ITERATIONS  200
+#define STEP_MS              10000
+
+static void
+s_shutdown (const char *program, const char *script, const char *mode)
+{
+    broker_proc_t *broker = s_broker ();
+    char iterations [16];
+    snprintf (iterations, sizeof (iterations), "%d", SHUTDOWN_ITERATIONS);
+    const char *args [] = { script? script: iterations, script? iterations: mode, mode, NULL };
+    s_keep_first = true;
+    s_step_ms = STEP_MS;
+    s_run_ms = 100000;
+    run_t *run = s_run (program, args, NULL, broker, 1, true);
+    CHECK_INT_EQ (run->preload.exit_code, 0);
+    CHECK_STR_EQ (run->preload.err, "");
+    CHECK_INT_EQ (tu_count (run->preload.out, "iteration "), SHUTDOWN_ITERATIONS);
+    CHECK (strstr (run->preload.out, "\ndone\n"));
+    printf ("%d kernels: %lld ms without the preload, %lld ms with it; %" PRIu64 " events\n",
+            SHUTDOWN_ITERATIONS, run->plain.took_ms, run->preload.took_ms, run->total);
+    //  Every kernel's sockets were heard: bound, and the ones closed before
+    //  their context ended heard to their end (heartbeat's ROUTER closes
+    //  after its context's end began: the agent had let go of it)
+    CHECK_INT_EQ (run->gone_count, 1);
+    CHECK_INT_EQ (run->gone [0], (uint64_t) run->preload.pid);
+    CHECK_INT_EQ (run->gone_lost [0], 0);
+    CHECK_INT_EQ (run->gone_events [0], run->total);
+    CHECK_INT_EQ (s_tallied (run, "ROUTER", "LISTENING"), 4 * SHUTDOWN_ITERATIONS);
+    CHECK_INT_EQ (s_tallied (run, "PUB", "LISTENING"), SHUTDOWN_ITERATIONS);
+    CHECK_INT_EQ (s_tallied (run, "PUB", "MONITOR_STOPPED"), SHUTDOWN_ITERATIONS);
+    CHECK_INT_EQ (s_tallied (run, "ROUTER", "MONITOR_STOPPED"), 3 * SHUTDOWN_ITERATIONS);
+    //  The sockets open at exit were heard to their end too
+    CHECK_INT_EQ (s_tallied (run, "PULL", "LISTENING"), 1);
+    s_run_destroy (&run);
+    broker_proc_destroy (&broker);
+}
+
+static void
+s_test_shutdown (void)
+{
+    s_shutdown ("shutdown_service", NULL, NULL);
+}
+
+static void
+s_test_shutdown_signals (void)
+{
+    s_shutdown ("shutdown_service", NULL, "signals");
+}
+
+static void s_require_pyzmq (void);
+
+//  The same in Python, on pyzmq: what the kernel was
+static void
+s_test_python_shutdown (void)
+{
+    s_require_pyzmq ();
+    s_shutdown (PYTHON3_SYSTEM, PYZMQ_SHUTDOWN, NULL);
+}
+
+static void
+s_test_python_shutdown_signals (void)
+{
+    s_require_pyzmq ();
+    s_shutdown (PYTHON3_SYSTEM, PYZMQ_SHUTDOWN, "signals");
+}
+
+//  Signals every 50 us on the program's threads while they make, bind,
+//  connect, monitor and close thousands of sockets and end contexts:
+//  nothing crashes, and every call gives what libzmq alone gives
+#define SIGNALS_ROUNDS  25
+
+static void
+s_test_signals (void)
+{
+    broker_proc_t *broker = s_broker ();
+    char rounds [16];
+    snprintf (rounds, sizeof (rounds), "%d", SIGNALS_ROUNDS);
+    const char *args [] = { rounds, NULL };
+    s_keep_first = true;
+    s_run_ms = 120000;
+    run_t *run = s_run ("signals_service", args, NULL, broker, 1, true);
+    char *expected = NULL;
+    //  Per round and thread: 40 sockets (5 of them monitored, with their
+    //  readers), 3 for the refusals
+    int sockets = SIGNALS_ROUNDS * (40 + 5 + 2);
+    CHECK (asprintf (&expected,
+        "thread 0: %d rounds, %d sockets, %d binds, %d connects, %d monitors (%d events), "
+        "%d refusals, 0 mismatches\n"
+        "thread 1: %d rounds, %d sockets, %d binds, %d connects, %d monitors (%d events), "
+        "%d refusals, 0 mismatches\n",
+        SIGNALS_ROUNDS, sockets, SIGNALS_ROUNDS * 20, SIGNALS_ROUNDS * 15, SIGNALS_ROUNDS * 5,
+        SIGNALS_ROUNDS * 10, SIGNALS_ROUNDS * 5,
+        SIGNALS_ROUNDS, sockets, SIGNALS_ROUNDS * 20, SIGNALS_ROUNDS * 15, SIGNALS_ROUNDS * 5,
+        SIGNALS_ROUNDS * 10, SIGNALS_ROUNDS * 5) > 0);
+    CHECK_STR_EQ (run->plain.out, expected);
+    CHECK_INT_EQ (run->preload.exit_code, 0);
+    CHECK (!strstr (run->preload.err, "zwatch:"));
+    CHECK_INT_EQ (tu_count (run->preload.err, "EINTR retried\n"), 2);
+    printf ("without the preload (%lld ms):\n%swith it (%lld ms):\n%s", run->plain.took_ms,
+            run->plain.err, run->preload.took_ms, run->preload.err);
+    //  The agent heard every socket from its start to its end
+    CHECK_INT_EQ (run->gone_count, 1);
+    CHECK_INT_EQ (run->gone_lost [0], 0);
+    CHECK_INT_EQ (run->gone_events [0], run->total);
+    CHECK_INT_EQ (s_tallied (run, "PULL", "LISTENING"), 2 * SIGNALS_ROUNDS * 15);
+    uint64_t stopped = 0;
+    for (size_t index = 0; index < run->tally_count; index++)
+        if (strstr (run->tally [index].key, " MONITOR_STOPPED"))
+            stopped += run->tally [index].count;
+    CHECK_INT_EQ (stopped, 2 * sockets);
+    free (expected);
+    s_run_destroy (&run);
+    broker_proc_destroy (&broker);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -608,7 +939,11 @@ main (int argc, char *argv [])
         { "threads", s_test_threads }, { "blocked", s_test_blocked }, { "fork", s_test_fork }, { "monitor", s_test_monitor },
         { "no_broker", s_test_no_broker }, { "disable", s_test_disable },
         { "bad_settings", s_test_bad_settings }, { "linked", s_test_linked },
-        { "python", s_test_python }
+        { "python", s_test_python }, { "fidelity_monitor", s_test_fidelity_monitor },
+        { "fidelity_errno", s_test_fidelity_errno }, { "fidelity_inproc", s_test_fidelity_inproc },
+        { "shutdown", s_test_shutdown }, { "shutdown_signals", s_test_shutdown_signals },
+        { "signals", s_test_signals }, { "python_shutdown", s_test_python_shutdown },
+        { "python_shutdown_signals", s_test_python_shutdown_signals }
     };
     return tu_run_cases (argc, argv, "test_preload", cases, sizeof (cases) / sizeof (cases [0]));
 }

@@ -497,6 +497,267 @@ s_test_vectors (void)
     CHECK_INT_EQ (zwatch_msg_decode (&msg, bytes, size, &detail), ZWATCH_REJECT_BAD_HOST);
 }
 
+//  The additions for fleet state: local, peer_pid, state, state_end
+static void
+s_test_state_kinds (void)
+{
+    uint8_t bytes [ZWATCH_MSG_MAX];
+    char encoded [ZWATCH_MSG_MAX];
+    zwatch_msg_t msg;
+    const char *detail;
+
+    //  Vector 7: a state message (an accepted tcp connection with both addresses)
+    size_t size = s_unhex (VECTOR_STATE, bytes);
+    CHECK_INT_EQ (size, 185);
+    CHECK_INT_EQ (zwatch_msg_decode (&msg, bytes, size, &detail), ZWATCH_OK);
+    CHECK_INT_EQ (msg.kind, ZWATCH_KIND_STATE);
+    CHECK (s_str_is (msg.host, "web-01") && s_str_is (msg.svc, "orders"));
+    CHECK_INT_EQ (msg.pid, 4242);
+    CHECK (s_str_is (msg.sock, "frontend") && s_str_is (msg.stype, "ROUTER"));
+    CHECK (s_str_is (msg.event, "ACCEPTED"));
+    CHECK_INT_EQ (msg.code, 32);
+    CHECK_INT_EQ (msg.value, 17);
+    CHECK (s_str_is (msg.endpoint, "tcp://0.0.0.0:5555"));
+    CHECK (msg.ts == 1700000000123456789ULL);
+    CHECK_INT_EQ (msg.seq, 118);
+    CHECK (s_str_is (msg.peer, "10.0.0.9:51234"));
+    CHECK (s_str_is (msg.local, "10.0.0.1:5555"));
+    CHECK_INT_EQ (msg.peer_pid, 0);
+    int encoded_size = zwatch_msg_encode (&msg, encoded, sizeof (encoded));
+    CHECK_INT_EQ (encoded_size, size);
+    CHECK (memcmp (encoded, bytes, size) == 0);
+    //  ... and msgpack-c's packer writes the same bytes for that map
+    kv_t state [] = {
+        { "v", 'u', NULL, 1 },              { "kind", 's', "state", 0 },
+        { "host", 's', "web-01", 0 },       { "pid", 'u', NULL, 4242 },
+        { "svc", 's', "orders", 0 },        { "sock", 's', "frontend", 0 },
+        { "stype", 's', "ROUTER", 0 },      { "event", 's', "ACCEPTED", 0 },
+        { "code", 'u', NULL, 32 },          { "value", 'i', NULL, 17 },
+        { "endpoint", 's', "tcp://0.0.0.0:5555", 0 },
+        { "ts", 'u', NULL, 1700000000123456789LL }, { "seq", 'u', NULL, 118 },
+        { "peer", 's', "10.0.0.9:51234", 0 }, { "local", 's', "10.0.0.1:5555", 0 }
+    };
+    s_build (state, 15, NULL, NULL);
+    CHECK_INT_EQ (s_buffer.size, size);
+    CHECK (memcmp (s_buffer.data, bytes, size) == 0);
+
+    //  Vector 8: the state_end of that replay
+    size = s_unhex (VECTOR_STATE_END, bytes);
+    CHECK_INT_EQ (size, 73);
+    CHECK_INT_EQ (zwatch_msg_decode (&msg, bytes, size, &detail), ZWATCH_OK);
+    CHECK_INT_EQ (msg.kind, ZWATCH_KIND_STATE_END);
+    CHECK_INT_EQ (msg.seq, 118);
+    CHECK_INT_EQ (msg.count, 3);
+    CHECK (msg.ts == 1700000060000000000ULL);
+    encoded_size = zwatch_msg_encode (&msg, encoded, sizeof (encoded));
+    CHECK_INT_EQ (encoded_size, size);
+    CHECK (memcmp (encoded, bytes, size) == 0);
+    kv_t state_end [] = {
+        { "v", 'u', NULL, 1 },              { "kind", 's', "state_end", 0 },
+        { "host", 's', "web-01", 0 },       { "pid", 'u', NULL, 4242 },
+        { "svc", 's', "orders", 0 },        { "ts", 'u', NULL, 1700000060000000000LL },
+        { "seq", 'u', NULL, 118 },          { "count", 'u', NULL, 3 }
+    };
+    s_build (state_end, 8, NULL, NULL);
+    CHECK_INT_EQ (s_buffer.size, size);
+    CHECK (memcmp (s_buffer.data, bytes, size) == 0);
+
+    //  Vector 9: an ACCEPTED event on ipc: empty peer, local path, peer_pid.
+    //  It takes the decoder's fast path, which must agree with the general one
+    size = s_unhex (VECTOR_IPC_ACCEPTED, bytes);
+    CHECK_INT_EQ (size, 191);
+    CHECK_INT_EQ (zwatch_msg_decode (&msg, bytes, size, &detail), ZWATCH_OK);
+    CHECK_INT_EQ (msg.kind, ZWATCH_KIND_EVENT);
+    CHECK (msg.peer.ptr && msg.peer.len == 0);
+    CHECK (s_str_is (msg.local, "/run/orders.sock"));
+    CHECK_INT_EQ (msg.peer_pid, 4300);
+    CHECK_INT_EQ (msg.value, 21);
+    CHECK_INT_EQ (msg.seq, 119);
+    encoded_size = zwatch_msg_encode (&msg, encoded, sizeof (encoded));
+    CHECK_INT_EQ (encoded_size, size);
+    CHECK (memcmp (encoded, bytes, size) == 0);
+    kv_t ipc [] = {
+        { "v", 'u', NULL, 1 },              { "kind", 's', "event", 0 },
+        { "host", 's', "web-01", 0 },       { "pid", 'u', NULL, 4242 },
+        { "svc", 's', "orders", 0 },        { "sock", 's', "backend", 0 },
+        { "stype", 's', "ROUTER", 0 },      { "event", 's', "ACCEPTED", 0 },
+        { "code", 'u', NULL, 32 },          { "value", 'i', NULL, 21 },
+        { "endpoint", 's', "ipc:///run/orders.sock", 0 },
+        { "ts", 'u', NULL, 1700000000523456789LL }, { "seq", 'u', NULL, 119 },
+        { "peer", 's', "", 0 },             { "local", 's', "/run/orders.sock", 0 },
+        { "peer_pid", 'u', NULL, 4300 }
+    };
+    s_build (ipc, 16, NULL, NULL);
+    CHECK_INT_EQ (s_buffer.size, size);
+    CHECK (memcmp (s_buffer.data, bytes, size) == 0);
+
+    //  Every combination of the optional keys round-trips
+    for (int mask = 0; mask < 8; mask++) {
+        zwatch_msg_t in;
+        memset (&in, 0, sizeof (in));
+        in.kind = (mask & 1)? ZWATCH_KIND_STATE: ZWATCH_KIND_EVENT;
+        in.host = s_str ("h");
+        in.svc = s_str ("s");
+        in.pid = 9;
+        in.sock = s_str ("x");
+        in.stype = s_str ("DEALER");
+        in.event = s_str ("CONNECTED");
+        in.code = 1;
+        in.value = 5;
+        in.endpoint = s_str ("tcp://1.2.3.4:5");
+        in.ts = 10;
+        in.seq = 3;
+        if (mask & 2)
+            in.local = s_str ("1.1.1.1:40000");
+        if (mask & 4)
+            in.peer = s_str ("1.2.3.4:5");
+        in.peer_pid = (mask & 6) == 6? 77: 0;
+        char buf [ZWATCH_MSG_MAX];
+        int length = zwatch_msg_encode (&in, buf, sizeof (buf));
+        CHECK (length > 0);
+        zwatch_msg_t out;
+        CHECK_INT_EQ (zwatch_msg_decode (&out, buf, (size_t) length, NULL), ZWATCH_OK);
+        CHECK_INT_EQ (out.kind, in.kind);
+        CHECK ((out.local.ptr != NULL) == ((mask & 2) != 0));
+        CHECK ((out.peer.ptr != NULL) == ((mask & 4) != 0));
+        CHECK_INT_EQ (out.peer_pid, in.peer_pid);
+        if (mask & 2)
+            CHECK (s_str_is (out.local, "1.1.1.1:40000"));
+    }
+
+    //  The longest state message, every string at its limit, fits well
+    //  within ZWATCH_MSG_MAX (and the encoder's scratch space)
+    {
+        char host [ZWATCH_HOST_MAX + 1], sock [ZWATCH_SOCK_MAX + 1], text [ZWATCH_ENDPOINT_MAX + 1];
+        memset (host, 'h', ZWATCH_HOST_MAX); host [ZWATCH_HOST_MAX] = 0;
+        memset (sock, 's', ZWATCH_SOCK_MAX); sock [ZWATCH_SOCK_MAX] = 0;
+        memset (text, 'e', ZWATCH_ENDPOINT_MAX); text [ZWATCH_ENDPOINT_MAX] = 0;
+        zwatch_msg_t in;
+        memset (&in, 0, sizeof (in));
+        in.kind = ZWATCH_KIND_STATE;
+        in.host = s_str (host);
+        in.svc = s_str (host);
+        in.pid = UINT64_MAX;
+        in.sock = s_str (sock);
+        in.stype = s_str ("ROUTER_ROUTER_RO");
+        in.event = s_str ("CONNECT_RETRIED");
+        in.code = 4;
+        in.value = INT64_MIN;
+        in.endpoint = in.peer = in.local = s_str (text);
+        in.peer_pid = in.ts = in.seq = UINT64_MAX;
+        char buf [ZWATCH_MSG_MAX];
+        int length = zwatch_msg_encode (&in, buf, sizeof (buf));
+        CHECK (length > 1200 && length < 1400);
+        CHECK_INT_EQ (zwatch_msg_decode (&msg, buf, (size_t) length, NULL), ZWATCH_OK);
+        //  One byte too much in local: the encoder refuses it
+        char longer [ZWATCH_ENDPOINT_MAX + 2];
+        memset (longer, 'l', sizeof (longer) - 1); longer [sizeof (longer) - 1] = 0;
+        in.local = s_str (longer);
+        errno = 0;
+        CHECK_INT_EQ (zwatch_msg_encode (&in, buf, sizeof (buf)), -1);
+        CHECK_INT_EQ (errno, EMSGSIZE);
+    }
+
+    //  Rejections of the new keys and kinds
+    {
+        char long_local [ZWATCH_ENDPOINT_MAX + 2];
+        memset (long_local, 'x', sizeof (long_local) - 1);
+        long_local [sizeof (long_local) - 1] = 0;
+        kv_t kvs [EVENT_KEYS + 1];
+        memcpy (kvs, s_event, sizeof (s_event));
+        kvs [EVENT_KEYS] = (kv_t) { "local", 's', long_local, 0 };
+        s_build (kvs, EVENT_KEYS + 1, NULL, NULL);
+        CHECK_INT_EQ (s_decode_built (&msg, &detail), ZWATCH_REJECT_BAD_STRING);
+        CHECK_STR_EQ (detail, "local");
+        long_local [ZWATCH_ENDPOINT_MAX] = 0;      //  exactly 256: fine
+        s_build (kvs, EVENT_KEYS + 1, NULL, NULL);
+        CHECK_INT_EQ (s_decode_built (&msg, &detail), ZWATCH_OK);
+        CHECK_INT_EQ (msg.local.len, ZWATCH_ENDPOINT_MAX);
+        kvs [EVENT_KEYS] = (kv_t) { "local", 's', "a\tb", 0 };
+        s_build (kvs, EVENT_KEYS + 1, NULL, NULL);
+        CHECK_INT_EQ (s_decode_built (&msg, &detail), ZWATCH_REJECT_BAD_STRING);
+        CHECK_STR_EQ (detail, "local");
+        kvs [EVENT_KEYS] = (kv_t) { "local", 'n', NULL, 0 };
+        s_build (kvs, EVENT_KEYS + 1, NULL, NULL);
+        CHECK_INT_EQ (s_decode_built (&msg, &detail), ZWATCH_REJECT_BAD_TYPE);
+        CHECK_STR_EQ (detail, "local");
+        //  peer_pid: 0 is out of range, a string is the wrong type, 1 is fine
+        kvs [EVENT_KEYS] = (kv_t) { "peer_pid", 'u', NULL, 0 };
+        s_build (kvs, EVENT_KEYS + 1, NULL, NULL);
+        CHECK_INT_EQ (s_decode_built (&msg, &detail), ZWATCH_REJECT_BAD_VALUE);
+        CHECK_STR_EQ (detail, "peer_pid");
+        kvs [EVENT_KEYS] = (kv_t) { "peer_pid", 'i', NULL, -3 };
+        s_build (kvs, EVENT_KEYS + 1, NULL, NULL);
+        CHECK_INT_EQ (s_decode_built (&msg, &detail), ZWATCH_REJECT_BAD_VALUE);
+        CHECK_STR_EQ (detail, "peer_pid");
+        kvs [EVENT_KEYS] = (kv_t) { "peer_pid", 's', "12", 0 };
+        s_build (kvs, EVENT_KEYS + 1, NULL, NULL);
+        CHECK_INT_EQ (s_decode_built (&msg, &detail), ZWATCH_REJECT_BAD_TYPE);
+        CHECK_STR_EQ (detail, "peer_pid");
+        kvs [EVENT_KEYS] = (kv_t) { "peer_pid", 'u', NULL, 1 };
+        s_build (kvs, EVENT_KEYS + 1, NULL, NULL);
+        CHECK_INT_EQ (s_decode_built (&msg, &detail), ZWATCH_OK);
+        CHECK_INT_EQ (msg.peer_pid, 1);
+    }
+    //  state: seq 0 is fine (no event yet), an event that is not a fact is not
+    s_build (state, 15, &(kv_t) { "seq", 'u', NULL, 0 }, NULL);
+    CHECK_INT_EQ (s_decode_built (&msg, &detail), ZWATCH_OK);
+    CHECK_INT_EQ (msg.seq, 0);
+    const char *facts [] = { "LISTENING", "CONNECTED", "ACCEPTED", "CONNECT_RETRIED", "BIND_FAILED" };
+    for (int index = 0; index < 5; index++) {
+        kv_t code = { "code", 'u', NULL, zwatch_event_code (facts [index], strlen (facts [index])) };
+        kv_t with_code [15];
+        memcpy (with_code, state, sizeof (state));
+        with_code [7].s = facts [index];
+        s_build (with_code, 15, &code, NULL);
+        CHECK_INT_EQ (s_decode_built (&msg, &detail), ZWATCH_OK);
+    }
+    const char *not_facts [] = { "DISCONNECTED", "CLOSED", "MONITOR_STOPPED", "HANDSHAKE_SUCCEEDED" };
+    for (int index = 0; index < 4; index++) {
+        kv_t code = { "code", 'u', NULL, zwatch_event_code (not_facts [index], strlen (not_facts [index])) };
+        kv_t with_code [15];
+        memcpy (with_code, state, sizeof (state));
+        with_code [7].s = not_facts [index];
+        s_build (with_code, 15, &code, NULL);
+        CHECK_INT_EQ (s_decode_built (&msg, &detail), ZWATCH_REJECT_BAD_EVENT);
+        CHECK_STR_EQ (detail, "event");
+    }
+    //  An unknown code is no fact either
+    {
+        kv_t with_code [15];
+        memcpy (with_code, state, sizeof (state));
+        with_code [7].s = "UNKNOWN";
+        s_build (with_code, 15, &(kv_t) { "code", 'u', NULL, 0x10000 }, NULL);
+        CHECK_INT_EQ (s_decode_built (&msg, &detail), ZWATCH_REJECT_BAD_EVENT);
+    }
+    //  state needs every event key; state_end needs count, of type uint
+    s_build (state, 15, NULL, "endpoint");
+    CHECK_INT_EQ (s_decode_built (&msg, &detail), ZWATCH_REJECT_MISSING_KEY);
+    CHECK_STR_EQ (detail, "endpoint");
+    s_build (state_end, 8, NULL, "count");
+    CHECK_INT_EQ (s_decode_built (&msg, &detail), ZWATCH_REJECT_MISSING_KEY);
+    CHECK_STR_EQ (detail, "count");
+    s_build (state_end, 8, &(kv_t) { "count", 's', "3", 0 }, NULL);
+    CHECK_INT_EQ (s_decode_built (&msg, &detail), ZWATCH_REJECT_BAD_TYPE);
+    CHECK_STR_EQ (detail, "count");
+    s_build (state_end, 8, &(kv_t) { "count", 'i', NULL, -1 }, NULL);
+    CHECK_INT_EQ (s_decode_built (&msg, &detail), ZWATCH_REJECT_BAD_VALUE);
+    CHECK_STR_EQ (detail, "count");
+    s_build (state_end, 8, &(kv_t) { "seq", 'u', NULL, 0 }, NULL);
+    CHECK_INT_EQ (s_decode_built (&msg, &detail), ZWATCH_OK);
+    //  state_end with bad host, like every kind
+    s_build (state_end, 8, &(kv_t) { "host", 's', "a/b", 0 }, NULL);
+    CHECK_INT_EQ (s_decode_built (&msg, &detail), ZWATCH_REJECT_BAD_HOST);
+    //  Kind names are exact
+    s_build (state_end, 8, &(kv_t) { "kind", 's', "state_End", 0 }, NULL);
+    CHECK_INT_EQ (s_decode_built (&msg, &detail), ZWATCH_REJECT_BAD_KIND);
+    s_build (state_end, 8, &(kv_t) { "kind", 's', "states", 0 }, NULL);
+    CHECK_INT_EQ (s_decode_built (&msg, &detail), ZWATCH_REJECT_BAD_KIND);
+    CHECK_STR_EQ (zwatch_kind_name (ZWATCH_KIND_STATE), "state");
+    CHECK_STR_EQ (zwatch_kind_name (ZWATCH_KIND_STATE_END), "state_end");
+    CHECK (zwatch_kind_name ((zwatch_kind_t) (ZWATCH_KIND_STATE_END + 1)) == NULL);
+}
+
 static void
 s_test_topics_and_names (void)
 {
@@ -546,6 +807,7 @@ main (void)
     s_test_round_trip_lifecycle ();
     s_test_rejections ();
     s_test_vectors ();
+    s_test_state_kinds ();
     s_test_topics_and_names ();
     msgpack_sbuffer_destroy (&s_buffer);
     printf ("test_proto: OK\n");

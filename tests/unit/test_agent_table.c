@@ -259,12 +259,53 @@ test_restart (void)
     zwatch_agent_table_destroy (&table);
 }
 
+//  state and state_end are no lifecycle messages: a replay neither resets
+//  the start nor counts the events above the last seq as lost
+static void
+test_replay (void)
+{
+    zwatch_agent_table_t *table = zwatch_agent_table_new (10);
+    uint64_t lost = 0, reordered = 0;
+    zwatch_msg_t hello = s_msg (ZWATCH_KIND_HELLO, "h", "s", 1, 4, 1000);
+    zwatch_agent_t *agent = zwatch_agent_table_add (table, &hello, 1);
+    zwatch_agent_account (agent, &hello, true, &lost, &reordered);
+    CHECK_INT_EQ (agent->last_seq, 4);
+    //  Facts carry the agent's current seq, 9 (say events 5..9 are on their way)
+    zwatch_msg_t state = s_msg (ZWATCH_KIND_STATE, "h", "s", 1, 9, 0);
+    zwatch_msg_t end = s_msg (ZWATCH_KIND_STATE_END, "h", "s", 1, 9, 0);
+    zwatch_agent_account (agent, &state, false, &lost, &reordered);
+    zwatch_agent_account (agent, &end, false, &lost, &reordered);
+    CHECK_INT_EQ (agent->start, 1000);
+    CHECK_INT_EQ (agent->last_seq, 4);
+    CHECK_INT_EQ (agent->lost, 0);
+    CHECK_INT_EQ (agent->events, 0);
+    //  Events 5..9 then come in order: no gap, nothing late
+    for (uint64_t seq = 5; seq <= 9; seq++) {
+        zwatch_msg_t event = s_msg (ZWATCH_KIND_EVENT, "h", "s", 1, seq, 0);
+        zwatch_agent_account (agent, &event, false, &lost, &reordered);
+    }
+    CHECK_INT_EQ (lost, 0);
+    CHECK_INT_EQ (reordered, 0);
+    CHECK_INT_EQ (agent->events, 5);
+    //  An agent first heard of by a fact takes its seq as the base
+    zwatch_msg_t other = s_msg (ZWATCH_KIND_STATE, "h", "s", 2, 7, 0);
+    zwatch_agent_t *second = zwatch_agent_table_add (table, &other, 2);
+    zwatch_agent_account (second, &other, true, &lost, &reordered);
+    zwatch_msg_t next = s_msg (ZWATCH_KIND_EVENT, "h", "s", 2, 8, 0);
+    zwatch_agent_account (second, &next, false, &lost, &reordered);
+    CHECK_INT_EQ (second->lost, 0);
+    CHECK_INT_EQ (second->last_seq, 8);
+    CHECK_INT_EQ (lost, 0);
+    zwatch_agent_table_destroy (&table);
+}
+
 int
 main (int argc, char *argv [])
 {
     static const tu_case_t cases [] = {
         { "cache", test_cache }, { "expiry_order", test_expiry_order },
-        { "account", test_account }, { "restart", test_restart }
+        { "account", test_account }, { "restart", test_restart },
+        { "replay", test_replay }
     };
     return tu_run_cases (argc, argv, "test_agent_table", cases, sizeof (cases) / sizeof (cases [0]));
 }

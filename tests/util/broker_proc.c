@@ -15,6 +15,7 @@ struct _broker_proc_t {
     tu_child_t *child;
     char *ingest;
     char *publish;
+    char *snapshot;
 };
 
 //  argv for tu_spawn: the binary, then the lists, NULL-terminated
@@ -41,11 +42,29 @@ broker_proc_new (const char *const args [], bool with_endpoints)
         self->ingest = tu_free_endpoint ();
         self->publish = tu_free_endpoint ();
     }
+    //  A snapshot port of its own unless the test names one: tests run in
+    //  parallel, and the default port is one for all
+    bool named = false;
+    for (size_t index = 0; args && args [index]; index++)
+        if (strcmp (args [index], "--snapshot") == 0)
+            named = true;
+    if (!named)
+        self->snapshot = tu_free_endpoint ();
     const char *endpoints [] = { "--ingest", self->ingest, "--publish", self->publish,
                                  "--id", "test-broker", NULL };
+    const char *snapshot [] = { "--snapshot", self->snapshot, NULL };
     char *bin = tu_bin ("zwatch-broker");
     const char *argv [ARGS_MAX];
     s_argv (argv, bin, with_endpoints? endpoints: NULL, args);
+    if (!named) {
+        size_t count = 0;
+        while (argv [count])
+            count++;
+        CHECK (count + 2 < ARGS_MAX);
+        argv [count] = snapshot [0];
+        argv [count + 1] = snapshot [1];
+        argv [count + 2] = NULL;
+    }
     //  It logs its id and settings once every endpoint is bound
     self->child = tu_child_new (argv, NULL, "zwatch-broker: id ", START_MS, "zwatch-broker");
     free (bin);
@@ -60,6 +79,7 @@ broker_proc_destroy (broker_proc_t **self_p)
         tu_child_destroy (&self->child);
         free (self->ingest);
         free (self->publish);
+        free (self->snapshot);
         free (self);
         *self_p = NULL;
     }
@@ -81,6 +101,12 @@ const char *
 broker_proc_publish (broker_proc_t *self)
 {
     return self->publish;
+}
+
+const char *
+broker_proc_snapshot (broker_proc_t *self)
+{
+    return self->snapshot;
 }
 
 pid_t

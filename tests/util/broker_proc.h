@@ -9,7 +9,8 @@ typedef struct _broker_proc_t broker_proc_t;
 
 //  Start build/bin/zwatch-broker with args (NULL-terminated, may be NULL).
 //  Unless with_endpoints is false, --ingest and --publish on free ports
-//  and --id test-broker come first. Waits until the broker logged its
+//  and --id test-broker come first; --snapshot on a free port comes last
+//  unless args name one. Waits until the broker logged its
 //  settings (it has bound everything); fails the test if it exits first.
 broker_proc_t *
     broker_proc_new (const char *const args [], bool with_endpoints);
@@ -27,6 +28,11 @@ const char *
     broker_proc_ingest (broker_proc_t *self);
 const char *
     broker_proc_publish (broker_proc_t *self);
+
+//  Its snapshot endpoint: a free port added as --snapshot unless args
+//  had one (then NULL)
+const char *
+    broker_proc_snapshot (broker_proc_t *self);
 
 //  Its process id (tests/faults reads its CPU time and memory)
 pid_t

@@ -1,0 +1,343 @@
+/*  zwatch_upstream: the DEALER to the broker, its monitor, reconnection
+    after a refused handshake, and the lifecycle messages.  */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+#include "zwatch_proto.h"
+#include "zwatch_agent.h"
+#include "zwatch_charset.h"
+#include "zwatch_clock.h"
+#include "zwatch_eintr.h"
+#include "zwatch_identity.h"
+#include "zwatch_log.h"
+#include "zwatch_monitor.h"
+#include "zwatch_upstream.h"
+
+#define UPSTREAM_LINGER     500     //  msecs destroy waits to flush to the broker
+#define UPSTREAM_RCVHWM     16      //  the broker sends nothing; keep the queue small
+#define RECONNECT_IVL_MAX   2000    //  msecs, libzmq's own reconnect back-off
+#define REFUSED_RETRY_MIN   1000    //  msecs before reconnecting after a refused handshake,
+#define REFUSED_RETRY_MAX   30000   //  doubling up to this
+
+struct _zwatch_upstream_t {
+    void *dealer;                   //  to the broker
+    void *monitor;                  //  PAIR reading the dealer's own monitor
+    char *broker_endpoint;          //  kept to reconnect with new CURVE keys
+    bool local;                     //  inproc: the dealer lives in the service's context
+
+    char host [ZWATCH_HOST_MAX + 1];
+    char service [ZWATCH_SVC_MAX + 1];
+    uint64_t pid;
+    uint64_t start;
+    uint64_t seq;                   //  last event seq assigned
+
+    bool connected_before;
+    bool handshake_warned;          //  said once that the broker refuses us
+    int failed_handshakes;          //  since the last one that succeeded
+    int64_t retry_at;               //  when to reconnect after a refused handshake; 0: no
+    int retry_msecs;                //  the last such delay; 0 after a handshake succeeded
+    bool down;                      //  the last connection attempt failed, or the link dropped
+
+    atomic_uint_fast64_t read;
+    atomic_uint_fast64_t sent;
+    atomic_uint_fast64_t dropped;
+    atomic_uint_fast64_t watched;
+
+    char buffer [ZWATCH_MSG_MAX];   //  encode buffer, reused for every message
+};
+
+static zwatch_str_t
+s_str (const char *text, size_t len)
+{
+    zwatch_str_t str = { text, len };
+    return str;
+}
+
+//  Send one encoded message without blocking; false if dropped
+static bool
+s_send (zwatch_upstream_t *self, int size)
+{
+    if (size < 0)
+        return false;
+    return zmq_send (self->dealer, self->buffer, (size_t) size, ZMQ_DONTWAIT) == size;
+}
+
+void
+zwatch_upstream_say (zwatch_upstream_t *self, zwatch_kind_t kind)
+{
+    zwatch_msg_t msg;
+    memset (&msg, 0, sizeof (msg));
+    msg.kind = kind;
+    msg.host = s_str (self->host, strlen (self->host));
+    msg.svc = s_str (self->service, strlen (self->service));
+    msg.pid = self->pid;
+    msg.start = self->start;
+    msg.ts = zwatch_clock_wall_ns ();
+    msg.seq = self->seq;
+    msg.read = atomic_load (&self->read);
+    msg.sent = atomic_load (&self->sent);
+    msg.dropped = atomic_load (&self->dropped);
+    msg.watched = atomic_load (&self->watched);
+    s_send (self, zwatch_msg_encode (&msg, self->buffer, sizeof (self->buffer)));
+}
+
+void
+zwatch_upstream_set_watched (zwatch_upstream_t *self, size_t watched)
+{
+    atomic_store (&self->watched, watched);
+}
+
+//  Endpoints go on terminals: keep them printable and within the limit
+static size_t
+s_clean_endpoint (const char *data, size_t size, char *clean)
+{
+    if (size > ZWATCH_ENDPOINT_MAX)
+        size = ZWATCH_ENDPOINT_MAX;
+    zwatch_charset_clean (clean, data, size, ZWATCH_CHAR_PRINT);
+    return size;
+}
+
+bool
+zwatch_upstream_event (zwatch_upstream_t *self, const char *label, const char *stype,
+                       uint16_t code, uint32_t value, const char *endpoint, size_t endpoint_size)
+{
+    atomic_fetch_add (&self->read, 1);
+    zwatch_msg_t msg;
+    memset (&msg, 0, sizeof (msg));
+    msg.kind = ZWATCH_KIND_EVENT;
+    msg.host = s_str (self->host, strlen (self->host));
+    msg.svc = s_str (self->service, strlen (self->service));
+    msg.pid = self->pid;
+    msg.sock = s_str (label, strlen (label));
+    msg.stype = s_str (stype, strlen (stype));
+    const char *name = zwatch_event_name (code);
+    msg.event = s_str (name, strlen (name));
+    msg.code = code;
+    msg.value = (int32_t) value;            //  fds and errnos; -1 survives
+    char clean [ZWATCH_ENDPOINT_MAX];
+    msg.endpoint = s_str (clean, s_clean_endpoint (endpoint, endpoint_size, clean));
+    msg.ts = zwatch_clock_wall_ns ();
+    msg.seq = self->seq + 1;
+
+    //  The v1 monitor gives the bind address for ACCEPTED: read the real peer
+    char peer [ZWATCH_ENDPOINT_MAX + 1];
+    if (code == ZMQ_EVENT_CONNECTED || code == ZMQ_EVENT_ACCEPTED) {
+        int peer_len = zwatch_identity_peer ((int) msg.value, peer, sizeof (peer));
+        if (peer_len >= 0)
+            msg.peer = s_str (peer, (size_t) peer_len);
+    }
+    //  seq only advances for events that enter the queue, so a gap the
+    //  broker sees means loss after the agent, and drops are counted here
+    if (s_send (self, zwatch_msg_encode (&msg, self->buffer, sizeof (self->buffer)))) {
+        self->seq++;
+        atomic_fetch_add (&self->sent, 1);
+        return true;
+    }
+    atomic_fetch_add (&self->dropped, 1);
+    return false;
+}
+
+//  Drop the connection (with what it holds), make a new one with the
+//  socket's current options, and say hello on it
+static int
+s_reconnect (zwatch_upstream_t *self)
+{
+    zmq_disconnect (self->dealer, self->broker_endpoint);
+    self->retry_at = 0;             //  this is the retry
+    if (zmq_connect (self->dealer, self->broker_endpoint) != 0)
+        return -1;
+    self->connected_before = false;
+    zwatch_upstream_say (self, ZWATCH_KIND_HELLO);
+    return 0;
+}
+
+//  A handshake with the broker failed. After a refusal (AUTH, PROTOCOL)
+//  libzmq gives up on the connection: retry it ourselves, backing off
+//  (keys not deployed yet, say). After a connection error (NO_DETAIL)
+//  libzmq retries by itself, and a reconnect of ours would drop what the
+//  connection holds. Says once, until a handshake succeeds, that nothing
+//  arrives; a lone NO_DETAIL (a broker going down mid-handshake) is no
+//  reason to.
+static void
+s_handshake_failed (zwatch_upstream_t *self, uint16_t code, uint32_t value)
+{
+    bool refused = code != ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+    if (refused) {
+        self->retry_msecs = self->retry_msecs? self->retry_msecs * 2: REFUSED_RETRY_MIN;
+        if (self->retry_msecs > REFUSED_RETRY_MAX)
+            self->retry_msecs = REFUSED_RETRY_MAX;
+        self->retry_at = zwatch_clock_mono_ms () + self->retry_msecs;
+    }
+    self->failed_handshakes++;
+    if (!self->handshake_warned && (refused || self->failed_handshakes >= 2)) {
+        zwatch_log_warning ("broker %s refused the handshake (%s, %u): events are not "
+                            "delivered; check ZWATCH_CURVE_SERVER_KEY and ZWATCH_CURVE_CERT",
+                            self->broker_endpoint, zwatch_event_name (code), value);
+        self->handshake_warned = true;
+    }
+}
+
+void *
+zwatch_upstream_monitor (zwatch_upstream_t *self)
+{
+    return self->monitor;
+}
+
+//  After a reconnection, say hello again so a restarted broker learns who we are
+void
+zwatch_upstream_handle_monitor (zwatch_upstream_t *self)
+{
+    zmq_msg_t frame;
+    zmq_msg_init (&frame);
+    while (zmq_msg_recv (&frame, self->monitor, ZMQ_DONTWAIT) >= 0) {
+        uint16_t code = 0;
+        uint32_t value = 0;
+        if (!zwatch_monitor_parse (zmq_msg_data (&frame), zmq_msg_size (&frame), &code, &value))
+            code = 0;
+        while (zmq_msg_more (&frame))
+            if (zmq_msg_recv (&frame, self->monitor, ZMQ_DONTWAIT) < 0)
+                break;
+        if (code & (ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_DISCONNECTED))
+            self->down = true;
+        if (code == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            self->down = false;
+            if (self->connected_before)
+                zwatch_upstream_say (self, ZWATCH_KIND_HELLO);
+            self->connected_before = true;
+            self->handshake_warned = false;
+            self->failed_handshakes = 0;
+            self->retry_at = 0;             //  libzmq got through by itself
+            self->retry_msecs = 0;
+        }
+        else
+        if (code & ZWATCH_HANDSHAKE_FAILURES)
+            s_handshake_failed (self, code, value);
+    }
+    zmq_msg_close (&frame);
+}
+
+int64_t
+zwatch_upstream_retry_at (zwatch_upstream_t *self)
+{
+    return self->retry_at;
+}
+
+void
+zwatch_upstream_tick (zwatch_upstream_t *self, int64_t now)
+{
+    if (self->retry_at && now >= self->retry_at)
+        s_reconnect (self);
+}
+
+int
+zwatch_upstream_set_queue (zwatch_upstream_t *self, int limit)
+{
+    return zmq_setsockopt (self->dealer, ZMQ_SNDHWM, &limit, sizeof (limit));
+}
+
+//  New keys apply from the next connection
+int
+zwatch_upstream_set_curve (zwatch_upstream_t *self, const zwatch_curve_t *curve)
+{
+    if (self->local)
+        return 0;                   //  inproc has no security handshake
+    if (zwatch_curve_apply (curve, self->dealer) != 0)
+        return -1;
+    self->handshake_warned = false;
+    return s_reconnect (self);
+}
+
+bool
+zwatch_upstream_local (zwatch_upstream_t *self)
+{
+    return self->local;
+}
+
+void
+zwatch_upstream_counters (zwatch_upstream_t *self, uint64_t *read, uint64_t *sent,
+                          uint64_t *dropped, uint64_t *watched)
+{
+    *read = atomic_load (&self->read);
+    *sent = atomic_load (&self->sent);
+    *dropped = atomic_load (&self->dropped);
+    *watched = atomic_load (&self->watched);
+}
+
+//  Made in the caller's thread: every libzmq call that processes commands
+//  is retried on EINTR (zwatch_eintr.h)
+zwatch_upstream_t *
+zwatch_upstream_new (void *ctx, const char *broker_endpoint, const char *host,
+                     const char *service, const zwatch_curve_t *curve)
+{
+    zwatch_upstream_t *self = (zwatch_upstream_t *) calloc (1, sizeof (zwatch_upstream_t));
+    if (!self)
+        return NULL;
+    snprintf (self->host, sizeof (self->host), "%s", host);
+    snprintf (self->service, sizeof (self->service), "%s", service);
+    self->pid = (uint64_t) getpid ();
+    self->start = zwatch_clock_wall_ns ();
+    self->local = strncmp (broker_endpoint, "inproc://", 9) == 0;
+    self->broker_endpoint = strdup (broker_endpoint);
+    self->dealer = zmq_socket (ctx, ZMQ_DEALER);
+    self->monitor = zmq_socket (ctx, ZMQ_PAIR);
+    int err = ENOMEM;
+    if (self->broker_endpoint && self->dealer && self->monitor) {
+        int zero = 0, hwm = ZWATCH_AGENT_QUEUE_DEFAULT, rcvhwm = UPSTREAM_RCVHWM;
+        int reconnect_max = RECONNECT_IVL_MAX;
+        zmq_setsockopt (self->dealer, ZMQ_LINGER, &zero, sizeof (zero));
+        zmq_setsockopt (self->monitor, ZMQ_LINGER, &zero, sizeof (zero));
+        zmq_setsockopt (self->dealer, ZMQ_SNDHWM, &hwm, sizeof (hwm));
+        zmq_setsockopt (self->dealer, ZMQ_RCVHWM, &rcvhwm, sizeof (rcvhwm));
+        zmq_setsockopt (self->dealer, ZMQ_RECONNECT_IVL_MAX, &reconnect_max, sizeof (reconnect_max));
+        char endpoint [64];
+        snprintf (endpoint, sizeof (endpoint), "inproc://zwatch-upstream-%p", (void *) self);
+        //  The monitor before the connect: a refusal it missed would never be
+        //  retried (libzmq gives up after one) nor reported
+        if (zwatch_curve_apply (curve, self->dealer) == 0
+        &&  ZWATCH_EINTR_RETRY (zmq_connect (self->monitor, endpoint)) == 0
+        &&  ZWATCH_EINTR_RETRY (zmq_socket_monitor (self->dealer, endpoint,
+                                ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED
+                              | ZMQ_EVENT_CONNECT_RETRIED | ZWATCH_HANDSHAKE_FAILURES)) == 0
+        &&  ZWATCH_EINTR_RETRY (zmq_connect (self->dealer, broker_endpoint)) == 0)
+            return self;
+        err = zmq_errno ();
+    }
+    else
+    if (self->broker_endpoint)
+        err = zmq_errno ();
+    zwatch_upstream_destroy (&self);
+    errno = err;
+    return NULL;
+}
+
+void
+zwatch_upstream_destroy (zwatch_upstream_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zwatch_upstream_t *self = *self_p;
+    //  Is the broker there at all? (No hello after the bye, whatever it says)
+    self->connected_before = false;
+    if (self->monitor)
+        zwatch_upstream_handle_monitor (self);
+    //  Stop the dealer's monitor before closing the PAIR it writes to
+    if (self->dealer)
+        zmq_socket_monitor (self->dealer, NULL, 0);
+    if (self->monitor)
+        zmq_close (self->monitor);
+    if (self->dealer) {
+        int linger = self->down? 0: UPSTREAM_LINGER;
+        zmq_setsockopt (self->dealer, ZMQ_LINGER, &linger, sizeof (linger));
+        zmq_close (self->dealer);
+    }
+    free (self->broker_endpoint);
+    free (self);
+    *self_p = NULL;
+}

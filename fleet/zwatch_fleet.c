@@ -1,0 +1,844 @@
+/*  zwatch_fleet: the fleet model (rules: docs/PROTOCOL.md section 11).
+
+    Every change goes in two steps: first the structures change and the
+    join slots (pairs) that a change touched are listed; then each listed
+    pair is settled, which reports a link made or broken. Whatever was
+    removed is freed only after that, so a link-down report can still
+    name both ends, and a replay that describes the same connections
+    again does not flap their links.
+*/
+
+#include <errno.h>
+#include <inttypes.h>
+#include "zwatch_fleet_internal.h"
+
+//  libzmq 4.3 event codes (docs/PROTOCOL.md section 4)
+#define EV_CONNECTED        1
+#define EV_CONNECT_RETRIED  4
+#define EV_LISTENING        8
+#define EV_BIND_FAILED      16
+#define EV_ACCEPTED         32
+#define EV_CLOSED           128
+#define EV_DISCONNECTED     512
+#define EV_MONITOR_STOPPED  1024
+
+//  Longest join key: "t|" host "|" addr "|" addr, or "i|" host "|" endpoint "|" pid
+#define JOIN_KEY_MAX (2 + ZWATCH_HOST_MAX + 1 + 2 * ZWATCH_ENDPOINT_MAX + 24)
+
+static char *
+s_strdup (zwatch_str_t str)
+{
+    if (!str.ptr)
+        return NULL;
+    char *copy = (char *) malloc (str.len + 1);
+    if (copy) {
+        memcpy (copy, str.ptr, str.len);
+        copy [str.len] = 0;
+    }
+    return copy;
+}
+
+static void
+s_copy (char *dst, size_t size, zwatch_str_t str)
+{
+    size_t len = str.len < size - 1? str.len: size - 1;
+    if (len)
+        memcpy (dst, str.ptr, len);
+    dst [len] = 0;
+}
+
+static bool
+s_is (const char *text, zwatch_str_t str)
+{
+    return text && str.ptr && strlen (text) == str.len && memcmp (text, str.ptr, str.len) == 0;
+}
+
+static bool
+s_same_text (const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp (a, b) == 0);
+}
+
+
+/*  Connections and their join slots  */
+
+static void
+s_conn_free (fleet_conn_t *conn)
+{
+    free (conn->endpoint);
+    free (conn->local);
+    free (conn->peer);
+    free (conn);
+}
+
+static bool
+s_loopback (const char *addr)
+{
+    return strncmp (addr, "127.", 4) == 0 || strncmp (addr, "[::1]", 5) == 0
+        || strncmp (addr, "[::ffff:127.", 12) == 0;
+}
+
+//  The key both ends of one connection share, or false if this end
+//  cannot be joined (PROTOCOL.md 11.3)
+static bool
+s_join_key (fleet_conn_t *conn, char *buf, size_t size)
+{
+    fleet_agent_t *agent = conn->socket->agent;
+    if (strncmp (conn->endpoint, "tcp://", 6) == 0) {
+        if (!conn->local || !conn->peer || !*conn->local || !*conn->peer)
+            return false;
+        const char *from = conn->in? conn->peer: conn->local;
+        const char *to = conn->in? conn->local: conn->peer;
+        //  A loopback pair names a connection on one host only
+        snprintf (buf, size, "t|%s|%s|%s", s_loopback (to)? agent->host: "", from, to);
+        return true;
+    }
+    if (strncmp (conn->endpoint, "ipc://", 6) == 0) {
+        uint64_t connecting = conn->in? conn->peer_pid: agent->pid;
+        if (!connecting)
+            return false;
+        snprintf (buf, size, "i|%s|%s|%" PRIu64, agent->host, conn->endpoint, connecting);
+        return true;
+    }
+    return false;
+}
+
+static void
+s_touch (zwatch_fleet_t *self, fleet_pair_t *pair)
+{
+    if (!pair->touched) {
+        pair->touched = true;
+        zlistx_add_end (self->touched, pair);
+    }
+}
+
+//  Put a live connection in its join slot; a newer end with the same
+//  addresses takes the place of an older one
+static void
+s_pair_attach (zwatch_fleet_t *self, fleet_conn_t *conn)
+{
+    char key [JOIN_KEY_MAX];
+    if (!s_join_key (conn, key, sizeof (key)))
+        return;
+    fleet_pair_t *pair = (fleet_pair_t *) zhashx_lookup (self->pairs, key);
+    if (!pair) {
+        pair = (fleet_pair_t *) zmalloc (sizeof (fleet_pair_t));
+        pair->key = strdup (key);
+        zhashx_insert (self->pairs, key, pair);
+    }
+    fleet_conn_t **slot = conn->in? &pair->in: &pair->out;
+    if (*slot) {
+        (*slot)->pair = NULL;
+        self->counters.link_conflicts++;
+    }
+    *slot = conn;
+    conn->pair = pair;
+    s_touch (self, pair);
+}
+
+static void
+s_pair_detach (zwatch_fleet_t *self, fleet_conn_t *conn)
+{
+    fleet_pair_t *pair = conn->pair;
+    if (!pair)
+        return;
+    if (pair->out == conn)
+        pair->out = NULL;
+    if (pair->in == conn)
+        pair->in = NULL;
+    conn->pair = NULL;
+    s_touch (self, pair);
+}
+
+//  The same end, described again (a replay)
+static bool
+s_same_end (fleet_conn_t *a, fleet_conn_t *b)
+{
+    return a->socket->agent == b->socket->agent && a->in == b->in
+        && strcmp (a->socket->label, b->socket->label) == 0
+        && s_same_text (a->endpoint, b->endpoint)
+        && s_same_text (a->local, b->local) && s_same_text (a->peer, b->peer);
+}
+
+static void
+s_fill_end (zwatch_fleet_end_t *end, fleet_conn_t *conn)
+{
+    fleet_agent_t *agent = conn->socket->agent;
+    end->host = agent->host;
+    end->svc = agent->svc;
+    end->pid = agent->pid;
+    end->sock = conn->socket->label;
+    end->addr = conn->local? conn->local: "";
+}
+
+static void
+s_report (zwatch_fleet_t *self, fleet_conn_t *out, fleet_conn_t *in, bool up)
+{
+    self->counters.lseq++;
+    if (!self->link_fn)
+        return;
+    zwatch_fleet_link_t link;
+    link.up = up;
+    s_fill_end (&link.from, out);
+    s_fill_end (&link.to, in);
+    link.endpoint = out->endpoint;
+    link.since = out->since > in->since? out->since: in->since;
+    link.lseq = self->counters.lseq;
+    self->link_fn (self->link_arg, &link);
+}
+
+//  Report what changed in each touched pair; drop empty pairs
+static void
+s_settle (zwatch_fleet_t *self)
+{
+    fleet_pair_t *pair;
+    while ((pair = (fleet_pair_t *) zlistx_detach (self->touched, NULL))) {
+        pair->touched = false;
+        bool linked = pair->linked_out != NULL;
+        bool joined = pair->out && pair->in;
+        if (linked && joined
+        &&  s_same_end (pair->linked_out, pair->out) && s_same_end (pair->linked_in, pair->in)) {
+            pair->linked_out = pair->out;       //  described again: no change
+            pair->linked_in = pair->in;
+        }
+        else {
+            if (linked && (pair->linked_out != pair->out || pair->linked_in != pair->in)) {
+                s_report (self, pair->linked_out, pair->linked_in, false);
+                pair->linked_out = pair->linked_in = NULL;
+                self->links--;
+            }
+            if (joined && !pair->linked_out) {
+                if (self->links >= self->limits.links)
+                    self->counters.links_refused++;
+                else {
+                    pair->linked_out = pair->out;
+                    pair->linked_in = pair->in;
+                    self->links++;
+                    s_report (self, pair->out, pair->in, true);
+                }
+            }
+        }
+        if (!pair->out && !pair->in) {
+            zhashx_delete (self->pairs, pair->key);
+            free (pair->key);
+            free (pair);
+        }
+    }
+}
+
+
+/*  Sockets  */
+
+static void
+s_listen_free (fleet_listen_t *listen)
+{
+    free (listen->endpoint);
+    free (listen);
+}
+
+static void
+s_retry_free (fleet_retry_t *retry)
+{
+    free (retry->endpoint);
+    free (retry);
+}
+
+//  Connections by fd: the key is a pointer to the fd, which lives in the
+//  connection itself (nothing to copy or free)
+static size_t
+s_fd_hash (const void *key)
+{
+    return (size_t) (*(const int64_t *) key * 2654435761u);
+}
+
+static int
+s_fd_compare (const void *a, const void *b)
+{
+    int64_t fd_a = *(const int64_t *) a, fd_b = *(const int64_t *) b;
+    return fd_a < fd_b? -1: fd_a > fd_b;
+}
+
+static fleet_socket_t *
+s_socket_new (fleet_agent_t *agent, const char *label)
+{
+    fleet_socket_t *socket = (fleet_socket_t *) zmalloc (sizeof (fleet_socket_t));
+    socket->agent = agent;
+    socket->label = strdup (label);
+    socket->listening = zlistx_new ();
+    socket->conns = zlistx_new ();
+    socket->conns_by_fd = zhashx_new ();
+    zhashx_set_key_duplicator (socket->conns_by_fd, NULL);
+    zhashx_set_key_destructor (socket->conns_by_fd, NULL);
+    zhashx_set_key_hasher (socket->conns_by_fd, s_fd_hash);
+    zhashx_set_key_comparator (socket->conns_by_fd, s_fd_compare);
+    socket->retrying = zlistx_new ();
+    return socket;
+}
+
+//  Free a socket and what it holds; its connections must be out of any pair
+static void
+s_socket_free (fleet_socket_t *socket)
+{
+    fleet_listen_t *listen;
+    while ((listen = (fleet_listen_t *) zlistx_detach (socket->listening, NULL)))
+        s_listen_free (listen);
+    fleet_retry_t *retry;
+    while ((retry = (fleet_retry_t *) zlistx_detach (socket->retrying, NULL)))
+        s_retry_free (retry);
+    fleet_conn_t *conn;
+    while ((conn = (fleet_conn_t *) zlistx_detach (socket->conns, NULL)))
+        s_conn_free (conn);
+    zlistx_destroy (&socket->listening);
+    zlistx_destroy (&socket->conns);
+    zhashx_destroy (&socket->conns_by_fd);
+    zlistx_destroy (&socket->retrying);
+    free (socket->error_endpoint);
+    free (socket->label);
+    free (socket);
+}
+
+//  live: the agent's own sockets (connections in pairs, freed after the
+//  settle); else a pending replay copy
+static void
+s_conn_remove (zwatch_fleet_t *self, fleet_conn_t *conn, bool live)
+{
+    zlistx_detach (conn->socket->conns, conn->handle);
+    if (zhashx_lookup (conn->socket->conns_by_fd, &conn->fd) == conn)
+        zhashx_delete (conn->socket->conns_by_fd, &conn->fd);
+    self->conns--;
+    if (live) {
+        self->conns_live--;
+        s_pair_detach (self, conn);
+        zlistx_add_end (self->dead_conns, conn);
+    }
+    else
+        s_conn_free (conn);
+}
+
+static void
+s_socket_remove (zwatch_fleet_t *self, zhashx_t *sockets, fleet_socket_t *socket, bool live)
+{
+    fleet_conn_t *conn;
+    while ((conn = (fleet_conn_t *) zlistx_first (socket->conns)))
+        s_conn_remove (self, conn, live);
+    zhashx_delete (sockets, socket->label);
+    if (live) {
+        self->sockets--;
+        zlistx_add_end (self->dead_sockets, socket);
+    }
+    else
+        s_socket_free (socket);
+}
+
+static void
+s_remove_all_sockets (zwatch_fleet_t *self, zhashx_t *sockets, bool live)
+{
+    fleet_socket_t *socket;
+    while ((socket = (fleet_socket_t *) zhashx_first (sockets)))
+        s_socket_remove (self, sockets, socket, live);
+}
+
+static int
+s_refuse (uint64_t *counter, bool count)
+{
+    if (count)
+        (*counter)++;
+    errno = ENOSPC;
+    return -1;
+}
+
+static int
+s_listen_add (zwatch_fleet_t *self, fleet_socket_t *socket, const zwatch_msg_t *msg, bool count)
+{
+    fleet_listen_t *listen = (fleet_listen_t *) zlistx_first (socket->listening);
+    for (; listen; listen = (fleet_listen_t *) zlistx_next (socket->listening))
+        if (s_is (listen->endpoint, msg->endpoint))
+            break;
+    if (!listen) {
+        if (zlistx_size (socket->listening) >= self->limits.listening)
+            return s_refuse (&self->counters.listening_refused, count);
+        listen = (fleet_listen_t *) zmalloc (sizeof (fleet_listen_t));
+        listen->endpoint = s_strdup (msg->endpoint);
+        zlistx_add_end (socket->listening, listen);
+    }
+    listen->fd = msg->value;
+    listen->since = msg->ts;
+    return 0;
+}
+
+static bool
+s_listen_remove (fleet_socket_t *socket, zwatch_str_t endpoint)
+{
+    fleet_listen_t *listen = (fleet_listen_t *) zlistx_first (socket->listening);
+    for (; listen; listen = (fleet_listen_t *) zlistx_next (socket->listening))
+        if (s_is (listen->endpoint, endpoint)) {
+            zlistx_detach_cur (socket->listening);
+            s_listen_free (listen);
+            return true;
+        }
+    return false;
+}
+
+static int
+s_retry_add (zwatch_fleet_t *self, fleet_socket_t *socket, const zwatch_msg_t *msg, bool count)
+{
+    fleet_retry_t *retry = (fleet_retry_t *) zlistx_first (socket->retrying);
+    for (; retry; retry = (fleet_retry_t *) zlistx_next (socket->retrying))
+        if (s_is (retry->endpoint, msg->endpoint))
+            break;
+    if (!retry) {
+        if (zlistx_size (socket->retrying) >= self->limits.retrying)
+            return s_refuse (&self->counters.retrying_refused, count);
+        retry = (fleet_retry_t *) zmalloc (sizeof (fleet_retry_t));
+        retry->endpoint = s_strdup (msg->endpoint);
+        retry->since = msg->ts;
+        zlistx_add_end (socket->retrying, retry);
+    }
+    retry->ivl = msg->value;
+    retry->last = msg->ts;
+    return 0;
+}
+
+static void
+s_retry_remove (fleet_socket_t *socket, zwatch_str_t endpoint)
+{
+    fleet_retry_t *retry = (fleet_retry_t *) zlistx_first (socket->retrying);
+    for (; retry; retry = (fleet_retry_t *) zlistx_next (socket->retrying))
+        if (s_is (retry->endpoint, endpoint)) {
+            zlistx_detach_cur (socket->retrying);
+            s_retry_free (retry);
+            return;
+        }
+}
+
+static int
+s_conn_add (zwatch_fleet_t *self, fleet_socket_t *socket, bool live, bool count,
+            const zwatch_msg_t *msg)
+{
+    //  One fd is one connection at a time: an old one with this fd ended unseen
+    fleet_conn_t *conn = (fleet_conn_t *) zhashx_lookup (socket->conns_by_fd, &msg->value);
+    if (conn)
+        s_conn_remove (self, conn, live);
+    if (zlistx_size (socket->conns) >= self->limits.connections
+    ||  self->conns >= self->limits.connections_all)
+        return s_refuse (&self->counters.connections_refused, count);
+    conn = (fleet_conn_t *) zmalloc (sizeof (fleet_conn_t));
+    conn->socket = socket;
+    conn->in = msg->code == EV_ACCEPTED;
+    conn->fd = msg->value;
+    conn->since = msg->ts;
+    conn->peer_pid = conn->in? msg->peer_pid: 0;
+    conn->endpoint = s_strdup (msg->endpoint);
+    conn->local = s_strdup (msg->local);
+    conn->peer = s_strdup (msg->peer);
+    conn->handle = zlistx_add_end (socket->conns, conn);
+    zhashx_insert (socket->conns_by_fd, &conn->fd, conn);
+    self->conns++;
+    if (live) {
+        self->conns_live++;
+        s_pair_attach (self, conn);
+    }
+    return 0;
+}
+
+//  The connection a DISCONNECTED / CLOSED ends: the one with its fd whose
+//  addresses do not contradict it, else the one with both its addresses
+static fleet_conn_t *
+s_conn_match (fleet_socket_t *socket, const zwatch_msg_t *msg)
+{
+    fleet_conn_t *conn = (fleet_conn_t *) zhashx_lookup (socket->conns_by_fd, &msg->value);
+    if (conn
+    &&  !(msg->local.ptr && conn->local && !s_is (conn->local, msg->local))
+    &&  !(msg->peer.ptr && conn->peer && !s_is (conn->peer, msg->peer)))
+        return conn;
+    //  Not by its fd: by both its addresses, if the event has them (rare: a
+    //  walk over the socket's connections)
+    if (!msg->local.ptr || !msg->peer.ptr)
+        return NULL;
+    for (conn = (fleet_conn_t *) zlistx_first (socket->conns); conn;
+         conn = (fleet_conn_t *) zlistx_next (socket->conns))
+        if (s_is (conn->local, msg->local) && s_is (conn->peer, msg->peer))
+            return conn;
+    return NULL;
+}
+
+//  Apply an event (or a state fact) to one set of sockets: the agent's
+//  live ones or a pending replay copy. count: count what is refused.
+static int
+s_apply_event (zwatch_fleet_t *self, fleet_agent_t *agent, zhashx_t *sockets, bool live,
+               bool count, const zwatch_msg_t *msg)
+{
+    char label [ZWATCH_SOCK_MAX + 1];
+    s_copy (label, sizeof (label), msg->sock);
+    fleet_socket_t *socket = (fleet_socket_t *) zhashx_lookup (sockets, label);
+    if (msg->code == EV_MONITOR_STOPPED) {
+        if (socket)
+            s_socket_remove (self, sockets, socket, live);
+        return 0;
+    }
+    if (!socket) {
+        if (zhashx_size (sockets) >= self->limits.sockets)
+            return s_refuse (&self->counters.sockets_refused, count);
+        socket = s_socket_new (agent, label);
+        zhashx_insert (sockets, label, socket);
+        if (live)
+            self->sockets++;
+    }
+    s_copy (socket->stype, sizeof (socket->stype), msg->stype);
+
+    switch (msg->code) {
+        case EV_LISTENING:
+            return s_listen_add (self, socket, msg, count);
+        case EV_BIND_FAILED:
+            free (socket->error_endpoint);
+            socket->error_endpoint = s_strdup (msg->endpoint);
+            socket->error_value = msg->value;
+            socket->error_ts = msg->ts;
+            return 0;
+        case EV_CONNECT_RETRIED:
+            return s_retry_add (self, socket, msg, count);
+        case EV_CONNECTED:
+            s_retry_remove (socket, msg->endpoint);
+            return s_conn_add (self, socket, live, count, msg);
+        case EV_ACCEPTED:
+            return s_conn_add (self, socket, live, count, msg);
+        case EV_DISCONNECTED:
+        case EV_CLOSED: {
+            fleet_conn_t *conn = s_conn_match (socket, msg);
+            if (conn)
+                s_conn_remove (self, conn, live);
+            else
+            if (msg->code == EV_DISCONNECTED || !s_listen_remove (socket, msg->endpoint)) {
+                if (count)
+                    self->counters.unmatched++;
+            }
+            return 0;
+        }
+        default:
+            return 0;           //  no state of its own; the socket is known now
+    }
+}
+
+
+/*  Agents and replays  */
+
+static void
+s_agent_key (char *key, size_t size, zwatch_str_t host, zwatch_str_t svc, uint64_t pid)
+{
+    snprintf (key, size, "%.*s/%.*s/%" PRIu64, (int) host.len, host.ptr, (int) svc.len, svc.ptr,
+              pid);
+}
+
+static fleet_replay_t *
+s_replay_new (void)
+{
+    fleet_replay_t *replay = (fleet_replay_t *) zmalloc (sizeof (fleet_replay_t));
+    replay->sockets = zhashx_new ();
+    return replay;
+}
+
+static void
+s_replay_destroy (zwatch_fleet_t *self, fleet_replay_t **replay_p)
+{
+    fleet_replay_t *replay = *replay_p;
+    if (!replay)
+        return;
+    s_remove_all_sockets (self, replay->sockets, false);
+    zhashx_destroy (&replay->sockets);
+    free (replay);
+    *replay_p = NULL;
+}
+
+//  A replay that cannot complete: the agent's state stays as events made it
+static void
+s_replay_cut (zwatch_fleet_t *self, fleet_agent_t *agent)
+{
+    agent->partial = true;
+    self->counters.replays_partial++;
+    s_replay_destroy (self, &agent->replay);
+}
+
+//  Forget what the model holds for the agent (a new instance, or gone)
+static void
+s_agent_clear (zwatch_fleet_t *self, fleet_agent_t *agent)
+{
+    s_replay_destroy (self, &agent->replay);
+    s_remove_all_sockets (self, agent->sockets, true);
+    agent->seq_known = false;
+    agent->seq = 0;
+    agent->partial = true;
+    agent->read = agent->sent = agent->dropped = agent->watched = 0;
+}
+
+static void
+s_agent_remove (zwatch_fleet_t *self, fleet_agent_t *agent)
+{
+    s_agent_clear (self, agent);
+    zhashx_delete (self->agents, agent->key);
+    zlistx_add_end (self->dead_agents, agent);
+}
+
+static void
+s_agent_free (fleet_agent_t *agent)
+{
+    zhashx_destroy (&agent->sockets);
+    free (agent);
+}
+
+//  An event: to the live state, and to a pending replay copy when it
+//  happened after the replay's picture was taken
+static int
+s_agent_event (zwatch_fleet_t *self, fleet_agent_t *agent, const zwatch_msg_t *msg)
+{
+    if (agent->seq_known && msg->seq <= agent->seq) {
+        self->counters.stale++;
+        return 0;
+    }
+    agent->seq = msg->seq;
+    agent->seq_known = true;
+    int rc = s_apply_event (self, agent, agent->sockets, true, true, msg);
+    fleet_replay_t *replay = agent->replay;
+    if (replay) {
+        if (!replay->seq_known) {
+            if (msg->seq > replay->early_seq)
+                replay->early_seq = msg->seq;
+        }
+        else
+        if (msg->seq > replay->seq)
+            s_apply_event (self, agent, replay->sockets, false, false, msg);
+    }
+    return rc;
+}
+
+static int
+s_agent_fact (zwatch_fleet_t *self, fleet_agent_t *agent, const zwatch_msg_t *msg)
+{
+    if (!agent->replay)
+        agent->replay = s_replay_new ();    //  its hello never reached us
+    fleet_replay_t *replay = agent->replay;
+    if (!replay->seq_known) {
+        replay->seq_known = true;
+        replay->seq = msg->seq;
+        //  An event after the picture came before it: the copy lacks it
+        if (replay->early_seq > msg->seq)
+            replay->broken = true;
+    }
+    else
+    if (msg->seq != replay->seq)
+        replay->broken = true;
+    replay->received++;
+    return s_apply_event (self, agent, replay->sockets, false, true, msg);
+}
+
+static void
+s_agent_state_end (zwatch_fleet_t *self, fleet_agent_t *agent, const zwatch_msg_t *msg)
+{
+    if (!agent->replay)
+        agent->replay = s_replay_new ();    //  an empty replay
+    fleet_replay_t *replay = agent->replay;
+    bool complete = !replay->broken && msg->count == replay->received
+                 && (replay->seq_known? msg->seq == replay->seq: replay->early_seq <= msg->seq);
+    if (!complete) {
+        s_replay_cut (self, agent);
+        return;
+    }
+    //  Replace: out with the old sockets, in with the copy; the settle then
+    //  reports only the links that really changed
+    s_remove_all_sockets (self, agent->sockets, true);
+    fleet_socket_t *socket;
+    while ((socket = (fleet_socket_t *) zhashx_first (replay->sockets))) {
+        zhashx_delete (replay->sockets, socket->label);
+        zhashx_insert (agent->sockets, socket->label, socket);
+        self->sockets++;
+        fleet_conn_t *conn = (fleet_conn_t *) zlistx_first (socket->conns);
+        for (; conn; conn = (fleet_conn_t *) zlistx_next (socket->conns)) {
+            self->conns_live++;
+            s_pair_attach (self, conn);
+        }
+    }
+    if (!agent->seq_known || msg->seq > agent->seq)
+        agent->seq = msg->seq;
+    agent->seq_known = true;
+    agent->partial = false;
+    self->counters.replays_complete++;
+    s_replay_destroy (self, &agent->replay);
+}
+
+//  Settle the touched pairs, then free what was removed
+static void
+s_finish (zwatch_fleet_t *self)
+{
+    s_settle (self);
+    fleet_conn_t *conn;
+    while ((conn = (fleet_conn_t *) zlistx_detach (self->dead_conns, NULL)))
+        s_conn_free (conn);
+    fleet_socket_t *socket;
+    while ((socket = (fleet_socket_t *) zlistx_detach (self->dead_sockets, NULL)))
+        s_socket_free (socket);
+    fleet_agent_t *agent;
+    while ((agent = (fleet_agent_t *) zlistx_detach (self->dead_agents, NULL)))
+        s_agent_free (agent);
+}
+
+
+/*  API  */
+
+zwatch_fleet_t *
+zwatch_fleet_new (const zwatch_fleet_limits_t *limits)
+{
+    zwatch_fleet_t *self = (zwatch_fleet_t *) zmalloc (sizeof (zwatch_fleet_t));
+    if (limits)
+        self->limits = *limits;
+    #define DEFAULT(field, value) if (!self->limits.field) self->limits.field = value
+    DEFAULT (agents, ZWATCH_FLEET_AGENTS_DEFAULT);
+    DEFAULT (sockets, ZWATCH_FLEET_SOCKETS_DEFAULT);
+    DEFAULT (listening, ZWATCH_FLEET_LISTENING_DEFAULT);
+    DEFAULT (connections, ZWATCH_FLEET_CONNECTIONS_DEFAULT);
+    DEFAULT (retrying, ZWATCH_FLEET_RETRYING_DEFAULT);
+    DEFAULT (connections_all, ZWATCH_FLEET_CONNECTIONS_ALL_DEFAULT);
+    DEFAULT (links, ZWATCH_FLEET_LINKS_DEFAULT);
+    #undef DEFAULT
+    self->agents = zhashx_new ();
+    self->pairs = zhashx_new ();
+    self->touched = zlistx_new ();
+    self->dead_conns = zlistx_new ();
+    self->dead_sockets = zlistx_new ();
+    self->dead_agents = zlistx_new ();
+    if (!self->agents || !self->pairs || !self->touched || !self->dead_conns
+    ||  !self->dead_sockets || !self->dead_agents)
+        zwatch_fleet_destroy (&self);
+    return self;
+}
+
+void
+zwatch_fleet_destroy (zwatch_fleet_t **self_p)
+{
+    zwatch_fleet_t *self = *self_p;
+    if (!self)
+        return;
+    self->link_fn = NULL;       //  no reports while tearing down
+    fleet_agent_t *agent;
+    while (self->agents && (agent = (fleet_agent_t *) zhashx_first (self->agents)))
+        s_agent_remove (self, agent);
+    if (self->touched)
+        s_finish (self);
+    zhashx_destroy (&self->agents);
+    zhashx_destroy (&self->pairs);
+    zlistx_destroy (&self->touched);
+    zlistx_destroy (&self->dead_conns);
+    zlistx_destroy (&self->dead_sockets);
+    zlistx_destroy (&self->dead_agents);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+zwatch_fleet_set_link_handler (zwatch_fleet_t *self, zwatch_fleet_link_fn *fn, void *arg)
+{
+    self->link_fn = fn;
+    self->link_arg = arg;
+}
+
+int
+zwatch_fleet_apply (zwatch_fleet_t *self, const zwatch_msg_t *msg)
+{
+    char key [sizeof (((fleet_agent_t *) 0)->key)];
+    s_agent_key (key, sizeof (key), msg->host, msg->svc, msg->pid);
+    fleet_agent_t *agent = (fleet_agent_t *) zhashx_lookup (self->agents, key);
+    if (!agent) {
+        if (msg->kind == ZWATCH_KIND_BYE)
+            return 0;
+        if (zhashx_size (self->agents) >= self->limits.agents)
+            return s_refuse (&self->counters.agents_refused, true);
+        agent = (fleet_agent_t *) zmalloc (sizeof (fleet_agent_t));
+        memcpy (agent->key, key, sizeof (key));
+        s_copy (agent->host, sizeof (agent->host), msg->host);
+        s_copy (agent->svc, sizeof (agent->svc), msg->svc);
+        agent->pid = msg->pid;
+        agent->partial = true;
+        agent->sockets = zhashx_new ();
+        zhashx_insert (self->agents, key, agent);
+    }
+    bool lifecycle = msg->kind == ZWATCH_KIND_HELLO || msg->kind == ZWATCH_KIND_HEARTBEAT
+                  || msg->kind == ZWATCH_KIND_BYE;
+    if (lifecycle && msg->start) {
+        //  The same pid with a new start is a new instance: the old one is gone
+        if (agent->start && msg->start != agent->start)
+            s_agent_clear (self, agent);
+        agent->start = msg->start;
+    }
+    int rc = 0;
+    switch (msg->kind) {
+        case ZWATCH_KIND_HELLO:
+            //  Every hello starts a replay; one still open was cut short
+            if (agent->replay)
+                s_replay_cut (self, agent);
+            agent->replay = s_replay_new ();
+            break;
+        case ZWATCH_KIND_HEARTBEAT:
+            agent->read = msg->read;
+            agent->sent = msg->sent;
+            agent->dropped = msg->dropped;
+            agent->watched = msg->watched;
+            break;
+        case ZWATCH_KIND_BYE:
+            s_agent_remove (self, agent);
+            break;
+        case ZWATCH_KIND_EVENT:
+            rc = s_agent_event (self, agent, msg);
+            break;
+        case ZWATCH_KIND_STATE:
+            rc = s_agent_fact (self, agent, msg);
+            break;
+        case ZWATCH_KIND_STATE_END:
+            s_agent_state_end (self, agent, msg);
+            break;
+    }
+    s_finish (self);
+    return rc;
+}
+
+int
+zwatch_fleet_forget (zwatch_fleet_t *self, zwatch_str_t host, zwatch_str_t svc, uint64_t pid)
+{
+    char key [sizeof (((fleet_agent_t *) 0)->key)];
+    s_agent_key (key, sizeof (key), host, svc, pid);
+    fleet_agent_t *agent = (fleet_agent_t *) zhashx_lookup (self->agents, key);
+    if (!agent) {
+        errno = ENOENT;
+        return -1;
+    }
+    s_agent_remove (self, agent);
+    s_finish (self);
+    return 0;
+}
+
+const zwatch_fleet_counters_t *
+zwatch_fleet_counters (zwatch_fleet_t *self)
+{
+    return &self->counters;
+}
+
+size_t
+zwatch_fleet_agents (zwatch_fleet_t *self)
+{
+    return zhashx_size (self->agents);
+}
+
+size_t
+zwatch_fleet_sockets (zwatch_fleet_t *self)
+{
+    return self->sockets;
+}
+
+size_t
+zwatch_fleet_connections (zwatch_fleet_t *self)
+{
+    return self->conns_live;
+}
+
+size_t
+zwatch_fleet_links (zwatch_fleet_t *self)
+{
+    return self->links;
+}

@@ -1,0 +1,162 @@
+/*  zwatch_fleet: the fleet's current state, built from agent messages.
+
+    For each agent instance (host, svc, pid, start): its sockets (label,
+    stype) and for each socket the endpoints it listens on, its live
+    connections, the endpoints it retries and its last bind error; plus
+    the fleet links, the connections whose two ends are both known. The
+    rules are docs/PROTOCOL.md section 11; in short:
+
+    - zwatch_fleet_apply takes every message the decoder accepted, in the
+      order they came. An event applies to its agent's live state when
+      its seq is above the last seq applied for the agent (else it is
+      counted `stale` and ignored). hello starts a replay, state messages
+      fill a pending copy, state_end with a matching count replaces the
+      agent's state with it; a replay cut short (count or seq mismatch,
+      a new hello before state_end) marks the agent partial. bye removes
+      the agent; zwatch_fleet_forget does for gone / lost.
+    - Links are made and broken as connections come and go, in either
+      order of arrival, and reported to the link handler.
+    - Everything is bounded (zwatch_fleet_limits_t); what is over a bound
+      is counted (zwatch_fleet_counters_t) and not kept.
+    - A snapshot is a cursor that packs the model as msgpack frames
+      (agent, socket, link maps) one agent at a time, so the broker can
+      send it in slices between ingest batches while the model goes on
+      changing; each agent's frames are of one instant.
+
+    Strings handed out (link ends) are valid during the call only. Not
+    thread-safe: one thread (the broker's) owns a fleet.
+*/
+#ifndef ZWATCH_FLEET_H_INCLUDED
+#define ZWATCH_FLEET_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "zwatch_proto.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  Default bounds (zwatch_fleet_limits_t); 0 in a field means its default
+#define ZWATCH_FLEET_AGENTS_DEFAULT         10000
+#define ZWATCH_FLEET_SOCKETS_DEFAULT        4096    //  per agent: the agent's own watch limit
+#define ZWATCH_FLEET_LISTENING_DEFAULT      64      //  per socket
+#define ZWATCH_FLEET_CONNECTIONS_DEFAULT    10000   //  per socket
+#define ZWATCH_FLEET_RETRYING_DEFAULT       256     //  per socket
+#define ZWATCH_FLEET_CONNECTIONS_ALL_DEFAULT 1000000 //  in the whole fleet
+#define ZWATCH_FLEET_LINKS_DEFAULT          500000  //  in the whole fleet
+
+typedef struct {
+    size_t agents;              //  agent instances
+    size_t sockets;             //  sockets per agent
+    size_t listening;           //  listening endpoints per socket
+    size_t connections;         //  live connections per socket
+    size_t retrying;            //  retrying endpoints per socket
+    size_t connections_all;     //  live connections in the whole fleet
+    size_t links;               //  links in the whole fleet
+} zwatch_fleet_limits_t;
+
+//  Counters since the fleet was made, for the broker's stats
+typedef struct {
+    uint64_t agents_refused;        //  messages of a new agent while the table was full
+    uint64_t sockets_refused;       //  events / facts of a new socket over its agent's bound
+    uint64_t listening_refused;     //  LISTENING over the socket's bound
+    uint64_t connections_refused;   //  CONNECTED / ACCEPTED over a connection bound
+    uint64_t retrying_refused;      //  CONNECT_RETRIED of a new endpoint over the bound
+    uint64_t links_refused;         //  two matching ends not joined: links at the bound
+    uint64_t link_conflicts;        //  an end that took the place of another with the same addresses
+    uint64_t stale;                 //  events at or below their agent's last applied seq
+    uint64_t unmatched;             //  DISCONNECTED / CLOSED that matched nothing
+    uint64_t replays_complete;      //  state_end that replaced an agent's state
+    uint64_t replays_partial;       //  replays cut short (the agent was marked partial)
+    uint64_t lseq;                  //  link changes reported (the last lseq)
+} zwatch_fleet_counters_t;
+
+//  One end of a link
+typedef struct {
+    const char *host;
+    const char *svc;
+    uint64_t pid;
+    const char *sock;               //  socket label
+    const char *addr;               //  this end's local address ("" if unknown)
+} zwatch_fleet_end_t;
+
+//  A link change: `from` connected (CONNECTED), `to` accepted (ACCEPTED)
+typedef struct {
+    bool up;                        //  made (true) or broken (false)
+    zwatch_fleet_end_t from;
+    zwatch_fleet_end_t to;
+    const char *endpoint;           //  what `from` connected to
+    uint64_t since;                 //  ts of the later of the two ends
+    uint64_t lseq;                  //  this change's number: 1, 2, 3, ... per fleet
+} zwatch_fleet_link_t;
+
+//  Called for every link change, from inside zwatch_fleet_apply / _forget
+typedef void (zwatch_fleet_link_fn) (void *arg, const zwatch_fleet_link_t *link);
+
+typedef struct _zwatch_fleet_t zwatch_fleet_t;
+typedef struct _zwatch_fleet_snapshot_t zwatch_fleet_snapshot_t;
+
+//  New empty fleet. limits NULL (or fields 0): the defaults. NULL on
+//  failure (ENOMEM).
+zwatch_fleet_t *zwatch_fleet_new (const zwatch_fleet_limits_t *limits);
+
+//  Destroy the fleet (no link changes are reported); sets *self_p NULL
+void zwatch_fleet_destroy (zwatch_fleet_t **self_p);
+
+//  Report link changes to fn (NULL: none)
+void zwatch_fleet_set_link_handler (zwatch_fleet_t *self, zwatch_fleet_link_fn *fn, void *arg);
+
+//  Apply one decoded agent message. Returns 0, or -1 with errno ENOSPC
+//  when it was not kept because a bound was reached (counted), or ENOMEM.
+int zwatch_fleet_apply (zwatch_fleet_t *self, const zwatch_msg_t *msg);
+
+//  The agent is gone or lost: drop its whole state (its links break).
+//  Returns 0, or -1 with errno ENOENT if it was not in the model.
+int zwatch_fleet_forget (zwatch_fleet_t *self, zwatch_str_t host, zwatch_str_t svc, uint64_t pid);
+
+//  Counters and sizes
+const zwatch_fleet_counters_t *zwatch_fleet_counters (zwatch_fleet_t *self);
+size_t zwatch_fleet_agents (zwatch_fleet_t *self);
+size_t zwatch_fleet_sockets (zwatch_fleet_t *self);
+size_t zwatch_fleet_connections (zwatch_fleet_t *self);
+size_t zwatch_fleet_links (zwatch_fleet_t *self);
+
+//  A snapshot of the agents whose topic `ev/<host>/<svc>/` and prefix
+//  agree (one starts with the other; an empty prefix takes every agent):
+//  one msgpack map per frame (PROTOCOL.md section 12). It is a cursor
+//  over the agents in the model now; each agent's frames are packed when
+//  the cursor reaches it, so the model may change between two calls of
+//  _next (the merge rule, section 13, makes the result exact). prefix
+//  need not be NUL-terminated. The fleet must outlive the snapshot. NULL
+//  on failure (ENOMEM).
+zwatch_fleet_snapshot_t *zwatch_fleet_snapshot_new (zwatch_fleet_t *self, const char *prefix,
+                                                    size_t prefix_len);
+
+//  The next frame: for each agent its agent map, its sockets, its links
+//  (those it connected, and those it accepted from an agent left out).
+//  False at the end (or on ENOMEM: _failed says). *data stays valid
+//  until the next call or the destroy. One call costs at most the
+//  packing of one agent's frames.
+bool zwatch_fleet_snapshot_next (zwatch_fleet_snapshot_t *self, const void **data, size_t *size);
+
+//  True if packing ran out of memory (the snapshot is then cut short)
+bool zwatch_fleet_snapshot_failed (zwatch_fleet_snapshot_t *self);
+
+//  Frames of each kind and bytes handed out so far (all of them once
+//  _next returned false: the counts of snapshot_end), and the lseq of the
+//  request (snapshot_end's lseq: link messages above it come after)
+size_t zwatch_fleet_snapshot_agents (zwatch_fleet_snapshot_t *self);
+size_t zwatch_fleet_snapshot_sockets (zwatch_fleet_snapshot_t *self);
+size_t zwatch_fleet_snapshot_links (zwatch_fleet_snapshot_t *self);
+size_t zwatch_fleet_snapshot_bytes (zwatch_fleet_snapshot_t *self);
+uint64_t zwatch_fleet_snapshot_lseq (zwatch_fleet_snapshot_t *self);
+
+void zwatch_fleet_snapshot_destroy (zwatch_fleet_snapshot_t **self_p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,109 @@
+/*  zwatch_fleet_internal: the model's structures, shared by the model
+    (zwatch_fleet.c) and the snapshot builder (zwatch_fleet_snapshot.c).
+    Not part of the API.
+*/
+#ifndef ZWATCH_FLEET_INTERNAL_H_INCLUDED
+#define ZWATCH_FLEET_INTERNAL_H_INCLUDED
+
+#include <czmq.h>
+#include "zwatch_fleet.h"
+
+typedef struct _fleet_agent_t fleet_agent_t;
+typedef struct _fleet_socket_t fleet_socket_t;
+typedef struct _fleet_conn_t fleet_conn_t;
+typedef struct _fleet_pair_t fleet_pair_t;
+
+//  A live connection of a socket
+struct _fleet_conn_t {
+    fleet_socket_t *socket;
+    void *handle;               //  in socket->conns
+    bool in;                    //  ACCEPTED (true) or CONNECTED
+    int64_t fd;                 //  the event's value
+    uint64_t since;             //  ts of the event (or fact)
+    uint64_t peer_pid;          //  0: unknown
+    char *endpoint;
+    char *local;                //  NULL: unknown
+    char *peer;                 //  NULL: unknown
+    fleet_pair_t *pair;         //  the join slot it holds, or NULL
+};
+
+//  The join slot of one address pair: a link when both ends are there
+struct _fleet_pair_t {
+    char *key;
+    fleet_conn_t *out;          //  the connecting end, if known
+    fleet_conn_t *in;           //  the accepting end, if known
+    //  The ends last reported up (NULL, NULL when not linked)
+    fleet_conn_t *linked_out;
+    fleet_conn_t *linked_in;
+    bool touched;               //  in the fleet's list of pairs to settle
+};
+
+typedef struct {
+    char *endpoint;
+    int64_t fd;
+    uint64_t since;
+} fleet_listen_t;
+
+typedef struct {
+    char *endpoint;
+    int64_t ivl;                //  ms, the last CONNECT_RETRIED's value
+    uint64_t since;             //  first CONNECT_RETRIED of this run
+    uint64_t last;              //  latest CONNECT_RETRIED
+} fleet_retry_t;
+
+struct _fleet_socket_t {
+    fleet_agent_t *agent;
+    char *label;
+    char stype [ZWATCH_STYPE_MAX + 1];
+    zlistx_t *listening;        //  fleet_listen_t
+    zlistx_t *conns;            //  fleet_conn_t
+    zhashx_t *conns_by_fd;      //  &conn->fd -> conn: one fd is one connection at a time
+    zlistx_t *retrying;         //  fleet_retry_t
+    //  The last BIND_FAILED
+    char *error_endpoint;       //  NULL: none
+    int64_t error_value;
+    uint64_t error_ts;
+};
+
+//  A replay in progress: the pending copy of the agent's sockets
+typedef struct {
+    zhashx_t *sockets;          //  label -> fleet_socket_t
+    uint64_t received;          //  state messages
+    bool seq_known;
+    uint64_t seq;               //  the replay's seq (all its messages carry it)
+    uint64_t early_seq;         //  highest event seq applied before the first state
+    bool broken;                //  messages that disagree: cannot be complete
+} fleet_replay_t;
+
+struct _fleet_agent_t {
+    char key [ZWATCH_HOST_MAX + ZWATCH_SVC_MAX + 24];
+    char host [ZWATCH_HOST_MAX + 1];
+    char svc [ZWATCH_SVC_MAX + 1];
+    uint64_t pid;
+    uint64_t start;             //  0 until a hello / heartbeat / bye says
+    bool seq_known;             //  an event or a replay was applied
+    uint64_t seq;               //  the last seq applied
+    bool partial;               //  no complete replay since first seen, or cut short
+    uint64_t read, sent, dropped, watched;  //  from the last heartbeat
+    zhashx_t *sockets;          //  label -> fleet_socket_t
+    fleet_replay_t *replay;     //  NULL: none in progress
+};
+
+struct _zwatch_fleet_t {
+    zwatch_fleet_limits_t limits;
+    zwatch_fleet_counters_t counters;
+    zhashx_t *agents;           //  "host/svc/pid" -> fleet_agent_t
+    zhashx_t *pairs;            //  join key -> fleet_pair_t
+    zlistx_t *touched;          //  pairs changed in this step, to settle
+    zlistx_t *dead_conns;       //  removed in this step, freed after the settle
+    zlistx_t *dead_sockets;
+    zlistx_t *dead_agents;
+    size_t sockets;             //  live sockets, all agents
+    size_t conns;               //  connections held, live and pending (the bound)
+    size_t conns_live;          //  live connections, all agents
+    size_t links;
+    zwatch_fleet_link_fn *link_fn;
+    void *link_arg;
+};
+
+#endif
