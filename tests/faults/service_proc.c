@@ -12,6 +12,16 @@
 #define ARGS_MAX    16
 #define READY_MS    10000       //  bound on start-up
 #define STOP_MS     10000       //  bound on a clean exit
+#define WRAPPED     3           //  both times this under $ZWATCH_TEST_WRAPPER (valgrind)
+
+//  A bound, longer for a service under valgrind (one took over 10 s to
+//  start in valgrind_soak while the suite ran at -j2 on a busy machine)
+static int
+s_bound (int msecs)
+{
+    const char *wrapper = getenv ("ZWATCH_TEST_WRAPPER");
+    return wrapper && *wrapper? WRAPPED * msecs: msecs;
+}
 
 struct _service_proc_t {
     tu_child_t *child;
@@ -37,7 +47,8 @@ service_proc_new (const char *ingest, const char *host, const char *svc,
         argv [count++] = args [index];
     }
     argv [count] = NULL;
-    self->child = tu_child_new (argv, env, "ready pid=", READY_MS, "fault_service");
+    self->child = tu_child_new (argv, env, "ready pid=", s_bound (READY_MS),
+                                "fault_service");
     free (bin);
     free (broker_env);
     free (host_env);
@@ -125,7 +136,7 @@ service_proc_burst (service_proc_t *self, service_report_t *report, int timeout_
 void
 service_proc_stop (service_proc_t *self, service_report_t *report)
 {
-    int code = tu_child_stop (self->child, SIGTERM, STOP_MS);
+    int code = tu_child_stop (self->child, SIGTERM, s_bound (STOP_MS));
     if (code < 0)
         tu_child_signal (self->child, SIGKILL);
     char *line = s_line (self, "done ");
