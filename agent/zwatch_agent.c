@@ -308,6 +308,17 @@ zwatch_agent_set_heartbeat (zwatch_agent_t *self, int msecs)
 }
 
 int
+zwatch_agent_set_connection_limit (zwatch_agent_t *self, size_t limit)
+{
+    if (!self || limit < 1 || limit > INT32_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    zwatch_engine_command_t command = { .op = ENGINE_SET_CONNECTIONS, .value = (int) limit };
+    return s_call (self, &command);
+}
+
+int
 zwatch_agent_set_curve (zwatch_agent_t *self, const char *server_key, const char *cert_path)
 {
     zwatch_curve_t curve;

@@ -102,4 +102,14 @@ bool zwatch_watchset_service_ctx_gone (zwatch_watchset_t *self);
 //  Monitor frames skipped, not part of a whole event (from any thread)
 uint64_t zwatch_watchset_skipped (zwatch_watchset_t *self);
 
+//  Facts not kept for replays, over a socket's bound (from any thread)
+uint64_t zwatch_watchset_untracked (zwatch_watchset_t *self);
+
+//  Live connections kept per socket, for sockets watched from now on
+void zwatch_watchset_set_connections (zwatch_watchset_t *self, size_t max);
+
+//  Replay every watched socket's state to the upstream (a
+//  zwatch_upstream_replay_fn; arg is the watch set)
+void zwatch_watchset_replay (void *arg);
+
 #endif
