@@ -391,6 +391,31 @@ s_test_replay (void)
     int after = s_wait_for (broker, end, ZWATCH_KIND_EVENT, NULL, NULL);
     CHECK (broker->msgs [after].seq == last_seq + 1);
 
+    //  The connection ended, and a socket that retried got through: the
+    //  next replay has neither the connection nor that retry
+    s_wait_for (broker, end, ZWATCH_KIND_EVENT, "server", "DISCONNECTED");
+    char dead_too [64];
+    snprintf (dead_too, sizeof (dead_too), "tcp://127.0.0.1:%d", tu_free_port ());
+    void *late = s_connected_dealer (ctx, dead_too, 50);
+    CHECK_INT_EQ (zwatch_agent_watch (agent, late, "late"), 0);
+    s_wait_for (broker, end, ZWATCH_KIND_EVENT, "late", "CONNECT_RETRIED");
+    void *late_server = zmq_socket (ctx, ZMQ_ROUTER);     //  not watched
+    CHECK_INT_EQ (zmq_setsockopt (late_server, ZMQ_LINGER, &linger, sizeof (linger)), 0);
+    CHECK_INT_EQ (zmq_bind (late_server, dead_too), 0);
+    s_wait_for (broker, end, ZWATCH_KIND_EVENT, "late", "CONNECTED");
+    s_wait_for (broker, end, ZWATCH_KIND_EVENT, "late", "HANDSHAKE_SUCCEEDED");
+    s_wait_all_sent (broker, agent);
+    s_broker_restart (broker);
+    s_wait_replay (broker, broker->count, &hello, &end);
+    CHECK_INT_EQ (broker->msgs [end].count, 3);
+    CHECK (s_find_state (broker, hello, end, "server", "LISTENING") > 0);
+    CHECK (s_find_state (broker, hello, end, "retry", "CONNECT_RETRIED") > 0);
+    CHECK (s_find_state (broker, hello, end, "late", "CONNECTED") > 0);
+    CHECK_INT_EQ (s_find_state (broker, hello, end, "server", "ACCEPTED"), -1);
+    CHECK_INT_EQ (s_find_state (broker, hello, end, "late", "CONNECT_RETRIED"), -1);
+    zmq_close (late);
+    zmq_close (late_server);
+
     zwatch_agent_stats_t stats;
     CHECK_INT_EQ (zwatch_agent_stats (agent, &stats), 0);
     CHECK_INT_EQ (stats.state_dropped, 0);
