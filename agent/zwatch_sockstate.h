@@ -7,9 +7,9 @@
     CLOSED ends from it. Used on the agent thread only. Each event costs
     O(1): connections are found by fd in a hash; the listening and retrying
     lists are short and bounded. Memory is bounded per socket: a live
-    connection takes one allocation (about 80 bytes plus its endpoint,
-    local and peer strings, at most about 850), a listening or retrying
-    endpoint likewise; what is over a bound is not kept, and counted.
+    connection takes one allocation and two hash slots (about 100 bytes
+    plus its endpoint, local and peer strings; at most about 870), a
+    listening or retrying endpoint likewise; what is over a bound is not kept, and counted.
 */
 #ifndef ZWATCH_SOCKSTATE_H_INCLUDED
 #define ZWATCH_SOCKSTATE_H_INCLUDED

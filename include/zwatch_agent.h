@@ -36,9 +36,10 @@ typedef struct {
 //  it connects to (after each hello; docs/PROTOCOL.md section 4): the
 //  endpoints it listens on and retries (64 of each at most), its last bind
 //  error, and its live connections (ZWATCH_AGENT_CONNECTIONS_DEFAULT at
-//  most, or zwatch_agent_set_connection_limit). Each costs one allocation
-//  of about 80 bytes plus its endpoint and addresses (at most about 850
-//  bytes); what is over a bound is not kept and counted in stats.untracked.
+//  most, or zwatch_agent_set_connection_limit). Each costs about 100 bytes
+//  (one allocation and its hash slots) plus its endpoint and addresses (at
+//  most about 870 bytes); what is over a bound is not kept and counted in
+//  stats.untracked.
 
 //  Start an agent for sockets in zmq_ctx. broker_endpoint NULL means
 //  $ZWATCH_BROKER, else ZWATCH_DEFAULT_INGEST. $ZWATCH_CURVE_SERVER_KEY and
