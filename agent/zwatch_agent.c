@@ -253,9 +253,15 @@ zwatch_agent_tee (zwatch_agent_t *self, void *ctx, void *socket, const char *end
     }
     else {
         zwatch_engine_call (self->engine, &command);
-        //  Not a socket the agent watches (any more): the monitor is not ours
-        if (command.rc != 0 && command.err == ENOENT)
+        if (command.rc != 0) {
+            //  The engine did not take the reader (the socket is not watched,
+            //  or not any more): the monitor is not ours. Stop it while the
+            //  reader still takes its MONITOR_STOPPED, then let go of both
             s_monitor (socket, NULL);
+            zmq_close (reader);
+            zwatch_engine_command_t failed = { .op = ENGINE_TEE_FAILED, .socket = socket };
+            zwatch_engine_call (self->engine, &failed);
+        }
         //  A copy that could not bind: the old one stopped all the same, as libzmq's
         if (command.rc == 0 && command.value != 0) {
             command.rc = -1;
@@ -324,6 +330,17 @@ zwatch_agent_set_heartbeat (zwatch_agent_t *self, int msecs)
         return -1;
     }
     zwatch_engine_command_t command = { .op = ENGINE_SET_HEARTBEAT, .value = msecs };
+    return s_call (self, &command);
+}
+
+int
+zwatch_agent_set_connection_limit (zwatch_agent_t *self, size_t limit)
+{
+    if (!self || limit < 1 || limit > INT32_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    zwatch_engine_command_t command = { .op = ENGINE_SET_CONNECTIONS, .value = (int) limit };
     return s_call (self, &command);
 }
 

@@ -84,6 +84,9 @@ s_handle_command (zwatch_engine_t *self, zwatch_engine_command_t *command)
         case ENGINE_SET_QUEUE:
             rc = zwatch_upstream_set_queue (self->upstream, command->value);
             break;
+        case ENGINE_SET_CONNECTIONS:
+            zwatch_watchset_set_connections (watchset, (size_t) command->value);
+            break;
         case ENGINE_SET_HEARTBEAT:
             self->heartbeat_msecs = command->value;
             self->next_heartbeat = zwatch_clock_mono_ms () + command->value;
@@ -225,6 +228,7 @@ s_engine_thread (void *args)
     }
     zwatch_watchset_drain_all (self->watchset);
     zwatch_upstream_say (self->upstream, ZWATCH_KIND_BYE);
+    zwatch_upstream_set_replay (self->upstream, NULL, NULL);
     zwatch_watchset_destroy (&self->watchset);
     zwatch_upstream_destroy (&self->upstream);
     zmq_close (self->pipe_back);
@@ -292,6 +296,7 @@ zwatch_engine_new (void *service_ctx, const char *broker_endpoint, const char *h
     self->watchset = zwatch_watchset_new (service_ctx, self->upstream, &self->moving);
     if (!self->watchset)
         return s_new_failed (self, errno);
+    zwatch_upstream_set_replay (self->upstream, zwatch_watchset_replay, self->watchset);
     //  Signals stay with the service's threads, as libzmq does for its own
     //  (a SIGINT must interrupt the service's blocking calls, not ours)
     sigset_t all, old;
@@ -333,6 +338,8 @@ zwatch_engine_stats (zwatch_engine_t *self, zwatch_agent_stats_t *stats)
     zwatch_upstream_counters (self->upstream, &stats->read, &stats->sent, &stats->dropped,
                               &stats->watched);
     stats->skipped = zwatch_watchset_skipped (self->watchset);
+    stats->untracked = zwatch_watchset_untracked (self->watchset);
+    stats->state_dropped = zwatch_upstream_state_dropped (self->upstream);
 }
 
 void

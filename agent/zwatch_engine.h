@@ -25,6 +25,7 @@ typedef enum {
     ENGINE_LIST,            //  sockets still watched, after draining
     ENGINE_SET_QUEUE,       //  upstream queue limit
     ENGINE_SET_HEARTBEAT,   //  heartbeat interval, msecs
+    ENGINE_SET_CONNECTIONS, //  live connections kept per socket watched from now on
     ENGINE_SET_CURVE,       //  reconnect upstream with these CURVE keys
     ENGINE_TEE,             //  socket's monitor moved to reader: copy its events from there
                             //  on to tee_endpoint (NULL: no copy); value out: the errno that
@@ -42,7 +43,7 @@ typedef struct {
     const char *label;          //  WATCH: NULL for "<label_prefix><STYPE>-<n>"
     const char *label_prefix;   //  WATCH: may be NULL
     int type;                   //  WATCH: ZMQ_TYPE of socket
-    int value;                  //  SET_QUEUE, SET_HEARTBEAT; RELEASE_CTX: msecs to wait at most (0: 1 s)
+    int value;                  //  SET_QUEUE, SET_HEARTBEAT, SET_CONNECTIONS; RELEASE_CTX: msecs to wait at most (0: 1 s)
     const zwatch_curve_t *curve;    //  SET_CURVE
     const char *tee_endpoint;   //  TEE: the service's monitor endpoint, or NULL
     int events;                 //  TEE: the service's event mask

@@ -46,34 +46,30 @@ zwatch_identity_stype (int type)
     return names [type];
 }
 
-int
-zwatch_identity_peer (int fd, char *buf, size_t size)
+//  One formatter for both ends of a connection: IPv4 "a.b.c.d:port",
+//  IPv6 "[addr]:port", ipc the path ("" when unnamed, as a connecting
+//  end's usually is). Returns its length, or -1 if it does not fit
+static int
+s_format (const struct sockaddr_storage *addr, socklen_t len, char *buf, size_t size)
 {
-    struct sockaddr_storage addr;
-    socklen_t len = sizeof (addr);
-    if (fd < 0 || getpeername (fd, (struct sockaddr *) &addr, &len) != 0)
-        return -1;
     char host [INET6_ADDRSTRLEN] = "";
     int written = -1;
-    if (addr.ss_family == AF_INET) {
-        struct sockaddr_in *in = (struct sockaddr_in *) &addr;
+    if (addr->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *) addr;
         inet_ntop (AF_INET, &in->sin_addr, host, sizeof (host));
         written = snprintf (buf, size, "%s:%u", host, ntohs (in->sin_port));
     }
     else
-    if (addr.ss_family == AF_INET6) {
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) &addr;
+    if (addr->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) addr;
         inet_ntop (AF_INET6, &in6->sin6_addr, host, sizeof (host));
         written = snprintf (buf, size, "[%s]:%u", host, ntohs (in6->sin6_port));
     }
     else
-    if (addr.ss_family == AF_UNIX) {
-        //  A connecting ipc peer is usually unnamed: then there is nothing to say
-        struct sockaddr_un *un = (struct sockaddr_un *) &addr;
+    if (addr->ss_family == AF_UNIX) {
+        const struct sockaddr_un *un = (const struct sockaddr_un *) addr;
         size_t path_len = len > offsetof (struct sockaddr_un, sun_path)
                         ? strnlen (un->sun_path, len - offsetof (struct sockaddr_un, sun_path)): 0;
-        if (path_len == 0)
-            return -1;
         if (path_len >= size)
             return -1;
         zwatch_charset_clean (buf, un->sun_path, path_len, ZWATCH_CHAR_PRINT);
@@ -85,3 +81,33 @@ zwatch_identity_peer (int fd, char *buf, size_t size)
     return written;
 }
 
+int
+zwatch_identity_peer (int fd, char *buf, size_t size)
+{
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof (addr);
+    if (fd < 0 || getpeername (fd, (struct sockaddr *) &addr, &len) != 0)
+        return -1;
+    return s_format (&addr, len, buf, size);
+}
+
+int
+zwatch_identity_local (int fd, char *buf, size_t size)
+{
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof (addr);
+    if (fd < 0 || getsockname (fd, (struct sockaddr *) &addr, &len) != 0)
+        return -1;
+    return s_format (&addr, len, buf, size);
+}
+
+uint64_t
+zwatch_identity_peer_pid (int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof (cred);
+    if (fd < 0 || getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0
+    ||  len != sizeof (cred) || cred.pid <= 0)
+        return 0;
+    return (uint64_t) cred.pid;
+}

@@ -15,7 +15,15 @@ void zwatch_identity_service (char *buf, size_t size);
 const char *zwatch_identity_stype (int type);
 
 //  Remote address of a connected fd as printable "addr:port" ("[v6]:port",
-//  or an ipc path); returns its length, or -1 if it can't be read
+//  or an ipc path, "" if unnamed); returns its length, or -1 if it can't
+//  be read
 int zwatch_identity_peer (int fd, char *buf, size_t size);
+
+//  Local address of fd (getsockname), in the same format as the peer's
+int zwatch_identity_local (int fd, char *buf, size_t size);
+
+//  The pid of the process at the other end of an ipc fd (SO_PEERCRED),
+//  0 if unknown or not a unix socket
+uint64_t zwatch_identity_peer_pid (int fd);
 
 #endif

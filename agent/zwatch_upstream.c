@@ -12,7 +12,6 @@
 #include <zmq.h>
 #include "zwatch_proto.h"
 #include "zwatch_agent.h"
-#include "zwatch_charset.h"
 #include "zwatch_clock.h"
 #include "zwatch_eintr.h"
 #include "zwatch_identity.h"
@@ -49,7 +48,10 @@ struct _zwatch_upstream_t {
     atomic_uint_fast64_t sent;
     atomic_uint_fast64_t dropped;
     atomic_uint_fast64_t watched;
+    atomic_uint_fast64_t state_dropped;     //  replay messages the queue did not take
 
+    zwatch_upstream_replay_fn *replay;      //  called after every hello
+    void *replay_arg;
     char buffer [ZWATCH_MSG_MAX];   //  encode buffer, reused for every message
 };
 
@@ -86,6 +88,10 @@ zwatch_upstream_say (zwatch_upstream_t *self, zwatch_kind_t kind)
     msg.dropped = atomic_load (&self->dropped);
     msg.watched = atomic_load (&self->watched);
     s_send (self, zwatch_msg_encode (&msg, self->buffer, sizeof (self->buffer)));
+    //  Right behind the hello, before any event read after it: a broker
+    //  new to us (first connect, restart, network cut) learns our state
+    if (kind == ZWATCH_KIND_HELLO && self->replay)
+        self->replay (self->replay_arg);
 }
 
 void
@@ -94,54 +100,70 @@ zwatch_upstream_set_watched (zwatch_upstream_t *self, size_t watched)
     atomic_store (&self->watched, watched);
 }
 
-//  Endpoints go on terminals: keep them printable and within the limit
-static size_t
-s_clean_endpoint (const char *data, size_t size, char *clean)
+//  Identity and kind; the caller set the rest
+static void
+s_stamp (zwatch_upstream_t *self, zwatch_msg_t *msg, zwatch_kind_t kind)
 {
-    if (size > ZWATCH_ENDPOINT_MAX)
-        size = ZWATCH_ENDPOINT_MAX;
-    zwatch_charset_clean (clean, data, size, ZWATCH_CHAR_PRINT);
-    return size;
+    msg->kind = kind;
+    msg->host = s_str (self->host, strlen (self->host));
+    msg->svc = s_str (self->service, strlen (self->service));
+    msg->pid = self->pid;
 }
 
 bool
-zwatch_upstream_event (zwatch_upstream_t *self, const char *label, const char *stype,
-                       uint16_t code, uint32_t value, const char *endpoint, size_t endpoint_size)
+zwatch_upstream_event (zwatch_upstream_t *self, zwatch_msg_t *event)
 {
     atomic_fetch_add (&self->read, 1);
-    zwatch_msg_t msg;
-    memset (&msg, 0, sizeof (msg));
-    msg.kind = ZWATCH_KIND_EVENT;
-    msg.host = s_str (self->host, strlen (self->host));
-    msg.svc = s_str (self->service, strlen (self->service));
-    msg.pid = self->pid;
-    msg.sock = s_str (label, strlen (label));
-    msg.stype = s_str (stype, strlen (stype));
-    const char *name = zwatch_event_name (code);
-    msg.event = s_str (name, strlen (name));
-    msg.code = code;
-    msg.value = (int32_t) value;            //  fds and errnos; -1 survives
-    char clean [ZWATCH_ENDPOINT_MAX];
-    msg.endpoint = s_str (clean, s_clean_endpoint (endpoint, endpoint_size, clean));
-    msg.ts = zwatch_clock_wall_ns ();
-    msg.seq = self->seq + 1;
-
-    //  The v1 monitor gives the bind address for ACCEPTED: read the real peer
-    char peer [ZWATCH_ENDPOINT_MAX + 1];
-    if (code == ZMQ_EVENT_CONNECTED || code == ZMQ_EVENT_ACCEPTED) {
-        int peer_len = zwatch_identity_peer ((int) msg.value, peer, sizeof (peer));
-        if (peer_len >= 0)
-            msg.peer = s_str (peer, (size_t) peer_len);
-    }
+    s_stamp (self, event, ZWATCH_KIND_EVENT);
+    const char *name = zwatch_event_name (event->code);
+    event->event = s_str (name, strlen (name));
+    event->seq = self->seq + 1;
     //  seq only advances for events that enter the queue, so a gap the
     //  broker sees means loss after the agent, and drops are counted here
-    if (s_send (self, zwatch_msg_encode (&msg, self->buffer, sizeof (self->buffer)))) {
+    if (s_send (self, zwatch_msg_encode (event, self->buffer, sizeof (self->buffer)))) {
         self->seq++;
         atomic_fetch_add (&self->sent, 1);
         return true;
     }
     atomic_fetch_add (&self->dropped, 1);
     return false;
+}
+
+bool
+zwatch_upstream_state (zwatch_upstream_t *self, zwatch_msg_t *fact)
+{
+    s_stamp (self, fact, ZWATCH_KIND_STATE);
+    fact->seq = self->seq;                  //  the picture's seq: states take none
+    return s_send (self, zwatch_msg_encode (fact, self->buffer, sizeof (self->buffer)));
+}
+
+bool
+zwatch_upstream_state_end (zwatch_upstream_t *self, uint64_t count, uint64_t unsent)
+{
+    atomic_fetch_add (&self->state_dropped, unsent);
+    zwatch_msg_t msg;
+    memset (&msg, 0, sizeof (msg));
+    s_stamp (self, &msg, ZWATCH_KIND_STATE_END);
+    msg.ts = zwatch_clock_wall_ns ();
+    msg.seq = self->seq;
+    msg.count = count;
+    if (s_send (self, zwatch_msg_encode (&msg, self->buffer, sizeof (self->buffer))))
+        return true;
+    atomic_fetch_add (&self->state_dropped, 1);
+    return false;
+}
+
+void
+zwatch_upstream_set_replay (zwatch_upstream_t *self, zwatch_upstream_replay_fn *replay, void *arg)
+{
+    self->replay = replay;
+    self->replay_arg = arg;
+}
+
+uint64_t
+zwatch_upstream_state_dropped (zwatch_upstream_t *self)
+{
+    return atomic_load (&self->state_dropped);
 }
 
 //  Drop the connection (with what it holds), make a new one with the

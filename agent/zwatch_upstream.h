@@ -32,13 +32,30 @@ zwatch_upstream_t *zwatch_upstream_new (void *ctx, const char *broker_endpoint, 
 //  last connection attempt failed: no broker, no delay) in zmq_ctx_term
 void zwatch_upstream_destroy (zwatch_upstream_t **self_p);
 
-//  One monitor event read from socket label (of type stype): counted as
-//  read, then numbered and queued, or dropped and counted. True if queued.
-bool zwatch_upstream_event (zwatch_upstream_t *self, const char *label, const char *stype,
-                            uint16_t code, uint32_t value, const char *endpoint,
-                            size_t endpoint_size);
+//  One monitor event (sock, stype, code, value, endpoint, ts and the
+//  optional keys set by the caller): counted as read, then given the
+//  identity, its name and a seq and queued, or dropped and counted. True
+//  if queued.
+bool zwatch_upstream_event (zwatch_upstream_t *self, zwatch_msg_t *event);
 
-//  hello, heartbeat or bye, with the counters
+//  One fact of a replay (the event keys set by the caller), with the last
+//  event seq; never blocks: true if queued. Then the state_end with count,
+//  the facts in the picture, of which unsent did not fit in the queue
+//  (counted in state_dropped, with the state_end if it does not fit either)
+bool zwatch_upstream_state (zwatch_upstream_t *self, zwatch_msg_t *fact);
+bool zwatch_upstream_state_end (zwatch_upstream_t *self, uint64_t count, uint64_t unsent);
+
+//  replay (arg) runs right after every hello is queued, so that a replay
+//  follows it on the wire before any later event
+typedef void (zwatch_upstream_replay_fn) (void *arg);
+void zwatch_upstream_set_replay (zwatch_upstream_t *self, zwatch_upstream_replay_fn *replay,
+                                 void *arg);
+
+//  State and state_end messages the queue did not take (any thread)
+uint64_t zwatch_upstream_state_dropped (zwatch_upstream_t *self);
+
+//  hello, heartbeat or bye, with the counters; a hello is followed by the
+//  replay (zwatch_upstream_set_replay)
 void zwatch_upstream_say (zwatch_upstream_t *self, zwatch_kind_t kind);
 
 //  How many sockets are watched now, for the heartbeats

@@ -24,6 +24,8 @@
 #include "zwatch_log.h"
 #include "zwatch_monitor.h"
 #include "zwatch_ptrmap.h"
+#include "zwatch_charset.h"
+#include "zwatch_sockstate.h"
 #include "zwatch_ratelimit.h"
 #include "zwatch_tee.h"
 #include "zwatch_watchset.h"
@@ -35,6 +37,7 @@
 #define SETTLE_MAX_MSECS    300     //  destroy: never wait longer than this
 #define CLOSING_MAX_MSECS   1000    //  release_ctx: wait this long at most for closed sockets
 #define SKIP_WARN_MSECS     10000   //  at most one line this often about skipped frames
+#define UNTRACKED_WARN_MSECS 10000  //  and about facts over a socket's bound
 #define SLOTS_MIN           8
 
 typedef struct _watch_t watch_t;
@@ -51,6 +54,7 @@ struct _watch_t {
         zwatch_tee_t *tee;          //  the copy goes to tee (NULL: none). reader NULL: no move
     } next;
     bool parked;                    //  its old reader stopped for a move not yet handed over
+    zwatch_sockstate_t *state;      //  what it listens on, is connected to, retries
     int bind_failed;                //  errno of its last BIND_FAILED, until asked for
     bool closing;                   //  the service closed it: MONITOR_STOPPED is coming
     bool ready;                     //  on the ready list: its budget ran out
@@ -88,6 +92,9 @@ struct _zwatch_watchset_t {
     unsigned type_counters [32];    //  for "<STYPE>-<n>" labels
     atomic_uint_fast64_t skipped;
     zwatch_ratelimit_t skip_warnings;
+    size_t connections_max;         //  per socket, for sockets watched from now on
+    atomic_uint_fast64_t untracked; //  facts over a socket's bound, not kept
+    zwatch_ratelimit_t untracked_warnings;
 };
 
 static void
@@ -155,6 +162,7 @@ s_release (zwatch_watchset_t *self, watch_t *watch)
         self->tee_count--;
     }
     s_move_cancel (watch);
+    zwatch_sockstate_destroy (&watch->state);
     if (watch->closing)
         self->closing_count--;
     s_ready_remove (self, watch);
@@ -191,6 +199,114 @@ s_skipped (zwatch_watchset_t *self, watch_t *watch)
                             "v1 event (a signal may have cut libzmq's send); %llu skipped in "
                             "all, %llu lines like this held back", watch->label,
                             (unsigned long long) skipped, (unsigned long long) held);
+}
+
+//  Endpoints go on terminals: keep them printable and within the limit
+static size_t
+s_clean_endpoint (const char *data, size_t size, char *clean)
+{
+    if (size > ZWATCH_ENDPOINT_MAX)
+        size = ZWATCH_ENDPOINT_MAX;
+    zwatch_charset_clean (clean, data, size, ZWATCH_CHAR_PRINT);
+    return size;
+}
+
+static zwatch_str_t
+s_str (const char *ptr, size_t len)
+{
+    zwatch_str_t str = { ptr, len };
+    return str;
+}
+
+static void
+s_untracked (zwatch_watchset_t *self, watch_t *watch, uint16_t code)
+{
+    uint64_t untracked = atomic_fetch_add (&self->untracked, 1) + 1, held;
+    if (zwatch_ratelimit_ok (&self->untracked_warnings, zwatch_clock_mono_ms (),
+                             UNTRACKED_WARN_MSECS, &held))
+        zwatch_log_warning ("socket '%s': a %s over its bound (%zu connections, %d listening "
+                            "or retrying endpoints) is not kept for replays; %llu in all, "
+                            "%llu lines like this held back", watch->label,
+                            zwatch_event_name (code), zwatch_sockstate_connections_max (watch->state),
+                            ZWATCH_SOCKSTATE_LISTENING_MAX, (unsigned long long) untracked,
+                            (unsigned long long) held);
+}
+
+//  One whole event: the addresses of the connection it makes (read from
+//  its fd now, while it is open) or ends (from the socket's state), sent,
+//  then applied to the socket's state
+static void
+s_event (zwatch_watchset_t *self, watch_t *watch, uint16_t code, uint32_t value,
+         const char *endpoint, size_t endpoint_size)
+{
+    zwatch_msg_t msg;
+    memset (&msg, 0, sizeof (msg));
+    msg.sock = s_str (watch->label, strlen (watch->label));
+    msg.stype = s_str (watch->stype, strlen (watch->stype));
+    msg.code = code;
+    msg.value = (int32_t) value;            //  fds and errnos; -1 survives
+    char clean [ZWATCH_ENDPOINT_MAX];
+    msg.endpoint = s_str (clean, s_clean_endpoint (endpoint, endpoint_size, clean));
+    msg.ts = zwatch_clock_wall_ns ();
+    //  The v1 monitor gives the bind address for ACCEPTED: read the real ends
+    char local [ZWATCH_ENDPOINT_MAX + 1], peer [ZWATCH_ENDPOINT_MAX + 1];
+    if (code == ZMQ_EVENT_CONNECTED || code == ZMQ_EVENT_ACCEPTED) {
+        int fd = (int) msg.value;
+        int peer_len = zwatch_identity_peer (fd, peer, sizeof (peer));
+        if (peer_len >= 0)
+            msg.peer = s_str (peer, (size_t) peer_len);
+        int local_len = zwatch_identity_local (fd, local, sizeof (local));
+        if (local_len >= 0)
+            msg.local = s_str (local, (size_t) local_len);
+        if (code == ZMQ_EVENT_ACCEPTED && msg.endpoint.len >= 6
+        &&  memcmp (msg.endpoint.ptr, "ipc://", 6) == 0)
+            msg.peer_pid = zwatch_identity_peer_pid (fd);
+    }
+    else
+        zwatch_sockstate_describe (watch->state, &msg);
+    zwatch_upstream_event (self->upstream, &msg);
+    if (!zwatch_sockstate_apply (watch->state, &msg))
+        s_untracked (self, watch, code);
+}
+
+typedef struct {
+    zwatch_upstream_t *upstream;
+    watch_t *watch;
+} replay_t;
+
+static bool
+s_replay_fact (void *arg, zwatch_msg_t *fact)
+{
+    replay_t *replay = (replay_t *) arg;
+    fact->sock = s_str (replay->watch->label, strlen (replay->watch->label));
+    fact->stype = s_str (replay->watch->stype, strlen (replay->watch->stype));
+    return zwatch_upstream_state (replay->upstream, fact);
+}
+
+//  After a hello: every fact of every socket, then the count. The queue
+//  is the bound: at the first fact it does not take the rest is counted,
+//  not tried, so a replay costs at most one pass over the watches
+void
+zwatch_watchset_replay (void *arg)
+{
+    zwatch_watchset_t *self = (zwatch_watchset_t *) arg;
+    replay_t replay = { self->upstream, NULL };
+    uint64_t count = 0, sent = 0;
+    bool full = false;
+    for (size_t slot = 0; slot < self->slots_used; slot++) {
+        watch_t *watch = self->slots [slot].watch;
+        if (!watch)
+            continue;
+        size_t size = zwatch_sockstate_size (watch->state);
+        count += size;
+        if (full || size == 0)
+            continue;
+        replay.watch = watch;
+        size_t done = zwatch_sockstate_each (watch->state, s_replay_fact, &replay);
+        sent += done;
+        full = done < size;
+    }
+    zwatch_upstream_state_end (self->upstream, count, count - sent);
 }
 
 //  The old reader said its last event (MONITOR_STOPPED, after every event
@@ -290,8 +406,8 @@ s_drain (zwatch_watchset_t *self, watch_t *watch, int budget)
         if (code == ZMQ_EVENT_BIND_FAILED)
             watch->bind_failed = (int) value;
         if (!moving)            //  the agent's own monitor goes on: no news for the broker
-            zwatch_upstream_event (self->upstream, watch->label, watch->stype, code, value,
-                                   (const char *) zmq_msg_data (&second), zmq_msg_size (&second));
+            s_event (self, watch, code, value, (const char *) zmq_msg_data (&second),
+                     zmq_msg_size (&second));
         if (watch->tee)
             zwatch_tee_send (watch->tee, code, &first, &second);
         if (moving) {
@@ -401,6 +517,18 @@ zwatch_watchset_skipped (zwatch_watchset_t *self)
     return atomic_load (&self->skipped);
 }
 
+uint64_t
+zwatch_watchset_untracked (zwatch_watchset_t *self)
+{
+    return atomic_load (&self->untracked);
+}
+
+void
+zwatch_watchset_set_connections (zwatch_watchset_t *self, size_t max)
+{
+    self->connections_max = max;
+}
+
 //  A slot for a new watch, growing the tables (and the hash) as needed;
 //  -1 when ZWATCH_AGENT_SOCKETS_LIMIT are watched or memory is short
 static long
@@ -500,6 +628,13 @@ zwatch_watchset_add (zwatch_watchset_t *self, void *socket, void *ctx, int type,
         return -1;
     }
     watch_t *watch = (watch_t *) calloc (1, sizeof (watch_t));
+    if (watch) {
+        watch->state = zwatch_sockstate_new (self->connections_max);
+        if (!watch->state) {
+            free (watch);
+            watch = NULL;
+        }
+    }
     void *reader = watch? zwatch_watchset_reader_new (ctx, endpoint, endpoint_size): NULL;
     int err = watch? errno: ENOMEM;
     struct epoll_event event = s_epoll_event (self, (uint32_t) slot);
@@ -511,6 +646,8 @@ zwatch_watchset_add (zwatch_watchset_t *self, void *socket, void *ctx, int type,
         reader = NULL;
     }
     if (!reader) {
+        if (watch)
+            zwatch_sockstate_destroy (&watch->state);
         free (watch);
         self->free_slots [self->free_count++] = (uint32_t) slot;
         errno = err;
@@ -599,10 +736,8 @@ zwatch_watchset_move_adopt (zwatch_watchset_t *self, void *socket, void *reader,
     watch_t *watch = (watch_t *) zwatch_ptrmap_get (&self->map, socket);
     int fd = watch? s_reader_fd (reader): -1;
     if (!watch || fd < 0 || watch->next.reader) {
-        int err = !watch? ENOENT: fd < 0? errno: EBUSY;
-        zmq_close (reader);
-        errno = err;
-        return -1;
+        errno = !watch? ENOENT: fd < 0? errno: EBUSY;
+        return -1;                  //  the reader stays the caller's
     }
     watch->next.reader = reader;
     watch->next.fd = fd;
@@ -723,6 +858,8 @@ zwatch_watchset_new (void *service_ctx, zwatch_upstream_t *upstream, _Atomic (vo
     self->service_ctx = service_ctx;
     self->upstream = upstream;
     self->skip_warnings = (zwatch_ratelimit_t) ZWATCH_RATELIMIT_INIT;
+    self->untracked_warnings = (zwatch_ratelimit_t) ZWATCH_RATELIMIT_INIT;
+    self->connections_max = ZWATCH_AGENT_CONNECTIONS_DEFAULT;
     self->epoll = epoll_create1 (EPOLL_CLOEXEC);
     self->slot_capacity = SLOTS_MIN;
     self->slots = calloc (SLOTS_MIN, sizeof (slot_t));

@@ -63,7 +63,9 @@ size_t zwatch_watchset_list (zwatch_watchset_t *self, void **list, size_t max);
 //  waits for it (*moving says it is a move's, not the socket's end).
 //  Returns 0 with *tee_err 0, or the errno that made the copy fail (the
 //  old copy stops all the same, as libzmq's does); -1 with errno ENOENT
-//  (not watched: the reader is closed), EBUSY, libzmq's.
+//  (not watched), EBUSY, libzmq's: then the reader stays the caller's, to
+//  close once it has stopped the monitor (libzmq blocks a monitor whose
+//  reader is gone).
 int zwatch_watchset_move_adopt (zwatch_watchset_t *self, void *socket, void *reader,
                                 const char *tee_endpoint, int events, int *tee_err);
 
@@ -111,5 +113,15 @@ bool zwatch_watchset_service_ctx_gone (zwatch_watchset_t *self);
 
 //  Monitor frames skipped, not part of a whole event (from any thread)
 uint64_t zwatch_watchset_skipped (zwatch_watchset_t *self);
+
+//  Facts not kept for replays, over a socket's bound (from any thread)
+uint64_t zwatch_watchset_untracked (zwatch_watchset_t *self);
+
+//  Live connections kept per socket, for sockets watched from now on
+void zwatch_watchset_set_connections (zwatch_watchset_t *self, size_t max);
+
+//  Replay every watched socket's state to the upstream (a
+//  zwatch_upstream_replay_fn; arg is the watch set)
+void zwatch_watchset_replay (void *arg);
 
 #endif

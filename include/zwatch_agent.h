@@ -21,11 +21,25 @@ typedef struct {
     uint64_t watched;       //  sockets watched now
     uint64_t skipped;       //  monitor frames skipped: not part of a whole event (a
                             //  signal on a service thread can cut libzmq's send of one)
+    uint64_t untracked;     //  facts not kept for replays: a connection over its
+                            //  socket's bound (zwatch_agent_set_connection_limit), a
+                            //  listening or retrying endpoint over 64 per socket
+    uint64_t state_dropped; //  replay messages (state, state_end) the queue did not take
 } zwatch_agent_stats_t;
 
 #define ZWATCH_AGENT_QUEUE_DEFAULT      10000   //  messages held for the broker
 #define ZWATCH_AGENT_SOCKETS_LIMIT      4096    //  sockets one agent watches at most
 #define ZWATCH_AGENT_HEARTBEAT_DEFAULT  2000    //  msecs between heartbeats
+#define ZWATCH_AGENT_CONNECTIONS_DEFAULT 10000  //  live connections kept per socket
+
+//  What the agent keeps of each watched socket, to replay to every broker
+//  it connects to (after each hello; docs/PROTOCOL.md section 4): the
+//  endpoints it listens on and retries (64 of each at most), its last bind
+//  error, and its live connections (ZWATCH_AGENT_CONNECTIONS_DEFAULT at
+//  most, or zwatch_agent_set_connection_limit). Each costs about 100 bytes
+//  (one allocation and its hash slots) plus its endpoint and addresses (at
+//  most about 870 bytes); what is over a bound is not kept and counted in
+//  stats.untracked.
 
 //  Start an agent for sockets in zmq_ctx. broker_endpoint NULL means
 //  $ZWATCH_BROKER, else ZWATCH_DEFAULT_INGEST. $ZWATCH_CURVE_SERVER_KEY and
@@ -67,6 +81,9 @@ void zwatch_agent_destroy (zwatch_agent_t **self_p);
 int zwatch_agent_set_queue_limit (zwatch_agent_t *self, size_t limit);
 //  Heartbeat interval in msecs; default ZWATCH_AGENT_HEARTBEAT_DEFAULT.
 int zwatch_agent_set_heartbeat (zwatch_agent_t *self, int msecs);
+//  Live connections kept per socket for replays, for sockets watched
+//  afterwards; default ZWATCH_AGENT_CONNECTIONS_DEFAULT.
+int zwatch_agent_set_connection_limit (zwatch_agent_t *self, size_t limit);
 
 //  Secure the link to the broker with CURVE. server_key: the broker's
 //  public key (40 characters of Z85); cert_path: this agent's certificate

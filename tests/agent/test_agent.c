@@ -141,7 +141,9 @@ s_check_common (run_t *run)
             CHECK_STR_EQ (zwatch_event_name (msg->code), name);
         }
         else {
-            CHECK (msg->start == start);
+            //  state and state_end (the replay after each hello) carry no start
+            if (msg->kind != ZWATCH_KIND_STATE && msg->kind != ZWATCH_KIND_STATE_END)
+                CHECK (msg->start == start);
             CHECK_INT_EQ (msg->seq, expected_seq - 1);      //  last seq so far
         }
     }

@@ -87,9 +87,17 @@ tb_json_lines (const char *path)
 void
 tb_event_line (const zwatch_msg_t *msg, char *line, size_t size)
 {
-    char peer [ZWATCH_ENDPOINT_MAX + 8] = "";
+    //  The optional keys, in the line's (sorted) key order: local, peer, peer_pid
+    char peer [3 * ZWATCH_ENDPOINT_MAX] = "";
+    size_t used = 0;
+    if (msg->local.ptr)
+        used += (size_t) snprintf (peer + used, sizeof (peer) - used, "local=%.*s\t",
+                                   (int) msg->local.len, msg->local.ptr);
     if (msg->peer.ptr)
-        snprintf (peer, sizeof (peer), "peer=%.*s\t", (int) msg->peer.len, msg->peer.ptr);
+        used += (size_t) snprintf (peer + used, sizeof (peer) - used, "peer=%.*s\t",
+                                   (int) msg->peer.len, msg->peer.ptr);
+    if (msg->peer_pid)
+        snprintf (peer + used, sizeof (peer) - used, "peer_pid=%" PRIu64 "\t", msg->peer_pid);
     int len = snprintf (line, size,
         "code=%u\tendpoint=%.*s\tevent=%.*s\thost=%.*s\tkind=event\t%spid=%" PRIu64
         "\tseq=%" PRIu64 "\tsock=%.*s\tstype=%.*s\tsvc=%.*s\tts=%" PRIu64 "\tv=1\tvalue=%" PRId64,
