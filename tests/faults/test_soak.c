@@ -176,8 +176,11 @@ main (int argc, char *argv [])
     soak_t *self = &soak;
     self->random = 2463534242u;
     self->next_pid = 10000;
+    //  A history ring that fills within seconds: the default (100000 events,
+    //  ~23 MiB) grows for the first minute, which is the ring filling up to
+    //  its bound, not the leak this looks for
     const char *args [] = { "--heartbeat-timeout", "1", "--stats-interval", "1",
-                            "--max-agents", MAX_AGENTS, NULL };
+                            "--max-agents", MAX_AGENTS, "--history", "5000", NULL };
     self->broker = broker_proc_new (args, true);
     self->pid = broker_proc_pid (self->broker);
     const char *prefixes [] = { "stats/", NULL };
