@@ -733,7 +733,9 @@ int
 zwatch_watchset_move_adopt (zwatch_watchset_t *self, void *socket, void *reader,
                             const char *tee_endpoint, int events, int *tee_err)
 {
-    watch_t *watch = (watch_t *) zwatch_ptrmap_get (&self->map, socket);
+    //  A move before this one ends in what the reader holds: take it (and
+    //  park on this move's stop) before looking for a move still pending
+    watch_t *watch = s_read_all (self, socket);
     int fd = watch? s_reader_fd (reader): -1;
     if (!watch || fd < 0 || watch->next.reader) {
         errno = !watch? ENOENT: fd < 0? errno: EBUSY;
@@ -759,10 +761,14 @@ zwatch_watchset_move_adopt (zwatch_watchset_t *self, void *socket, void *reader,
 void
 zwatch_watchset_move_failed (zwatch_watchset_t *self, void *socket)
 {
-    //  The old monitor stopped and no new one started: the socket is gone to us
-    watch_t *watch = (watch_t *) zwatch_ptrmap_get (&self->map, socket);
-    if (watch && watch->parked)
+    //  Read first: while *moving is still set, a stop of the old monitor is
+    //  taken as this move's and parks the watch. No new monitor started, so
+    //  that stop is the socket's end to us: the broker hears it, then we let go
+    watch_t *watch = s_read_all (self, socket);
+    if (watch && watch->parked) {
+        s_event (self, watch, ZMQ_EVENT_MONITOR_STOPPED, 0, "", 0);
         s_release (self, watch);
+    }
 }
 
 int
