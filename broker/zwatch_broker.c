@@ -22,7 +22,8 @@
     The XPUB drops for a subscriber that is over its high-water mark, so a
     slow subscriber never stalls the broker or the others. It runs in
     "verboser" mode so that every subscribe and unsubscribe reaches us:
-    the stats "subscribers" is the number of subscriptions active now.
+    the stats "subscriptions" is the number of subscriptions active now,
+    "subscribers" the connections to it (zwatch_subscribers).
 
     Every accepted message also goes to the fleet model (fleet/), which
     answers snapshot requests (zwatch_snapshot_server, sent in slices
@@ -43,6 +44,7 @@
 #include "zwatch_fleet_wire.h"
 #include "zwatch_history.h"
 #include "zwatch_snapshot_server.h"
+#include "zwatch_subscribers.h"
 
 #define BATCH_MAX           1000        //  messages read per socket per poll
 #define INGEST_MAXMSGSIZE   65536
@@ -80,6 +82,7 @@ struct _zwatch_broker_t {
     zwatch_report_t *report;
     zwatch_broker_security_t *security;     //  CURVE, ZAP, self-watch; set by bind
     zwatch_fdlimit_t *fdlimit;              //  descriptors left; set by bind
+    zwatch_subscribers_t *subscribers;      //  connected to publish; set by bind
     zwatch_counters_t counters;
     int64_t started;                    //  zclock_mono () at start
     int64_t heartbeat_ms;
@@ -214,6 +217,7 @@ zwatch_broker_destroy (zwatch_broker_t **self_p)
         zmq_msg_close (&self->body);
         zmq_msg_close (&self->subscription);
         zwatch_broker_security_unwatch (self->security);
+        zwatch_subscribers_destroy (&self->subscribers);
         zsock_destroy (&self->ingest);
         zsock_destroy (&self->publish);
         zwatch_snapshot_server_destroy (&self->snapshots);
@@ -256,6 +260,14 @@ zwatch_broker_bind (zwatch_broker_t *self)
                                                  self->error, sizeof (self->error));
     if (!self->security)
         return -1;
+    //  The self-watching agent holds publish's monitor if it runs
+    self->subscribers = zwatch_subscribers_new (self->publish,
+                                                !zwatch_broker_security_watching (self->security));
+    if (!self->subscribers) {
+        snprintf (self->error, sizeof (self->error), "cannot monitor --publish: %s",
+                  zmq_strerror (errno));
+        return -1;
+    }
     if (s_bind_all (self, self->ingest, self->config->ingest, "--ingest")
     ||  s_bind_all (self, self->publish, self->config->publish, "--publish")
     ||  s_bind_all (self, snapshot, self->config->snapshot, "--snapshot"))
@@ -299,6 +311,7 @@ s_publish_stats (zwatch_broker_t *self, int64_t now)
 {
     self->counters.auth_failures = zwatch_broker_security_auth_failures (self->security);
     self->counters.links_unsent = self->links_unsent;
+    self->counters.subscribers = zwatch_subscribers_count (self->subscribers);
     if (zwatch_report_stats (self->report, &self->counters, self->config->id,
                              (uint64_t) (now - self->started),
                              zwatch_agent_table_size (self->agents), self->fleet,
@@ -374,6 +387,8 @@ s_handle_body (zwatch_broker_t *self, int64_t now)
         self->counters.host_mismatch++;
         return;
     }
+    if (zwatch_broker_security_own_publish (self->security, &msg))
+        zwatch_subscribers_event (self->subscribers, (uint16_t) msg.code);
     //  Before the send: msg's strings point into the body we are about to give away
     s_track (self, &msg, now);
     zwatch_fleet_apply (self->fleet, &msg);     //  what it refuses, it counts
@@ -428,10 +443,10 @@ s_read_subscriptions (zwatch_broker_t *self)
         const uint8_t *data = (const uint8_t *) zmq_msg_data (&self->subscription);
         size_t size = zmq_msg_size (&self->subscription);
         if (size >= 1 && data [0] == 1)
-            self->counters.subscribers++;
+            self->counters.subscriptions++;
         else
-        if (size >= 1 && data [0] == 0 && self->counters.subscribers > 0)
-            self->counters.subscribers--;
+        if (size >= 1 && data [0] == 0 && self->counters.subscriptions > 0)
+            self->counters.subscriptions--;
         //  Anything else a peer sends is skipped, whole
         while (zmq_msg_more (&self->subscription)
            &&  zmq_msg_recv (&self->subscription, self->publish_handle, ZMQ_DONTWAIT) != -1)
@@ -462,8 +477,11 @@ zwatch_broker_run (zwatch_broker_t *self)
     zmq_pollitem_t items [] = {
         { self->ingest_handle, 0, ZMQ_POLLIN, 0 },
         { self->publish_handle, 0, ZMQ_POLLIN, 0 },
-        { self->snapshot_handle, 0, ZMQ_POLLIN, 0 }
+        { self->snapshot_handle, 0, ZMQ_POLLIN, 0 },
+        { zwatch_subscribers_socket (self->subscribers), 0, ZMQ_POLLIN, 0 }
     };
+    //  Our own monitor of publish, unless the self-watching agent has it
+    int item_count = items [3].socket? 4: 3;
     int64_t now = zclock_mono ();
     self->started = now;
     int64_t next_sweep = now + self->sweep_ms;
@@ -479,7 +497,7 @@ zwatch_broker_run (zwatch_broker_t *self)
         else
         if (zwatch_snapshot_server_active (self->snapshots) && timeout > BUSY_POLL_MS)
             timeout = BUSY_POLL_MS;
-        if (zmq_poll (items, 3, timeout) == -1) {
+        if (zmq_poll (items, item_count, timeout) == -1) {
             if (zmq_errno () == EINTR)
                 continue;
             snprintf (self->error, sizeof (self->error), "poll failed: %s",
@@ -490,6 +508,8 @@ zwatch_broker_run (zwatch_broker_t *self)
         now = zclock_mono ();
         if (items [1].revents & ZMQ_POLLIN)
             s_read_subscriptions (self);
+        if (item_count > 3 && (items [3].revents & ZMQ_POLLIN))
+            zwatch_subscribers_read (self->subscribers);
         if (items [0].revents & ZMQ_POLLIN)
             s_drain_ingest (self, now);
         if (items [2].revents & ZMQ_POLLIN)

@@ -229,6 +229,24 @@ zwatch_broker_security_check_host (zwatch_broker_security_t *self, zmq_msg_t *bo
     return -1;
 }
 
+bool
+zwatch_broker_security_watching (zwatch_broker_security_t *self)
+{
+    return self && self->agent;
+}
+
+bool
+zwatch_broker_security_own_publish (zwatch_broker_security_t *self, const zwatch_msg_t *msg)
+{
+    if (!self || !self->agent || msg->kind != ZWATCH_KIND_EVENT || msg->pid != (uint64_t) getpid ())
+        return false;
+    const char *host = zwatch_agent_host (self->agent);
+    const char *service = zwatch_agent_service (self->agent);
+    return msg->host.len == strlen (host) && memcmp (msg->host.ptr, host, msg->host.len) == 0
+        && msg->svc.len == strlen (service) && memcmp (msg->svc.ptr, service, msg->svc.len) == 0
+        && msg->sock.len == 7 && memcmp (msg->sock.ptr, "publish", 7) == 0;
+}
+
 uint64_t
 zwatch_broker_security_auth_failures (zwatch_broker_security_t *self)
 {

@@ -39,6 +39,15 @@ int
     zwatch_broker_security_check_host (zwatch_broker_security_t *self, zmq_msg_t *body,
                                        const zwatch_msg_t *msg, int64_t now);
 
+//  True if our own agent watches the sockets (it holds their monitors)
+bool
+    zwatch_broker_security_watching (zwatch_broker_security_t *self);
+
+//  True if msg (decoded, valid) is an event of the publish socket, as our
+//  own agent reports it
+bool
+    zwatch_broker_security_own_publish (zwatch_broker_security_t *self, const zwatch_msg_t *msg);
+
 //  Handshakes the ZAP handler refused since start
 uint64_t
     zwatch_broker_security_auth_failures (zwatch_broker_security_t *self);

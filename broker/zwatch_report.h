@@ -16,7 +16,8 @@ typedef struct {
     uint64_t agents_refused;        //  messages from new agents when the table was full
     uint64_t lost;                  //  events lost in seq gaps
     uint64_t reordered;             //  events at or below their agent's last seq
-    uint64_t subscribers;           //  subscriptions active on the XPUB
+    uint64_t subscriptions;         //  subscriptions active on the XPUB
+    uint64_t subscribers;           //  connections to the XPUB (zwatch_subscribers)
     uint64_t host_mismatch;         //  rejected: certificate bound to another host (in invalid)
     uint64_t auth_failures;         //  handshakes refused (ZAP), ingest and publish
     uint64_t links_out;             //  link/ messages published

@@ -462,3 +462,50 @@ test_stuck (void)
     feed_destroy (&stats);
     broker_proc_destroy (&broker);
 }
+
+//  Stats until they say both counts, or the test fails saying what they said
+static void
+s_wait_counts (feed_t *stats, uint64_t subscriptions, uint64_t subscribers)
+{
+    long long deadline = tu_now_ms () + TB_WAIT_MS;
+    while (tu_now_ms () < deadline) {
+        if (feed_wait_stats (stats, "subscriptions", subscriptions,
+                             (int) (deadline - tu_now_ms ()))
+        &&  feed_uint (stats, "subscribers") == subscribers)
+            return;
+    }
+    fprintf (stderr, "stats: subscriptions %" PRIu64 ", subscribers %" PRIu64 "; expected %"
+             PRIu64 " and %" PRIu64 "\n", feed_uint (stats, "subscriptions"),
+             feed_uint (stats, "subscribers"), subscriptions, subscribers);
+    exit (1);
+}
+
+//  stats: subscriptions (one per prefix) and subscribers (connections),
+//  as subscribers come and go
+void
+test_subscribers (void)
+{
+    const char *args [] = { "--stats-interval", "0.05", NULL };
+    broker_proc_t *broker = broker_proc_new (args, true);
+    const char *publish = broker_proc_publish (broker);
+    const char *stats_only [] = { "stats/", NULL };
+    feed_t *stats = feed_new (publish, stats_only);
+    s_wait_counts (stats, 1, 1);
+    //  Two zwatch-sub: ev/, agent/ and stats/ each
+    char *first_path = tu_temp_path (".sub"), *second_path = tu_temp_path (".sub");
+    const char *sub_args [] = { NULL };
+    pid_t first = tb_spawn_sub (publish, sub_args, first_path);
+    pid_t second = tb_spawn_sub (publish, sub_args, second_path);
+    s_wait_counts (stats, 1 + 3 + 3, 3);
+    kill (first, SIGTERM);
+    CHECK_INT_EQ (tb_wait_exit (first, "zwatch-sub"), 0);
+    s_wait_counts (stats, 1 + 3, 2);
+    kill (second, SIGTERM);
+    CHECK_INT_EQ (tb_wait_exit (second, "zwatch-sub"), 0);
+    s_wait_counts (stats, 1, 1);
+    CHECK_INT_EQ (broker_proc_stop (broker, SIGTERM, TB_WAIT_MS), 0);
+    tb_remove (first_path);
+    tb_remove (second_path);
+    feed_destroy (&stats);
+    broker_proc_destroy (&broker);
+}

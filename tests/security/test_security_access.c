@@ -64,7 +64,13 @@ test_allowed (void)
     long long deadline = tu_now_ms () + WAIT_MS;
     do
         CHECK (sec_feed_wait (setup->feed, "stats/", WAIT_MS));
-    while (sec_feed_uint (setup->feed, NULL, "subscribers") < 2 && tu_now_ms () < deadline);
+    while (sec_feed_uint (setup->feed, NULL, "subscriptions") < 2 && tu_now_ms () < deadline);
+    CHECK_INT_EQ (sec_feed_uint (setup->feed, NULL, "subscriptions"), 2);
+    //  Connected: the feed and zwatch-sub, told by the broker's own agent
+    deadline = tu_now_ms () + WAIT_MS;
+    do
+        CHECK (sec_feed_wait (setup->feed, "stats/", WAIT_MS));
+    while (sec_feed_uint (setup->feed, NULL, "subscribers") != 2 && tu_now_ms () < deadline);
     CHECK_INT_EQ (sec_feed_uint (setup->feed, NULL, "subscribers"), 2);
     free (ts_agent_run (setup, broker_proc_ingest (setup->broker), "web-01", "agent", "reqrep"));
     CHECK_INT_EQ (ts_exit (sub), 0);
@@ -215,8 +221,8 @@ test_subscribers (void)
     long long deadline = tu_now_ms () + WAIT_MS;
     do
         CHECK (sec_feed_wait (setup->feed, "stats/", WAIT_MS));
-    while (sec_feed_uint (setup->feed, NULL, "subscribers") < 3 && tu_now_ms () < deadline);
-    CHECK_INT_EQ (sec_feed_uint (setup->feed, NULL, "subscribers"), 3);
+    while (sec_feed_uint (setup->feed, NULL, "subscriptions") < 3 && tu_now_ms () < deadline);
+    CHECK_INT_EQ (sec_feed_uint (setup->feed, NULL, "subscriptions"), 3);
     free (ts_agent_run (setup, broker_proc_ingest (setup->broker), "web-01", "agent", "reqrep"));
     CHECK_INT_EQ (ts_exit (sub), 0);
     char *printed = tu_read_file (path);

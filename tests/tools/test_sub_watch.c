@@ -48,7 +48,7 @@ s_wait_errors (tu_child_t *sub, const char *text, int times)
 static void
 s_wait_subscribers (feed_t *feed, uint64_t count)
 {
-    if (!feed_wait_stats (feed, "subscribers", count, WAIT_MS)) {
+    if (!feed_wait_stats (feed, "subscriptions", count, WAIT_MS)) {
         fprintf (stderr, "the broker never counted %" PRIu64 " subscriptions\n", count);
         exit (1);
     }

@@ -125,11 +125,11 @@ feed_wait_stats (feed_t *self, const char *key, uint64_t value, int timeout_ms)
 bool
 feed_wait_subscribers (feed_t *self, uint64_t count, int timeout_ms)
 {
-    if (feed_wait_stats (self, "subscribers", count, timeout_ms))
+    if (feed_wait_stats (self, "subscriptions", count, timeout_ms))
         return true;
     if (self->topic && strncmp (self->topic, "stats/", 6) == 0)
         fprintf (stderr, "feed: the broker counted %" PRIu64 " subscriptions, not %" PRIu64
-                 ", within %d ms\n", feed_uint (self, "subscribers"), count, timeout_ms);
+                 ", within %d ms\n", feed_uint (self, "subscriptions"), count, timeout_ms);
     else
         fprintf (stderr, "feed: no stats within %d ms (is the feed subscribed to 'stats/'?)\n",
                  timeout_ms);
