@@ -10,6 +10,7 @@
     our key or speaks another protocol), 2 usage error.
 */
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -61,6 +62,24 @@ typedef struct {
     zwatch_ratelimit_t skip_limit;      //  warnings about skipped messages
 } sub_t;
 
+//  The event names, wrapped within 80 columns
+static void
+s_event_names (FILE *stream)
+{
+    size_t column = 0;
+    for (uint32_t bit = 0; bit < 32; bit++) {
+        const char *name = zwatch_event_name (1u << bit);
+        if (strcmp (name, "UNKNOWN") == 0)
+            break;
+        if (column && column + 1 + strlen (name) > 78) {
+            fputc ('\n', stream);
+            column = 0;
+        }
+        column += (size_t) fprintf (stream, column? " %s": "  %s", name);
+    }
+    fprintf (stream, column? " UNKNOWN\n": "  UNKNOWN\n");
+}
+
 static void
 s_usage (FILE *stream)
 {
@@ -68,20 +87,28 @@ s_usage (FILE *stream)
         "Usage: " PROGRAM " [OPTION]...\n"
         "Print ZeroMQ socket events from a zwatch broker, one line each.\n"
         "\n"
-        "  --connect EP     broker publish endpoint (repeatable; default " ZWATCH_DEFAULT_PUBLISH ")\n"
-        "  --host H         only events of host H (repeatable)\n"
-        "  --service S      only events of service S (repeatable)\n"
-        "  --event NAME     only events named NAME, e.g. DISCONNECTED or UNKNOWN (repeatable)\n"
+        "  --connect EP     broker publish endpoint (repeatable;\n"
+        "                   default " ZWATCH_DEFAULT_PUBLISH ")\n"
+        "  --host H         only events of host H (repeatable); H* for hosts that start\n"
+        "                   with H\n"
+        "  --service S      only events of service S (repeatable); S* as for --host\n"
+        "  --event NAME     only events named NAME, any case (repeatable; names below)\n"
         "  --events-only    hide agent state and broker stats messages\n"
-        "  --json           print each message as one JSON object\n"
+        "  --json           print each message as one JSON object: the protocol's keys,\n"
+        "                   plus \"time\" (ISO 8601 UTC) after ts and \"error\" (EADDRINUSE)\n"
+        "                   after an errno value\n"
         "  --count N        exit after printing N events\n"
-        "  --timeout SEC    exit 1 if no event arrives for SEC seconds (decimals allowed)\n"
+        "  --timeout SEC    exit 1 if no event arrives for SEC seconds (decimals ok)\n"
         "  --server-key KEY CURVE: the broker's public key, 40 characters of Z85\n"
         "                   (default $ZWATCH_CURVE_SERVER_KEY)\n"
-        "  --cert FILE      CURVE: this subscriber's certificate secret file (zwatch-keygen)\n"
-        "                   (default $ZWATCH_CURVE_CERT)\n"
+        "  --cert FILE      CURVE: this subscriber's secret certificate file\n"
+        "                   (zwatch-keygen; default $ZWATCH_CURVE_CERT)\n"
         "  -h, --help       show this help and exit\n"
         "      --version    show the version and exit\n"
+        "\n"
+        "Event names (libzmq 4.3 monitor events, and UNKNOWN for any other code):\n");
+    s_event_names (stream);
+    fprintf (stream,
         "\n"
         "While a broker is unreachable (not started, restarting, a port that resets\n"
         "connections) it keeps retrying and says so on stderr, and again when the\n"
@@ -132,10 +159,41 @@ s_parse_timeout (const char *text, double *seconds)
     return true;
 }
 
+//  True if name is an event name in any case; then it is upper-cased in
+//  place (argv is ours), else left as typed for the error message
 static bool
-s_event_name_valid (const char *name)
+s_event_name_valid (char *name)
 {
-    return zwatch_event_code (name, strlen (name)) != 0 || strcmp (name, "UNKNOWN") == 0;
+    char upper [32];
+    size_t len = strlen (name);
+    if (len >= sizeof (upper))
+        return false;
+    for (size_t index = 0; index <= len; index++)
+        upper [index] = (char) toupper ((unsigned char) name [index]);
+    if (zwatch_event_code (upper, len) == 0 && strcmp (upper, "UNKNOWN") != 0)
+        return false;
+    memcpy (name, upper, len);
+    return true;
+}
+
+//  A --host or --service value: a name, or a prefix of one and a '*'
+//  ("*" alone: any)
+static bool
+s_name_filter_valid (const char *text, size_t max)
+{
+    size_t len = strlen (text);
+    if (len && text [len - 1] == '*')
+        return len == 1 || zwatch_name_valid (text, len - 1, max);
+    return zwatch_name_valid (text, len, max);
+}
+
+//  The exact part of a filter, and whether it is a prefix
+static size_t
+s_filter_len (const char *filter, bool *prefix)
+{
+    size_t len = strlen (filter);
+    *prefix = len && filter [len - 1] == '*';
+    return *prefix? len - 1: len;
 }
 
 //  Parse the command line into options. Returns -1 to go on, else the
@@ -171,15 +229,15 @@ s_parse_options (options_t *options, int argc, char *argv [])
                 options->connects [options->connect_count++] = optarg;
                 break;
             case OPT_HOST:
-                if (!zwatch_name_valid (optarg, strlen (optarg), ZWATCH_HOST_MAX))
-                    return s_usage_error ("invalid host name '%s' (1-64 characters of A-Za-z0-9._-)",
-                                          optarg);
+                if (!s_name_filter_valid (optarg, ZWATCH_HOST_MAX))
+                    return s_usage_error ("invalid host name '%s' (1-64 characters of A-Za-z0-9._-, "
+                                          "or a start of one and '*')", optarg);
                 options->hosts [options->host_count++] = optarg;
                 break;
             case OPT_SERVICE:
-                if (!zwatch_name_valid (optarg, strlen (optarg), ZWATCH_SVC_MAX))
-                    return s_usage_error ("invalid service name '%s' (1-64 characters of A-Za-z0-9._-)",
-                                          optarg);
+                if (!s_name_filter_valid (optarg, ZWATCH_SVC_MAX))
+                    return s_usage_error ("invalid service name '%s' (1-64 characters of A-Za-z0-9._-, "
+                                          "or a start of one and '*')", optarg);
                 options->services [options->service_count++] = optarg;
                 break;
             case OPT_EVENT:
@@ -272,7 +330,9 @@ s_handle_monitor (sub_t *self, zsock_t *monitor)
     return fatal;
 }
 
-//  Subscribe to the topic prefixes the filters need (see README)
+//  Subscribe to the topic prefixes the filters need (see README). A host
+//  or service filter that ends in '*' subscribes to its start only, and
+//  ends the topic prefix there: what follows is checked here.
 static void
 s_subscribe (zsock_t *sub, const options_t *options)
 {
@@ -285,39 +345,45 @@ s_subscribe (zsock_t *sub, const options_t *options)
         }
         return;
     }
-    char prefix [3 + ZWATCH_HOST_MAX + 1 + ZWATCH_SVC_MAX + 2];
+    char prefix [6 + ZWATCH_HOST_MAX + 1 + ZWATCH_SVC_MAX + 2];
     for (size_t host = 0; host < options->host_count; host++) {
-        if (options->service_count == 0) {
-            snprintf (prefix, sizeof (prefix), "ev/%s/", options->hosts [host]);
-            zsock_set_subscribe (sub, prefix);
-            if (!options->events_only) {
-                snprintf (prefix, sizeof (prefix), "agent/%s/", options->hosts [host]);
+        bool host_prefix;
+        int host_len = (int) s_filter_len (options->hosts [host], &host_prefix);
+        const char *kinds [] = { "ev", "agent" };
+        for (size_t kind = 0; kind < (options->events_only? 1u: 2u); kind++) {
+            if (options->service_count == 0 || host_prefix) {
+                snprintf (prefix, sizeof (prefix), "%s/%.*s%s", kinds [kind], host_len,
+                          options->hosts [host], host_prefix? "": "/");
                 zsock_set_subscribe (sub, prefix);
+                continue;
             }
-            continue;
-        }
-        for (size_t service = 0; service < options->service_count; service++) {
-            snprintf (prefix, sizeof (prefix), "ev/%s/%s/",
-                      options->hosts [host], options->services [service]);
-            zsock_set_subscribe (sub, prefix);
-            if (!options->events_only) {
-                snprintf (prefix, sizeof (prefix), "agent/%s/%s",
-                          options->hosts [host], options->services [service]);
+            for (size_t service = 0; service < options->service_count; service++) {
+                bool service_prefix;
+                int service_len = (int) s_filter_len (options->services [service],
+                                                      &service_prefix);
+                //  agent/<host>/<svc> has nothing after the service
+                snprintf (prefix, sizeof (prefix), "%s/%.*s/%.*s%s", kinds [kind], host_len,
+                          options->hosts [host], service_len, options->services [service],
+                          service_prefix || kind == 1? "": "/");
                 zsock_set_subscribe (sub, prefix);
             }
         }
     }
 }
 
-//  True if the name (not NUL-terminated) is in the list, or the list is empty
+//  True if the name (not NUL-terminated) is in the list (as itself, or
+//  after a prefix and '*'), or the list is empty
 static bool
 s_listed (const char **list, size_t count, const char *name, size_t len)
 {
     if (count == 0)
         return true;
-    for (size_t index = 0; index < count; index++)
-        if (strlen (list [index]) == len && memcmp (list [index], name, len) == 0)
+    for (size_t index = 0; index < count; index++) {
+        bool prefix;
+        size_t want = s_filter_len (list [index], &prefix);
+        if ((prefix? want <= len: want == len) && memcmp (list [index], name, want) == 0)
             return true;
+    }
     return false;
 }
 

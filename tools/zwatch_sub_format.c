@@ -328,11 +328,64 @@ s_json_value (line_t *line, const msgpack_object *object)
     }
 }
 
+static const msgpack_object *s_find (const msgpack_object *map, const char *key);
+static const char *s_value_errno (uint64_t code, const msgpack_object *value);
+
+//  ISO 8601 UTC of a Unix epoch ns timestamp, all nine digits, as a JSON string
+static void
+s_json_time (line_t *line, uint64_t ts)
+{
+    time_t seconds = (time_t) (ts / 1000000000u);
+    struct tm utc;
+    char text [64];
+    if (gmtime_r (&seconds, &utc) && strftime (text, sizeof (text), "%Y-%m-%dT%H:%M:%S", &utc) > 0)
+        s_line_printf (line, "\"%s.%09uZ\"", text, (unsigned) (ts % 1000000000u));
+    else
+        s_line_puts (line, "null");
+}
+
+//  The message's map, with zwatch-sub's readable keys beside the ones they
+//  explain: "time" after ts, "error" after an errno value (unless the map
+//  already has such a key: those stay as the sender made them)
+static void
+s_json_message (line_t *line, const msgpack_object *map)
+{
+    const msgpack_object *code = s_find (map, "code");
+    bool has_time = s_find (map, "time") != NULL, has_error = s_find (map, "error") != NULL;
+    s_line_put (line, "{", 1);
+    for (uint32_t index = 0; index < map->via.map.size; index++) {
+        const msgpack_object *key = &map->via.map.ptr [index].key;
+        const msgpack_object *value = &map->via.map.ptr [index].val;
+        if (index)
+            s_line_put (line, ",", 1);
+        s_json_key (line, key);
+        s_line_put (line, ":", 1);
+        s_json_value (line, value);
+        if (key->type != MSGPACK_OBJECT_STR)
+            continue;
+        if (!has_time && key->via.str.size == 2 && memcmp (key->via.str.ptr, "ts", 2) == 0
+        &&  value->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+            s_line_puts (line, ",\"time\":");
+            s_json_time (line, value->via.u64);
+        }
+        if (!has_error && key->via.str.size == 5 && memcmp (key->via.str.ptr, "value", 5) == 0
+        &&  code && code->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+            const char *name = s_value_errno (code->via.u64, value);
+            if (name)
+                s_line_printf (line, ",\"error\":\"%s\"", name);
+        }
+    }
+    s_line_put (line, "}", 1);
+}
+
 const char *
 zwatch_sub_format_json (zwatch_sub_format_t *self, const msgpack_object *object)
 {
     s_line_reset (&self->line);
-    s_json_value (&self->line, object);
+    if (object->type == MSGPACK_OBJECT_MAP)
+        s_json_message (&self->line, object);
+    else
+        s_json_value (&self->line, object);
     return s_line_result (&self->line);
 }
 
@@ -421,11 +474,40 @@ zwatch_sub_errno_name (long long errnum)
     return NULL;
 }
 
+//  True if the value of events with this code is an errno
+static bool
+s_is_errno_event (uint64_t code)
+{
+    return code == ZMQ_EVENT_CONNECT_DELAYED || code == ZMQ_EVENT_BIND_FAILED
+        || code == ZMQ_EVENT_ACCEPT_FAILED || code == ZMQ_EVENT_CLOSE_FAILED
+        || code == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+}
+
+//  The errno name of an event's value, or NULL: not an errno, or one we
+//  cannot name
+static const char *
+s_value_errno (uint64_t code, const msgpack_object *value)
+{
+    if (!s_is_errno_event (code))
+        return NULL;
+    if (value->type == MSGPACK_OBJECT_POSITIVE_INTEGER && value->via.u64 <= INT32_MAX)
+        return zwatch_sub_errno_name ((long long) value->via.u64);
+    return NULL;
+}
+
 //  The event's value, named by what it means for that event
 static void
 s_event_value (line_t *line, const zwatch_msg_t *msg)
 {
     long long value = (long long) msg->value;
+    if (s_is_errno_event (msg->code)) {
+        const char *name = zwatch_sub_errno_name (value);
+        if (name)
+            s_line_printf (line, "err=%s", name);
+        else
+            s_line_printf (line, "err=%lld", value);
+        return;
+    }
     switch (msg->code) {
         case ZMQ_EVENT_CONNECTED:
         case ZMQ_EVENT_LISTENING:
@@ -434,18 +516,6 @@ s_event_value (line_t *line, const zwatch_msg_t *msg)
         case ZMQ_EVENT_DISCONNECTED:
             s_line_printf (line, "fd=%lld", value);
             break;
-        case ZMQ_EVENT_CONNECT_DELAYED:
-        case ZMQ_EVENT_BIND_FAILED:
-        case ZMQ_EVENT_ACCEPT_FAILED:
-        case ZMQ_EVENT_CLOSE_FAILED:
-        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL: {
-            const char *name = zwatch_sub_errno_name (value);
-            if (name)
-                s_line_printf (line, "err=%s", name);
-            else
-                s_line_printf (line, "err=%lld", value);
-            break;
-        }
         case ZMQ_EVENT_CONNECT_RETRIED:
             s_line_printf (line, "retry=%lldms", value);
             break;

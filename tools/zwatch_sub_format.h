@@ -40,7 +40,13 @@ void zwatch_sub_format_destroy (zwatch_sub_format_t **self_p);
 const msgpack_object *zwatch_sub_format_parse (zwatch_sub_format_t *self, const void *data,
                                                size_t size, const char **reason);
 
-//  Any msgpack value as one line of JSON
+//  Any msgpack value as one line of JSON. A map (a message) also gets
+//  zwatch-sub's readable keys: "time" right after a uint "ts" (ISO 8601
+//  UTC, nanoseconds: "2023-11-14T22:13:20.123456789Z"), and "error" right
+//  after "value" when "code" is an event whose value is an errno
+//  (CONNECT_DELAYED, BIND_FAILED, ACCEPT_FAILED, CLOSE_FAILED,
+//  HANDSHAKE_FAILED_NO_DETAIL) that zwatch_sub_errno_name names. Neither
+//  is added when the map already has that key.
 const char *zwatch_sub_format_json (zwatch_sub_format_t *self, const msgpack_object *object);
 
 //  A decoded event as one readable line

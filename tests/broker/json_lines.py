@@ -5,15 +5,26 @@ Every line of FILE must be one strict JSON object (no NaN, no duplicate
 keys) with exactly the keys PROTOCOL.md's tables give its kind (event:
 sections 2 "Common keys" and "`event`"; agent and stats: section 6), each
 of the JSON type for its msgpack type. The document is the contract: a
-key the broker adds without documenting it fails here. Each object is
+key the broker adds without documenting it fails here. zwatch-sub's own
+readable keys (README, "Running the broker"), "time" beside ts and
+"error" beside an errno value, are checked against the keys they explain
+and left out of the canonical line. Each object is
 printed as one line, "key=value" pairs in sorted key order separated by
 tabs (nested objects as compact sorted JSON), for test_broker to compare
 with what the broker published. Exit 1 with a message on stderr at the
 first bad line.
 """
+import datetime
+import errno
 import json
 import re
 import sys
+
+# Events whose value is an errno (zwatch-sub names it in "error")
+ERRNO_EVENTS = {2, 16, 64, 256, 2048}
+# libzmq's own errno values, which Python does not know
+ZMQ_ERRNOS = {156384763: "EFSM", 156384764: "ENOCOMPATPROTO",
+              156384765: "ETERM", 156384766: "EMTHREAD"}
 
 TYPES = {"uint": "int", "int": "int", "str": "str", "map": "map"}
 
@@ -78,6 +89,31 @@ def render(value):
     return str(value)
 
 
+def iso_time(ts):
+    seconds, nanos = divmod(ts, 1000000000)
+    utc = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S") + ".%09dZ" % nanos
+
+
+def check_readable(number, obj):
+    """zwatch-sub's "time" and "error": exact, right after their keys; removed"""
+    keys = list(obj)
+    if "ts" in obj:
+        if obj.get("time") != iso_time(obj["ts"]) or keys.index("time") != keys.index("ts") + 1:
+            fail(number, "time %r does not follow ts %r" % (obj.get("time"), obj["ts"]))
+        del obj["time"]
+    name = None
+    if obj.get("code") in ERRNO_EVENTS and "value" in obj:
+        name = ZMQ_ERRNOS.get(obj["value"], errno.errorcode.get(obj["value"]))
+    if obj.get("error") != name:
+        fail(number, "error %r, expected %r for value %r" % (obj.get("error"), name,
+                                                            obj.get("value")))
+    if name:
+        if keys.index("error") != keys.index("value") + 1:
+            fail(number, "error does not follow value")
+        del obj["error"]
+
+
 def main():
     kinds = doc_kinds(sys.argv[1])
     with open(sys.argv[2], encoding="utf-8") as stream:
@@ -89,6 +125,7 @@ def main():
                 fail(number, "not valid JSON (%s): %r" % (error, line))
             if not isinstance(obj, dict) or obj.get("kind") not in kinds:
                 fail(number, "not an object of a known kind: %r" % line)
+            check_readable(number, obj)
             table = kinds[obj["kind"]]
             required = {key for key, (_, needed) in table.items() if needed}
             keys = set(obj)

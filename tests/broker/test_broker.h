@@ -19,6 +19,7 @@ void test_lifecycle (void);
 void test_filters (void);
 void test_stuck (void);
 void test_subscribers (void);
+void test_filter_prefix (void);
 void test_malformed (void);
 void test_seq_gaps (void);
 void test_max_agents (void);

@@ -277,8 +277,15 @@ s_sub_usage (void)
         { { "--count", "many", NULL }, "invalid --count 'many' (want a positive integer)" },
         { { "--timeout", "-1", NULL }, "invalid --timeout '-1' (want seconds > 0)" },
         { { "--event", "NOPE", NULL }, "unknown event name 'NOPE'" },
-        { { "--host", "a/b", NULL }, "invalid host name 'a/b' (1-64 characters of A-Za-z0-9._-)" },
-        { { "--service", "", NULL }, "invalid service name '' (1-64 characters of A-Za-z0-9._-)" },
+        { { "--event", "nope", NULL }, "unknown event name 'nope'" },
+        { { "--host", "a/b", NULL }, "invalid host name 'a/b' (1-64 characters of A-Za-z0-9._-, "
+                                     "or a start of one and '*')" },
+        { { "--host", "a/*", NULL }, "invalid host name 'a/*' (1-64 characters of A-Za-z0-9._-, "
+                                     "or a start of one and '*')" },
+        { { "--host", "a*b", NULL }, "invalid host name 'a*b' (1-64 characters of A-Za-z0-9._-, "
+                                     "or a start of one and '*')" },
+        { { "--service", "", NULL }, "invalid service name '' (1-64 characters of A-Za-z0-9._-, "
+                                     "or a start of one and '*')" },
         { { "--count", NULL }, "option '--count' needs a value" },
         { { "stray", NULL }, "unexpected argument 'stray'" },
         { { "--connect", "foo://x", NULL }, "cannot connect to 'foo://x': Protocol not supported" },

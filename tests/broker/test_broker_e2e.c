@@ -391,6 +391,66 @@ test_filters (void)
     broker_proc_destroy (&broker);
 }
 
+//  --host and --service with a trailing '*', --event in lower case:
+//  web-1* takes web-10 and web-1, orders-* only orders-v2, "connected"
+//  only CONNECTED (each agent also sends DISCONNECTED, which must not show)
+void
+test_filter_prefix (void)
+{
+    const char *args [] = { "--stats-interval", "0.1", NULL };
+    broker_proc_t *broker = broker_proc_new (args, true);
+    const char *publish = broker_proc_publish (broker);
+    const char *prefixes [] = { "stats/", NULL };
+    feed_t *feed = feed_new (publish, prefixes);
+    char *path = tu_temp_path (".prefix");
+    const char *sub_args [] = { "--json", "--events-only", "--host", "web-1*", "--service",
+                                "orders-*", "--event", "connected", "--count", "10", NULL };
+    pid_t sub = tb_spawn_sub (publish, sub_args, path);
+    tb_wait_subscribers (feed, 1 + 1);         //  ev/web-1 (a prefix: no '/')
+
+    fake_agent_t *agents [FILTER_AGENTS];
+    for (int index = 0; index < FILTER_AGENTS; index++)
+        agents [index] = fake_agent_new (broker_proc_ingest (broker), s_filter_agents [index].host,
+                                         s_filter_agents [index].svc, 100 + index);
+    //  The last wanted event (web-1/orders-v2, index 2) goes once all the
+    //  others are in, as in test_filters
+    size_t size;
+    int sent = 0;
+    for (int round = 1; round <= FILTER_ROUNDS; round++)
+        for (int index = 0; index < FILTER_AGENTS; index++)
+            if (round < FILTER_ROUNDS || index != 2) {
+                fake_agent_send_event (agents [index], (uint64_t) round * 2 - 1, "CONNECTED",
+                                       &size);
+                fake_agent_send_event (agents [index], (uint64_t) round * 2, "DISCONNECTED",
+                                       &size);
+                sent += 2;
+            }
+    CHECK (feed_wait_stats (feed, "msgs_in", (uint64_t) sent, TB_WAIT_MS));
+    fake_agent_send_event (agents [2], FILTER_ROUNDS * 2 - 1, "CONNECTED", &size);
+    CHECK_INT_EQ (tb_wait_exit (sub, "zwatch-sub --host web-1*"), 0);
+
+    char *json = tb_json_lines (path);
+    char *lines [FILTER_ROUNDS * 2 + 1];
+    CHECK_INT_EQ (tb_split_lines (json, lines, FILTER_ROUNDS * 2 + 1), FILTER_ROUNDS * 2);
+    int web_10 = 0, web_1 = 0;
+    for (int index = 0; index < FILTER_ROUNDS * 2; index++) {
+        CHECK (strstr (lines [index], "\tevent=CONNECTED\t"));
+        CHECK (strstr (lines [index], "\tsvc=orders-v2\t"));
+        web_10 += strstr (lines [index], "\thost=web-10\t") != NULL;
+        web_1 += strstr (lines [index], "\thost=web-1\t") != NULL;
+    }
+    CHECK_INT_EQ (web_10, FILTER_ROUNDS);
+    CHECK_INT_EQ (web_1, FILTER_ROUNDS);
+    free (json);
+    tb_remove (path);
+
+    CHECK_INT_EQ (broker_proc_stop (broker, SIGTERM, TB_WAIT_MS), 0);
+    for (int index = 0; index < FILTER_AGENTS; index++)
+        fake_agent_destroy (&agents [index]);
+    feed_destroy (&feed);
+    broker_proc_destroy (&broker);
+}
+
 //  More events than the broker's XPUB (100000 per subscriber) and the
 //  kernel's buffers hold for a subscriber that never reads
 #define STUCK_EVENTS    150000

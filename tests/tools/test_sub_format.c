@@ -2,6 +2,7 @@
     What the wire may hold (UTF-8, C0 and C1 controls, invalid bytes) and
     exactly what reaches the terminal, in text lines and in --json.  */
 
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 #include <msgpack.h>
@@ -180,6 +181,75 @@ test_event_line (void)
     zwatch_sub_format_destroy (&format);
 }
 
+//  Pack a map of (key, uint or str) pairs and render it with --json
+static void
+s_expect_json (const char *name, const char *const keys [], const char *const strs [],
+               const uint64_t *uints, size_t count, const char *expected)
+{
+    msgpack_sbuffer buffer;
+    msgpack_sbuffer_init (&buffer);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &buffer, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, (uint32_t) count);
+    for (size_t index = 0; index < count; index++) {
+        msgpack_pack_str_with_body (&pk, keys [index], strlen (keys [index]));
+        if (strs [index])
+            msgpack_pack_str_with_body (&pk, strs [index], strlen (strs [index]));
+        else
+            msgpack_pack_uint64 (&pk, uints [index]);
+    }
+    zwatch_sub_format_t *format = zwatch_sub_format_new ();
+    CHECK (format);
+    const msgpack_object *object = zwatch_sub_format_parse (format, buffer.data, buffer.size, NULL);
+    CHECK (object);
+    s_expect (name, "json", zwatch_sub_format_json (format, object), expected);
+    zwatch_sub_format_destroy (&format);
+    msgpack_sbuffer_destroy (&buffer);
+}
+
+//  --json adds "time" after ts and "error" after an errno value, and
+//  nothing else; the protocol's keys stay as they came
+static void
+test_json_readable (void)
+{
+    //  CONNECT_DELAYED (2): value 115 is EINPROGRESS
+    const char *keys [] = { "kind", "code", "value", "ts", "seq" };
+    const char *strs [] = { "event", NULL, NULL, NULL, NULL };
+    uint64_t delayed [] = { 0, 2, EINPROGRESS, 1700000000123456789ull, 7 };
+    s_expect_json ("errno", keys, strs, delayed, 5,
+                   "{\"kind\":\"event\",\"code\":2,\"value\":115,\"error\":\"EINPROGRESS\","
+                   "\"ts\":1700000000123456789,\"time\":\"2023-11-14T22:13:20.123456789Z\","
+                   "\"seq\":7}");
+    //  BIND_FAILED (16), EADDRINUSE; ts with leading zeros in its nanoseconds
+    uint64_t bind_failed [] = { 0, 16, EADDRINUSE, 1700000000000000042ull, 1 };
+    s_expect_json ("bind_failed", keys, strs, bind_failed, 5,
+                   "{\"kind\":\"event\",\"code\":16,\"value\":98,\"error\":\"EADDRINUSE\","
+                   "\"ts\":1700000000000000042,\"time\":\"2023-11-14T22:13:20.000000042Z\","
+                   "\"seq\":1}");
+    //  CONNECTED (1): the value is an fd, no error
+    uint64_t connected [] = { 0, 1, 115, 0, 2 };
+    s_expect_json ("fd", keys, strs, connected, 5,
+                   "{\"kind\":\"event\",\"code\":1,\"value\":115,"
+                   "\"ts\":0,\"time\":\"1970-01-01T00:00:00.000000000Z\",\"seq\":2}");
+    //  An errno zwatch-sub cannot name: no error key
+    uint64_t unnamed [] = { 0, 16, 4000, 1, 3 };
+    s_expect_json ("unnamed", keys, strs, unnamed, 5,
+                   "{\"kind\":\"event\",\"code\":16,\"value\":4000,"
+                   "\"ts\":1,\"time\":\"1970-01-01T00:00:00.000000001Z\",\"seq\":3}");
+    //  A map that has its own "time" and "error" keeps them, adds none
+    const char *own_keys [] = { "time", "code", "value", "error", "ts" };
+    const char *own_strs [] = { "mine", NULL, NULL, "theirs", NULL };
+    uint64_t own [] = { 0, 16, EADDRINUSE, 0, 5 };
+    s_expect_json ("own keys", own_keys, own_strs, own, 5,
+                   "{\"time\":\"mine\",\"code\":16,\"value\":98,\"error\":\"theirs\","
+                   "\"ts\":5}");
+    //  A ts that is no uint, and a stats map: time only where ts is a uint
+    const char *stats_keys [] = { "kind", "ts" };
+    const char *stats_strs [] = { "stats", "soon" };
+    uint64_t none [] = { 0, 0 };
+    s_expect_json ("ts str", stats_keys, stats_strs, none, 2, "{\"kind\":\"stats\",\"ts\":\"soon\"}");
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -188,7 +258,7 @@ main (int argc, char *argv [])
     tzset ();
     static const tu_case_t cases [] = {
         { "strings", test_strings }, { "json_map", test_json_map },
-        { "event_line", test_event_line }
+        { "event_line", test_event_line }, { "json_readable", test_json_readable }
     };
     return tu_run_cases (argc, argv, "test_sub_format", cases, sizeof (cases) / sizeof (cases [0]));
 }
