@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/stat.h>
 #include <zmq.h>
 #include "zwatch_charset.h"
 #include "zwatch_proto.h"
@@ -26,11 +27,66 @@ zwatch_identity_host (char *buf, size_t size)
         zwatch_name_hostname (buf, size);
 }
 
+#define CMDLINE_MAX     4096    //  bytes of /proc/self/cmdline we look at
+
+//  True if a program of this name runs scripts: "python3 app.py" is the
+//  service app.py, not python3
+static bool
+s_interpreter (const char *name)
+{
+    static const char *prefixes [] = {
+        "python", "pypy", "perl", "ruby", "php", "lua", "tclsh", "node", "bash", "dash",
+        "zsh", "ksh", "sh", "Rscript", "julia", "guile", "escript", "elixir"
+    };
+    for (size_t index = 0; index < sizeof (prefixes) / sizeof (prefixes [0]); index++) {
+        size_t len = strlen (prefixes [index]);
+        //  python3, python3.11, perl5.36, lua5.4: a version may follow
+        if (strncmp (name, prefixes [index], len) == 0
+        &&  strspn (name + len, "0123456789.") == strlen (name + len))
+            return true;
+    }
+    return false;
+}
+
+//  The script an interpreter runs: its first argument that is not an
+//  option, if that is a regular file ("python3 -u app.py"). None after
+//  an option that names no file ("-c code", "-m module"). Returns the
+//  script's file name into buf, or false.
+static bool
+s_script_name (char *buf, size_t size)
+{
+    char cmdline [CMDLINE_MAX + 1];
+    FILE *file = fopen ("/proc/self/cmdline", "re");
+    if (!file)
+        return false;
+    size_t len = fread (cmdline, 1, CMDLINE_MAX, file);
+    fclose (file);
+    cmdline [len] = 0;
+    const char *end = cmdline + len;
+    const char *arg = cmdline + strlen (cmdline) + 1;      //  after argv [0]
+    for (; arg < end; arg += strlen (arg) + 1) {
+        if (strcmp (arg, "-c") == 0 || strcmp (arg, "-m") == 0 || strcmp (arg, "-e") == 0)
+            return false;
+        if (*arg == '-')
+            continue;
+        struct stat info;
+        if (stat (arg, &info) != 0 || !S_ISREG (info.st_mode))
+            return false;
+        const char *slash = strrchr (arg, '/');
+        return zwatch_name_sanitize (buf, size, slash? slash + 1: arg) > 0;
+    }
+    return false;
+}
+
 void
 zwatch_identity_service (char *buf, size_t size)
 {
     const char *value = getenv ("ZWATCH_SERVICE");
-    zwatch_name_sanitize (buf, size, value && *value? value: program_invocation_short_name);
+    if (value && *value)
+        zwatch_name_sanitize (buf, size, value);
+    else
+    if (!s_interpreter (program_invocation_short_name) || !s_script_name (buf, size))
+        zwatch_name_sanitize (buf, size, program_invocation_short_name);
 }
 
 const char *

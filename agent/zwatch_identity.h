@@ -8,7 +8,9 @@
 //  Host ID: $ZWATCH_HOST_ID, else the hostname, sanitized to [A-Za-z0-9._-]
 void zwatch_identity_host (char *buf, size_t size);
 
-//  Service: $ZWATCH_SERVICE, else the program's name, sanitized likewise
+//  Service: $ZWATCH_SERVICE, else the program's name, sanitized likewise;
+//  for an interpreter (python3, perl, node, bash, ...) running a script
+//  file, the script's file name ("python3 -u /srv/app.py": app.py)
 void zwatch_identity_service (char *buf, size_t size);
 
 //  Socket type name for a ZMQ_TYPE value ("DEALER"), "UNKNOWN" if none

@@ -728,6 +728,29 @@ s_test_python (void)
     broker_proc_destroy (&broker);
 }
 
+//  pyzmq without ZWATCH_SERVICE: the service is the script, not python3
+//  (an option before it is skipped); "-c code" runs no script: python3
+static void
+s_test_python_name (void)
+{
+    s_require_pyzmq ();
+    broker_proc_t *broker = s_broker ();
+    const char *env [] = { "ZWATCH_SERVICE=", NULL };
+    const char *args [] = { "-u", PYZMQ_SERVICE, NULL };
+    run_t *run = s_run (PYTHON3_SYSTEM, args, env, broker, 1, true);
+    CHECK_INT_EQ (run->preload.exit_code, 4);
+    s_check_identity (run, (uint64_t) run->preload.pid, "pyzmq_service.py");
+    s_run_destroy (&run);
+    const char *code [] = { "-c", "import zmq; zmq.Context().socket(zmq.REP).bind('tcp://127.0.0.1:*')",
+                            NULL };
+    run = s_run (PYTHON3_SYSTEM, code, env, broker, 1, true);
+    CHECK_INT_EQ (run->preload.exit_code, 0);
+    const char *slash = strrchr (PYTHON3_SYSTEM, '/');
+    s_check_identity (run, (uint64_t) run->preload.pid, slash? slash + 1: PYTHON3_SYSTEM);
+    s_run_destroy (&run);
+    broker_proc_destroy (&broker);
+}
+
 //  The ctx_term time fidelity_service writes on stderr, and that nothing else is there
 static long
 s_ctx_term_ms (const char *err)
@@ -940,6 +963,7 @@ main (int argc, char *argv [])
         { "no_broker", s_test_no_broker }, { "disable", s_test_disable },
         { "bad_settings", s_test_bad_settings }, { "linked", s_test_linked },
         { "python", s_test_python }, { "fidelity_monitor", s_test_fidelity_monitor },
+        { "python_name", s_test_python_name },
         { "fidelity_errno", s_test_fidelity_errno }, { "fidelity_inproc", s_test_fidelity_inproc },
         { "shutdown", s_test_shutdown }, { "shutdown_signals", s_test_shutdown_signals },
         { "signals", s_test_signals }, { "python_shutdown", s_test_python_shutdown },
