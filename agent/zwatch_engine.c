@@ -173,11 +173,12 @@ s_engine_thread (void *args)
     zwatch_upstream_say (self->upstream, ZWATCH_KIND_HELLO);
     self->next_heartbeat = zwatch_clock_mono_ms () + self->heartbeat_msecs;
     //  The pipe, the watch set (its epoll fd: some reader has events),
-    //  then the upstream's monitor
-    zmq_pollitem_t items [3] = {
+    //  the upstream's monitor, then what the broker says to us
+    zmq_pollitem_t items [4] = {
         { self->pipe_back, 0, ZMQ_POLLIN, 0 },
         { NULL, zwatch_watchset_fd (self->watchset), ZMQ_POLLIN, 0 },
-        { zwatch_upstream_monitor (self->upstream), 0, ZMQ_POLLIN, 0 }
+        { zwatch_upstream_monitor (self->upstream), 0, ZMQ_POLLIN, 0 },
+        { zwatch_upstream_socket (self->upstream), 0, ZMQ_POLLIN, 0 }
     };
     bool running = true;
     bool in_storm = false;          //  the last msec with events had a storm of them
@@ -186,7 +187,7 @@ s_engine_thread (void *args)
     while (running) {
         //  Once the service's context is gone a local upstream is gone too
         int count = zwatch_watchset_service_ctx_gone (self->watchset)
-                 && zwatch_upstream_local (self->upstream)? 2: 3;
+                 && zwatch_upstream_local (self->upstream)? 2: 4;
         int rc = zmq_poll (items, count, s_timeout (self));
         if (rc < 0) {
             if (zmq_errno () == ETERM)
@@ -215,6 +216,8 @@ s_engine_thread (void *args)
         storm_events += read_after - read_before;
         if (count > 2 && (items [2].revents & ZMQ_POLLIN))
             zwatch_upstream_handle_monitor (self->upstream);
+        if (count > 3 && (items [3].revents & ZMQ_POLLIN))
+            zwatch_upstream_handle_replies (self->upstream);
         if (items [0].revents & ZMQ_POLLIN)
             running = s_handle_pipe (self);
         now = zwatch_clock_mono_ms ();
@@ -340,6 +343,7 @@ zwatch_engine_stats (zwatch_engine_t *self, zwatch_agent_stats_t *stats)
     stats->skipped = zwatch_watchset_skipped (self->watchset);
     stats->untracked = zwatch_watchset_untracked (self->watchset);
     stats->state_dropped = zwatch_upstream_state_dropped (self->upstream);
+    stats->refused = zwatch_upstream_refused (self->upstream);
 }
 
 void

@@ -20,7 +20,8 @@
 #include "zwatch_upstream.h"
 
 #define UPSTREAM_LINGER     500     //  msecs destroy waits to flush to the broker
-#define UPSTREAM_RCVHWM     16      //  the broker sends nothing; keep the queue small
+#define UPSTREAM_RCVHWM     16      //  the broker sends only refusals, rarely; keep the queue small
+#define REPLIES_MAX         16      //  broker messages read per call
 #define RECONNECT_IVL_MAX   2000    //  msecs, libzmq's own reconnect back-off
 #define REFUSED_RETRY_MIN   1000    //  msecs before reconnecting after a refused handshake,
 #define REFUSED_RETRY_MAX   30000   //  doubling up to this
@@ -49,6 +50,8 @@ struct _zwatch_upstream_t {
     atomic_uint_fast64_t dropped;
     atomic_uint_fast64_t watched;
     atomic_uint_fast64_t state_dropped;     //  replay messages the queue did not take
+    atomic_uint_fast64_t refused;           //  refusals the broker sent us
+    bool refusal_told;              //  logged the first refusal (until new keys)
 
     zwatch_upstream_replay_fn *replay;      //  called after every hello
     void *replay_arg;
@@ -245,6 +248,54 @@ zwatch_upstream_handle_monitor (zwatch_upstream_t *self)
     zmq_msg_close (&frame);
 }
 
+void *
+zwatch_upstream_socket (zwatch_upstream_t *self)
+{
+    return self->dealer;
+}
+
+//  What the broker says to us: refusals (PROTOCOL.md section 2, "Broker
+//  to agent"). Never waits; reads at most REPLIES_MAX messages a call,
+//  and skips whatever it does not understand.
+void
+zwatch_upstream_handle_replies (zwatch_upstream_t *self)
+{
+    zmq_msg_t frame;
+    zmq_msg_init (&frame);
+    for (int count = 0; count < REPLIES_MAX; count++) {
+        if (zmq_msg_recv (&frame, self->dealer, ZMQ_DONTWAIT) < 0)
+            break;
+        bool whole = !zmq_msg_more (&frame);
+        while (zmq_msg_more (&frame))
+            if (zmq_msg_recv (&frame, self->dealer, ZMQ_DONTWAIT) < 0)
+                break;
+        zwatch_refusal_t refusal;
+        if (!whole || zwatch_refusal_decode (&refusal, zmq_msg_data (&frame),
+                                             zmq_msg_size (&frame)) != 0)
+            continue;
+        atomic_fetch_add (&self->refused, 1);
+        if (self->refusal_told)
+            continue;
+        self->refusal_told = true;
+        if (refusal.reason.len == 13 && memcmp (refusal.reason.ptr, "host_mismatch", 13) == 0)
+            zwatch_log_warning ("broker %s drops our messages: our certificate is for host "
+                                "'%.*s', not '%.*s' (host_mismatch); set ZWATCH_HOST_ID=%.*s "
+                                "or use that host's certificate", self->broker_endpoint,
+                                (int) refusal.host.len, refusal.host.ptr, (int) refusal.sent.len,
+                                refusal.sent.ptr, (int) refusal.host.len, refusal.host.ptr);
+        else
+            zwatch_log_warning ("broker %s refused our messages (%.*s)", self->broker_endpoint,
+                                (int) refusal.reason.len, refusal.reason.ptr);
+    }
+    zmq_msg_close (&frame);
+}
+
+uint64_t
+zwatch_upstream_refused (zwatch_upstream_t *self)
+{
+    return atomic_load (&self->refused);
+}
+
 int64_t
 zwatch_upstream_retry_at (zwatch_upstream_t *self)
 {
@@ -273,6 +324,7 @@ zwatch_upstream_set_curve (zwatch_upstream_t *self, const zwatch_curve_t *curve)
     if (zwatch_curve_apply (curve, self->dealer) != 0)
         return -1;
     self->handshake_warned = false;
+    self->refusal_told = false;     //  new keys: a refusal is news again
     return s_reconnect (self);
 }
 

@@ -65,6 +65,16 @@ void zwatch_upstream_set_watched (zwatch_upstream_t *self, size_t watched);
 void *zwatch_upstream_monitor (zwatch_upstream_t *self);
 void zwatch_upstream_handle_monitor (zwatch_upstream_t *self);
 
+//  The DEALER to poll for what the broker sends us, and what to do with
+//  it: a refusal is counted (refused) and the first one logged, one line
+//  that says why (host_mismatch: the host our certificate allows). Never
+//  blocks; reads a bounded number of messages per call.
+void *zwatch_upstream_socket (zwatch_upstream_t *self);
+void zwatch_upstream_handle_replies (zwatch_upstream_t *self);
+
+//  Refusals the broker sent us (any thread)
+uint64_t zwatch_upstream_refused (zwatch_upstream_t *self);
+
 //  Msecs (monotonic) when a refused handshake is retried, 0 if none is due;
 //  zwatch_upstream_tick retries it once that time has come
 int64_t zwatch_upstream_retry_at (zwatch_upstream_t *self);

@@ -311,6 +311,7 @@ s_publish_stats (zwatch_broker_t *self, int64_t now)
 {
     self->counters.auth_failures = zwatch_broker_security_auth_failures (self->security);
     self->counters.links_unsent = self->links_unsent;
+    self->counters.refusals = zwatch_broker_security_refusals_sent (self->security);
     self->counters.subscribers = zwatch_subscribers_count (self->subscribers);
     if (zwatch_report_stats (self->report, &self->counters, self->config->id,
                              (uint64_t) (now - self->started),
@@ -382,7 +383,8 @@ s_handle_body (zwatch_broker_t *self, int64_t now)
         return;
     }
     //  An agent whose certificate names a host speaks for that host only
-    if (zwatch_broker_security_check_host (self->security, &self->body, &msg, now) != 0) {
+    if (zwatch_broker_security_check_host (self->security, self->ingest_handle, &self->routing_id,
+                                           &self->body, &msg, now) != 0) {
         self->counters.invalid++;
         self->counters.host_mismatch++;
         return;

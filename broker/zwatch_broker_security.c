@@ -14,12 +14,24 @@
 #include "zwatch_ratelimit.h"
 
 #define WARN_INTERVAL_MS    1000
+#define REFUSAL_GAP_MS      10000   //  one refusal per agent connection this often
+#define REFUSAL_SLOTS       64      //  agent connections remembered; the oldest goes
+#define ROUTING_ID_MAX      32      //  libzmq's own are 5 bytes
+
+//  When a connection (ROUTER routing id) last heard a refusal from us
+typedef struct {
+    uint8_t id [ROUTING_ID_MAX];
+    size_t len;
+    int64_t sent;               //  0: free
+} refusal_slot_t;
 
 struct _zwatch_broker_security_t {
     bool curve;                 //  ingest and publish are CURVE servers
     zactor_t *zap;              //  the ZAP handler; NULL: nobody is checked
     zwatch_agent_t *agent;      //  watches ingest and publish
     zwatch_ratelimit_t mismatch_limit;      //  host mismatch warnings
+    refusal_slot_t refused [REFUSAL_SLOTS];
+    uint64_t refusals_sent;
 };
 
 //  A libzmq option on a CZMQ socket, checked (zsock setters assert)
@@ -209,8 +221,59 @@ zwatch_broker_security_destroy (zwatch_broker_security_t **self_p)
     }
 }
 
+//  True if the connection with this routing id may hear another refusal
+//  now (it heard none for REFUSAL_GAP_MS); then it is marked as told
+static bool
+s_refusal_due (zwatch_broker_security_t *self, zmq_msg_t *routing_id, int64_t now)
+{
+    size_t len = zmq_msg_size (routing_id);
+    if (len > ROUTING_ID_MAX)
+        return false;
+    refusal_slot_t *slot = NULL, *oldest = &self->refused [0];
+    for (size_t index = 0; index < REFUSAL_SLOTS && !slot; index++) {
+        refusal_slot_t *candidate = &self->refused [index];
+        if (candidate->sent && candidate->len == len
+        &&  memcmp (candidate->id, zmq_msg_data (routing_id), len) == 0)
+            slot = candidate;
+        else
+        if (candidate->sent < oldest->sent)
+            oldest = candidate;
+    }
+    if (slot && now - slot->sent < REFUSAL_GAP_MS)
+        return false;
+    if (!slot) {
+        slot = oldest;
+        memcpy (slot->id, zmq_msg_data (routing_id), len);
+        slot->len = len;
+    }
+    slot->sent = now > 0? now: 1;
+    return true;
+}
+
+//  Tell the agent on that connection which host its certificate allows
+static void
+s_refuse (zwatch_broker_security_t *self, void *ingest, zmq_msg_t *routing_id,
+          const zwatch_msg_t *msg, const char *host, int64_t now)
+{
+    if (!ingest || !routing_id || !s_refusal_due (self, routing_id, now))
+        return;
+    zwatch_refusal_t refusal = {
+        { "host_mismatch", 13 }, { host, strlen (host) }, msg->host, (uint64_t) zclock_time () * 1000000
+    };
+    uint8_t body [ZWATCH_REFUSAL_MAX];
+    int size = zwatch_refusal_encode (&refusal, body, sizeof (body));
+    //  A ROUTER drops what it cannot deliver at once (an agent that never
+    //  reads fills its own small queue, then hears no more)
+    if (size > 0
+    &&  zmq_send (ingest, zmq_msg_data (routing_id), zmq_msg_size (routing_id),
+                  ZMQ_SNDMORE | ZMQ_DONTWAIT) != -1
+    &&  zmq_send (ingest, body, (size_t) size, ZMQ_DONTWAIT) != -1)
+        self->refusals_sent++;
+}
+
 int
-zwatch_broker_security_check_host (zwatch_broker_security_t *self, zmq_msg_t *body,
+zwatch_broker_security_check_host (zwatch_broker_security_t *self, void *ingest,
+                                   zmq_msg_t *routing_id, zmq_msg_t *body,
                                    const zwatch_msg_t *msg, int64_t now)
 {
     if (!self || !self->curve)
@@ -226,7 +289,14 @@ zwatch_broker_security_check_host (zwatch_broker_security_t *self, zmq_msg_t *bo
                       "last line)", (int) msg->host.len, msg->host.ptr, key? key: "?", host,
                       held + 1);
     }
+    s_refuse (self, ingest, routing_id, msg, host, now);
     return -1;
+}
+
+uint64_t
+zwatch_broker_security_refusals_sent (zwatch_broker_security_t *self)
+{
+    return self? self->refusals_sent: 0;
 }
 
 bool

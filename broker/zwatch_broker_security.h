@@ -34,10 +34,17 @@ void
 
 //  0 if the connection that brought body may send msg (a decoded, valid
 //  message): its certificate names no host, or msg's host. Else -1, with
-//  a warning at most once a second.
+//  a warning at most once a second, and a refusal (PROTOCOL.md section 2,
+//  "Broker to agent") sent on ingest to routing_id, at most once every
+//  10 s per connection (64 remembered).
 int
-    zwatch_broker_security_check_host (zwatch_broker_security_t *self, zmq_msg_t *body,
+    zwatch_broker_security_check_host (zwatch_broker_security_t *self, void *ingest,
+                                       zmq_msg_t *routing_id, zmq_msg_t *body,
                                        const zwatch_msg_t *msg, int64_t now);
+
+//  Refusals sent to agents since start
+uint64_t
+    zwatch_broker_security_refusals_sent (zwatch_broker_security_t *self);
 
 //  True if our own agent watches the sockets (it holds their monitors)
 bool

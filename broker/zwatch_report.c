@@ -130,7 +130,7 @@ zwatch_report_stats (zwatch_report_t *self, const zwatch_counters_t *counters,
 {
     msgpack_packer *pk = &self->packer;
     msgpack_sbuffer_clear (&self->buffer);
-    int rc = msgpack_pack_map (pk, 20);
+    int rc = msgpack_pack_map (pk, 21);
     rc |= PACK_KEY (pk, "v")              | msgpack_pack_uint64 (pk, ZWATCH_PROTO_VERSION);
     rc |= PACK_KEY (pk, "kind")           | s_pack_cstr (pk, "stats");
     rc |= PACK_KEY (pk, "broker")         | s_pack_cstr (pk, broker_id);
@@ -162,6 +162,7 @@ zwatch_report_stats (zwatch_report_t *self, const zwatch_counters_t *counters,
     rc |= PACK_KEY (pk, "auth_failures")  | msgpack_pack_uint64 (pk, counters->auth_failures);
     rc |= PACK_KEY (pk, "links_out")      | msgpack_pack_uint64 (pk, counters->links_out);
     rc |= PACK_KEY (pk, "links_unsent")   | msgpack_pack_uint64 (pk, counters->links_unsent);
+    rc |= PACK_KEY (pk, "refusals")       | msgpack_pack_uint64 (pk, counters->refusals);
     rc |= PACK_KEY (pk, "fleet")          | s_pack_fleet (pk, fleet);
     rc |= PACK_KEY (pk, "snapshots")      | s_pack_snapshots (pk, snapshots, history);
     return rc? -1: 0;

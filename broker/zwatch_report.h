@@ -22,6 +22,7 @@ typedef struct {
     uint64_t auth_failures;         //  handshakes refused (ZAP), ingest and publish
     uint64_t links_out;             //  link/ messages published
     uint64_t links_unsent;          //  link changes not published (out of memory)
+    uint64_t refusals;              //  refusals sent to agents (host_mismatch)
 } zwatch_counters_t;
 
 typedef struct _zwatch_report_t zwatch_report_t;

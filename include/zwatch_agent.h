@@ -25,6 +25,8 @@ typedef struct {
                             //  socket's bound (zwatch_agent_set_connection_limit), a
                             //  listening or retrying endpoint over 64 per socket
     uint64_t state_dropped; //  replay messages (state, state_end) the queue did not take
+    uint64_t refused;       //  refusals from the broker: it drops our messages (host_mismatch:
+                            //  our certificate is for another host; logged once)
 } zwatch_agent_stats_t;
 
 #define ZWATCH_AGENT_QUEUE_DEFAULT      10000   //  messages held for the broker

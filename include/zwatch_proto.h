@@ -136,6 +136,28 @@ size_t zwatch_name_sanitize (char *dst, size_t size, const char *src);
 //  agents and the default ID of brokers. Returns the length written.
 size_t zwatch_name_hostname (char *dst, size_t size);
 
+//  The broker's answer to an agent whose message it refused, on the same
+//  DEALER/ROUTER pair (docs/PROTOCOL.md section 2, "Broker to agent").
+//  reason: "host_mismatch"; host: the host ID the agent's certificate
+//  allows; sent: the host the refused message named
+typedef struct {
+    zwatch_str_t reason;
+    zwatch_str_t host;
+    zwatch_str_t sent;
+    uint64_t ts;
+} zwatch_refusal_t;
+
+#define ZWATCH_REFUSAL_MAX  256     //  bytes an encoded refusal takes at most
+
+//  Encode into buf. Returns the size, or -1 with errno EMSGSIZE (a string
+//  beyond its limit, or capacity too small)
+int zwatch_refusal_encode (const zwatch_refusal_t *refusal, void *buf, size_t capacity);
+
+//  Decode untrusted bytes: a map with v 1, kind "refused", reason (1..32
+//  characters of [a-z_]), host and sent (host IDs) and ts; other keys are
+//  skipped. Strings point into data. Returns 0, or -1 with errno EPROTO.
+int zwatch_refusal_decode (zwatch_refusal_t *refusal, const void *data, size_t size);
+
 //  Topic builders. Return the topic length (not NUL-terminated is fine, but
 //  a NUL is written when it fits), or -1 with errno EMSGSIZE.
 int zwatch_topic_event (char *buf, size_t size, const zwatch_msg_t *msg);

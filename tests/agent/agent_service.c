@@ -409,6 +409,16 @@ main (int argc, char *argv [])
         s_sleep_ms (atoi (arg));
         rc = 0;
     }
+    else if (strcmp (mode, "until_refused") == 0) {
+        //  Until the broker refused us (stats.refused), up to arg msecs
+        zwatch_agent_stats_t stats;
+        long long deadline = s_now_ms () + atoi (arg);
+        while (zwatch_agent_stats (agent, &stats) == 0 && stats.refused == 0
+           &&  s_now_ms () < deadline)
+            s_sleep_ms (10);
+        printf ("refused=%llu\n", (unsigned long long) stats.refused);
+        rc = 0;
+    }
     fflush (stdout);
     long long start = s_now_ms ();
     zwatch_agent_destroy (&agent);

@@ -297,11 +297,46 @@ test_host_mismatch (void)
     CHECK (strstr (log, line));
     CHECK_INT_EQ (tu_count (log, "(host_mismatch"), 1);         //  one line a second at most
 
+    //  The raw DEALER heard why: one refusal (the next would be 10 s on)
+    //  naming the host its certificate allows
+    zsock_set_rcvtimeo (dealer, WAIT_MS);
+    zmsg_t *reply = zmsg_recv (dealer);
+    CHECK (reply && zmsg_size (reply) == 1);
+    zwatch_refusal_t refusal;
+    zframe_t *frame = zmsg_first (reply);
+    CHECK (zwatch_refusal_decode (&refusal, zframe_data (frame), zframe_size (frame)) == 0);
+    CHECK (refusal.reason.len == 13 && memcmp (refusal.reason.ptr, "host_mismatch", 13) == 0);
+    CHECK (refusal.host.len == 6 && memcmp (refusal.host.ptr, "web-01", 6) == 0);
+    CHECK (refusal.sent.len == 6 && memcmp (refusal.sent.ptr, "web-02", 6) == 0);
+    zmsg_destroy (&reply);
+    zsock_set_rcvtimeo (dealer, 200);
+    CHECK (zmsg_recv (dealer) == NULL);
+    CHECK_INT_EQ (sec_feed_uint (setup->feed, NULL, "refusals"), 1);
+
     //  The real agent with that certificate and another host ID: it gets
-    //  in (no refusal) but nothing it says is published
-    char *errors = ts_agent_run (setup, broker_proc_ingest (setup->broker), "web-02", "agent",
-                                "reqrep");
-    CHECK (!strstr (errors, "refused"));
+    //  in (no handshake refusal) but nothing it says is published, and the
+    //  broker tells it so: it counts the refusal and says it once
+    char *out_path;
+    pid_t agent = ts_agent (setup, broker_proc_ingest (setup->broker), "web-02", "agent",
+                            "until_refused", "20000", &out_path);
+    CHECK_INT_EQ (ts_exit (agent), 0);
+    char *out = tu_read_file (out_path);
+    CHECK_STR_EQ (out, "refused=1\n");
+    free (out);
+    char *errors = ts_errors (out_path);
+    tu_remove_output (out_path);
+    free (out_path);
+    CHECK (!strstr (errors, "refused the handshake"));
+    char *told = NULL;
+    CHECK (asprintf (&told, "zwatch: W: broker %s drops our messages: our certificate is for "
+                     "host 'web-01', not 'web-02' (host_mismatch); set ZWATCH_HOST_ID=web-01 or "
+                     "use that host's certificate", broker_proc_ingest (setup->broker)) > 0);
+    if (!strstr (errors, told)) {
+        fprintf (stderr, "agent stderr:\n%s\nexpected a line:\n%s\n", errors, told);
+        exit (1);
+    }
+    CHECK_INT_EQ (tu_count (errors, "host_mismatch"), 1);
+    free (told);
     long long deadline = tu_now_ms () + WAIT_MS;
     uint64_t rejected;
     do {
