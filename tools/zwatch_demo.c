@@ -20,9 +20,12 @@ s_usage (FILE *stream)
 {
     fprintf (stream,
         "usage: zwatch-demo [--broker EP] [--interval MSECS] [--cycles N]\n"
+        "A service that makes socket events for a zwatch broker to show.\n"
         "  --broker EP       broker ingest endpoint (default $ZWATCH_BROKER or %s)\n"
         "  --interval MSECS  pause between cycles (default 1000)\n"
-        "  --cycles N        stop after N cycles (default: until Ctrl-C)\n",
+        "  --cycles N        stop after N cycles (default: until Ctrl-C)\n"
+        "  -h, --help        show this help\n"
+        "  --version         show the version\n",
         ZWATCH_DEFAULT_INGEST);
 }
 
@@ -34,6 +37,7 @@ s_parse (options_t *options, int argc, char *argv [])
         { "interval", required_argument, NULL, 'i' },
         { "cycles", required_argument, NULL, 'c' },
         { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 }
     };
     int option;
@@ -57,6 +61,7 @@ s_parse (options_t *options, int argc, char *argv [])
                 }
                 break;
             case 'h': s_usage (stdout); exit (0);
+            case 'V': printf ("zwatch-demo " ZWATCH_VERSION_STRING "\n"); exit (0);
             default:
                 fprintf (stderr, "zwatch-demo: unknown option '%s' (see --help)\n", argv [optind - 1]);
                 return 2;
