@@ -6,6 +6,7 @@
 #include "zwatch.h"
 #include "zwatch_curve.h"
 #include "zwatch_fleet.h"
+#include "zwatch_log.h"
 
 //  Plain settings; the broker reads them, only this class writes them
 typedef struct {
@@ -19,6 +20,7 @@ typedef struct {
     double stats_interval;          //  seconds between stats messages
     size_t max_agents;              //  agents tracked at most
     bool verbose;                   //  log every agent up/gone/lost
+    zwatch_log_format_t log_format; //  --log-format
     //  Security (docs/SECURITY.md); NULL when not set
     char *curve_secret;             //  the broker's certificate secret file
     char curve_public_key [ZWATCH_CURVE_KEY_LEN + 1];   //  its keys (Z85), read once

@@ -54,9 +54,10 @@ s_stop_by (int signum)
     snprintf (stopping, sizeof (stopping), "%" PRIu64 " messages in, %" PRIu64 " events out, "
               "0 invalid", seq, seq);
     s_check_log (broker, "zwatch-broker: stopping (%s)", stopping, true);
-    char *errors = broker_proc_errors (broker);
-    CHECK_STR_EQ (errors, "");
-    free (errors);
+    //  Its log is on stderr: stdout has nothing
+    char *output = broker_proc_output (broker);
+    CHECK_STR_EQ (output, "");
+    free (output);
     fake_agent_destroy (&agent);
     feed_destroy (&feed);
     broker_proc_destroy (&broker);
@@ -73,6 +74,24 @@ s_broker_fails (const char *const args [], int code, const char *message)
     if (got != code || !streq (errors, expected)) {
         fprintf (stderr, "zwatch-broker %s: exit %d, stderr '%s'; expected %d, '%s'\n",
                  args [0], got, errors, code, expected);
+        exit (1);
+    }
+    free (errors);
+}
+
+//  zwatch-broker with args starts, then fails with code: its last log line
+//  is the error (level E)
+static void
+s_broker_fails_running (const char *const args [], int code, const char *message)
+{
+    char *errors = NULL;
+    int got = broker_proc_run (args, TB_WAIT_MS, &errors);
+    char expected [512];
+    snprintf (expected, sizeof (expected), " E zwatch-broker: %s\n", message);
+    size_t length = strlen (errors), tail = strlen (expected);
+    if (got != code || length < tail || !streq (errors + length - tail, expected)) {
+        fprintf (stderr, "zwatch-broker %s: exit %d, stderr '%s'; expected %d, a last line "
+                 "ending '%s'\n", args [0], got, errors, code, expected);
         exit (1);
     }
     free (errors);
@@ -97,7 +116,7 @@ test_signals (void)
     s_broker_fails (foo, 2, "bad endpoint for --ingest: 'foo://x' (expected tcp://... or ipc://...)");
     //  A transport it knows, an address libzmq cannot parse: still usage
     const char *nonsense [] = { "--ingest", ingest, "--publish", "tcp://nonsense", NULL };
-    s_broker_fails (nonsense, 2, "cannot bind --publish tcp://nonsense: Invalid argument");
+    s_broker_fails_running (nonsense, 2, "cannot bind --publish tcp://nonsense: Invalid argument");
 
     //  A port in use is a runtime error, for either socket
     zsock_t *holder = zsock_new (ZMQ_ROUTER);
@@ -107,10 +126,10 @@ test_signals (void)
     snprintf (taken, sizeof (taken), "tcp://127.0.0.1:%d", port);
     const char *ingest_taken [] = { "--ingest", taken, "--publish", publish, NULL };
     snprintf (message, sizeof (message), "cannot bind --ingest %s: Address already in use", taken);
-    s_broker_fails (ingest_taken, 1, message);
+    s_broker_fails_running (ingest_taken, 1, message);
     const char *publish_taken [] = { "--ingest", ingest, "--publish", taken, NULL };
     snprintf (message, sizeof (message), "cannot bind --publish %s: Address already in use", taken);
-    s_broker_fails (publish_taken, 1, message);
+    s_broker_fails_running (publish_taken, 1, message);
     zsock_destroy (&holder);
 
     //  Config files: missing, or with a key it does not know

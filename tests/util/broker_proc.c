@@ -65,7 +65,7 @@ broker_proc_new (const char *const args [], bool with_endpoints)
         argv [count + 1] = snapshot [1];
         argv [count + 2] = NULL;
     }
-    //  It logs its id and settings once every endpoint is bound
+    //  It logs its id and settings (on stderr) once every endpoint is bound
     self->child = tu_child_new (argv, NULL, "zwatch-broker: id ", START_MS, "zwatch-broker");
     free (bin);
     return self;
@@ -118,19 +118,19 @@ broker_proc_pid (broker_proc_t *self)
 char *
 broker_proc_log (broker_proc_t *self)
 {
-    return tu_child_output (self->child);
+    return tu_child_errors (self->child);
 }
 
 bool
 broker_proc_wait_log (broker_proc_t *self, const char *text, int timeout_ms)
 {
-    return tu_wait_for_text (tu_child_out_path (self->child), text, 1, timeout_ms);
+    return tu_wait_for_text (tu_child_err_path (self->child), text, 1, timeout_ms);
 }
 
 char *
-broker_proc_errors (broker_proc_t *self)
+broker_proc_output (broker_proc_t *self)
 {
-    return tu_child_errors (self->child);
+    return tu_child_output (self->child);
 }
 
 int
@@ -143,6 +143,9 @@ broker_proc_run (const char *const args [], int timeout_ms, char **errors)
     int code = tu_child_wait (child, timeout_ms);
     *errors = tu_child_errors (child);
     CHECK (*errors);
+    char *output = tu_child_output (child);
+    CHECK_STR_EQ (output, "");
+    free (output);
     tu_child_destroy (&child);
     free (bin);
     return code;
