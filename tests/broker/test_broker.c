@@ -143,7 +143,7 @@ main (int argc, char *argv [])
         { "filters", test_filters }, { "signals", test_signals },
         { "config", test_config }, { "sub_cli", test_sub_cli },
         { "stuck", test_stuck }, { "max_agents", test_max_agents },
-        { "sub_bad_input", test_sub_bad_input }
+        { "sub_bad_input", test_sub_bad_input }, { "logs", test_logs }
     };
     return tu_run_cases (argc, argv, "test_broker", cases, sizeof (cases) / sizeof (cases [0]));
 }

@@ -519,3 +519,78 @@ test_sub_bad_input (void)
     tb_remove (path);
     zsock_destroy (&publisher);
 }
+
+//  The broker's stderr checked by log_lines.py in format; returns its summary
+static char *
+s_log_lines (const char *format, const char *path, int least)
+{
+    char minimum [16];
+    snprintf (minimum, sizeof (minimum), "%d", least);
+    const char *argv [] = { PYTHON3, LOG_LINES_PY, format, path, minimum, NULL };
+    char *out_path = tu_temp_path (".lines");
+    int code = tb_wait_exit (tu_spawn (argv, NULL, out_path), "log_lines.py");
+    char *summary = tu_read_file (out_path);
+    char *errors = tu_read_errors (out_path);
+    if (code != 0 || !summary) {
+        fprintf (stderr, "log_lines.py %s failed (%d): %s\n", format, code, errors? errors: "");
+        exit (1);
+    }
+    free (errors);
+    tb_remove (out_path);
+    return summary;
+}
+
+//  A broker in format: lines at several levels, from its own loop (an
+//  invalid message), from zsys (the settings) and at exit; every line on
+//  stderr parses, stdout stays empty
+static void
+s_logs_in (const char *format)
+{
+    const char *args [] = { "--log-format", format, NULL };
+    broker_proc_t *broker = broker_proc_new (args, true);
+    fake_agent_t *agent = fake_agent_new (broker_proc_ingest (broker), "log-host", "log-svc", 3);
+    fake_agent_send_raw (agent, "nonsense", 8);
+    CHECK (broker_proc_wait_log (broker, "dropped invalid message", TB_WAIT_MS));
+    CHECK_INT_EQ (broker_proc_stop (broker, SIGTERM, TB_WAIT_MS), 0);
+    char *output = broker_proc_output (broker);
+    CHECK_STR_EQ (output, "");
+    free (output);
+    char *log = broker_proc_log (broker);
+    char *path = tu_temp_path (".log");
+    FILE *file = fopen (path, "w");
+    CHECK (file && fputs (log, file) >= 0 && fclose (file) == 0);
+    //  The settings, the binds, the drop, the stop: at least 6 lines
+    char *summary = s_log_lines (format, path, 6);
+    bool json = streq (format, "json");
+    CHECK (strstr (summary, json? "warning=": "W="));
+    CHECK (strstr (summary, json? "info=": "I="));
+    printf ("broker_logs: %s: %s", format, summary);
+    //  zsys's own date (26-12-02 17:03:11) and ident never show
+    CHECK (!strstr (log, "(zwatch-broker)"));
+    CHECK (!strstr (log, "zwatch-broker: zwatch-broker:"));
+    free (summary);
+    free (log);
+    tb_remove (path);
+    fake_agent_destroy (&agent);
+    broker_proc_destroy (&broker);
+}
+
+void
+test_logs (void)
+{
+    s_logs_in ("text");
+    s_logs_in ("json");
+
+    //  A tab-indented config file: one line, exit 2, nothing on stdout
+    char *path = tu_temp_path (".cfg");
+    FILE *file = fopen (path, "w");
+    CHECK (file);
+    fprintf (file, "broker\n    id = logs\n\tverbose = 1\n");
+    fclose (file);
+    const char *args [] = { "--config", path, NULL };
+    char message [512];
+    snprintf (message, sizeof (message), "cannot parse config file '%s': line 3: invalid syntax "
+              "'verbose = 1' (indented with a tab: ZPL indents with 4 spaces)", path);
+    s_broker_fails (args, 2, message);
+    tb_remove (path);
+}

@@ -44,10 +44,13 @@ broker_proc_new (const char *const args [], bool with_endpoints)
     }
     //  A snapshot port of its own unless the test names one: tests run in
     //  parallel, and the default port is one for all
-    bool named = false;
-    for (size_t index = 0; args && args [index]; index++)
+    bool named = false, json = false;
+    for (size_t index = 0; args && args [index]; index++) {
         if (strcmp (args [index], "--snapshot") == 0)
             named = true;
+        if (strcmp (args [index], "json") == 0 && index && strcmp (args [index - 1], "--log-format") == 0)
+            json = true;
+    }
     if (!named)
         self->snapshot = tu_free_endpoint ();
     const char *endpoints [] = { "--ingest", self->ingest, "--publish", self->publish,
@@ -66,7 +69,8 @@ broker_proc_new (const char *const args [], bool with_endpoints)
         argv [count + 2] = NULL;
     }
     //  It logs its id and settings (on stderr) once every endpoint is bound
-    self->child = tu_child_new (argv, NULL, "zwatch-broker: id ", START_MS, "zwatch-broker");
+    self->child = tu_child_new (argv, NULL, json? "\"msg\":\"id ": "zwatch-broker: id ",
+                                START_MS, "zwatch-broker");
     free (bin);
     return self;
 }
