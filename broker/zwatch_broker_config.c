@@ -773,8 +773,83 @@ zwatch_broker_config_new (int argc, char *argv [], int *exit_code)
         zwatch_broker_config_destroy (&self);
         return NULL;
     }
+    self->argc = argc;
+    self->argv = argv;
     *exit_code = 0;
     return self;
+}
+
+static bool
+s_lists_equal (zlistx_t *one, zlistx_t *other)
+{
+    if (zlistx_size (one) != zlistx_size (other))
+        return false;
+    const char *first = (const char *) zlistx_first (one);
+    const char *second = (const char *) zlistx_first (other);
+    for (; first && second; first = (const char *) zlistx_next (one),
+                            second = (const char *) zlistx_next (other))
+        if (!streq (first, second))
+            return false;
+    return true;
+}
+
+static bool
+s_strings_equal (const char *one, const char *other)
+{
+    return one == other || (one && other && streq (one, other));
+}
+
+//  Swap a field of two settings objects
+#define SWAP(type, a, b) do { type swapped_ = (a); (a) = (b); (b) = swapped_; } while (0)
+
+int
+zwatch_broker_config_reload (zwatch_broker_config_t *self)
+{
+    int exit_code;
+    zwatch_broker_config_t *fresh = zwatch_broker_config_new (self->argc, self->argv, &exit_code);
+    if (!fresh) {
+        zwatch_log_error ("reload: settings unchanged (the line above says why)");
+        return -1;
+    }
+    char kept [300] = "";
+    size_t used = 0;
+    struct { const char *key; bool same; } fixed [] = {
+        { "id",              streq (self->id, fresh->id) },
+        { "ingest",          s_lists_equal (self->ingest, fresh->ingest) },
+        { "publish",         s_lists_equal (self->publish, fresh->publish) },
+        { "snapshot",        s_lists_equal (self->snapshot, fresh->snapshot) },
+        { "history",         self->history == fresh->history },
+        { "max-sockets",     self->fleet_limits.sockets == fresh->fleet_limits.sockets },
+        { "max-connections", self->fleet_limits.connections == fresh->fleet_limits.connections },
+        { "max-links",       self->fleet_limits.links == fresh->fleet_limits.links },
+        { "max-agents",      self->max_agents == fresh->max_agents },
+        { "curve-secret",    s_strings_equal (self->curve_secret, fresh->curve_secret)
+                          && streq (self->curve_public_key, fresh->curve_public_key) },
+        { "log-format",      self->log_format == fresh->log_format }
+    };
+    for (size_t index = 0; index < sizeof (fixed) / sizeof (fixed [0]); index++)
+        if (!fixed [index].same && used < sizeof (kept))
+            used += (size_t) snprintf (kept + used, sizeof (kept) - used, "%s%s",
+                                       used? ", ": "", fixed [index].key);
+    //  IP lists need the ZAP handler, which only starts with the broker
+    bool zap = self->curve_secret || zlistx_size (self->allow_ip) || zlistx_size (self->deny_ip);
+    bool lists = zlistx_size (fresh->allow_ip) || zlistx_size (fresh->deny_ip);
+    if (!zap && lists && used < sizeof (kept))
+        used += (size_t) snprintf (kept + used, sizeof (kept) - used, "%s%s", used? ", ": "",
+                                   "allow-ip/deny-ip (the broker started without them)");
+    if (used)
+        zwatch_log_warning ("reload: changed, kept until a restart: %s", kept);
+    self->verbose = fresh->verbose;
+    self->heartbeat_timeout = fresh->heartbeat_timeout;
+    self->stats_interval = fresh->stats_interval;
+    SWAP (char *, self->agents_allow, fresh->agents_allow);
+    SWAP (char *, self->subscribers_allow, fresh->subscribers_allow);
+    if (zap || !lists) {
+        SWAP (zlistx_t *, self->allow_ip, fresh->allow_ip);
+        SWAP (zlistx_t *, self->deny_ip, fresh->deny_ip);
+    }
+    zwatch_broker_config_destroy (&fresh);
+    return 0;
 }
 
 void
