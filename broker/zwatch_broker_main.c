@@ -11,6 +11,7 @@
 
 #include "zwatch_broker_config.h"
 #include "zwatch_broker.h"
+#include "zwatch_hangup.h"
 #include "zwatch_log.h"
 
 int
@@ -31,6 +32,9 @@ main (int argc, char *argv [])
         zsys_set_logstream (stream);
     else
         zsys_set_logstream (stderr);
+    //  SIGHUP reloads (zwatch_broker_run) instead of ending the broker
+    if (zwatch_hangup_install () != 0)
+        zwatch_log_warning ("cannot catch SIGHUP (%s): it ends the broker", strerror (errno));
     zwatch_broker_t *broker = zwatch_broker_new (config);
     exit_code = 0;
     if (!broker) {

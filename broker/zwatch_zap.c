@@ -339,7 +339,9 @@ zwatch_zap_actor (zsock_t *pipe, void *args)
         if (which && which == self->handler)
             s_handle_request (self);
         else
-        if (zpoller_terminated (self->poller))
+        //  A signal the broker handles (SIGHUP) may land on this thread:
+        //  an interrupted wait is no reason to stop answering
+        if (zpoller_terminated (self->poller) && zmq_errno () != EINTR)
             break;
     }
     s_self_destroy (&self);

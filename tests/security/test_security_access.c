@@ -408,7 +408,11 @@ test_sighup (void)
     ts_allow (setup->dir, "carol", setup->subscribers);
     free (ts_write (dir, "broker.cfg", "broker\n    verbose = 1\n"));
     CHECK (kill (broker_proc_pid (setup->broker), SIGHUP) == 0);
-    CHECK (broker_proc_wait_log (setup->broker, "zwatch-broker: reloaded on SIGHUP (", WAIT_MS));
+    if (!broker_proc_wait_log (setup->broker, "zwatch-broker: reloaded on SIGHUP (", WAIT_MS)) {
+        char *text = broker_proc_log (setup->broker);
+        fprintf (stderr, "no reload line; the broker's log:\n%s\n", text);
+        exit (1);
+    }
     CHECK (broker_proc_wait_log (setup->broker, "verbose 1); ", WAIT_MS));
     char *log = broker_proc_log (setup->broker);
     CHECK_INT_EQ (tu_count (log, "security: CURVE"), 2);       //  at start and on reload
