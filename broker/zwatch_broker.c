@@ -39,6 +39,7 @@
 #include "zwatch_broker_security.h"
 #include "zwatch_clock.h"
 #include "zwatch_fdlimit.h"
+#include "zwatch_hangup.h"
 #include "zwatch_ratelimit.h"
 #include "zwatch_report.h"
 #include "zwatch_fleet_wire.h"
@@ -61,7 +62,7 @@
 #endif
 
 struct _zwatch_broker_t {
-    const zwatch_broker_config_t *config;
+    zwatch_broker_config_t *config;     //  SIGHUP changes some of it
     zsock_t *ingest;                    //  ROUTER, agents connect
     zsock_t *publish;                   //  XPUB, subscribers connect
     void *ingest_handle;                //  raw libzmq sockets for the hot path
@@ -152,16 +153,11 @@ s_flush_links (zwatch_broker_t *self)
     self->links_size = 0;
 }
 
-zwatch_broker_t *
-zwatch_broker_new (const zwatch_broker_config_t *config)
+//  The loop's periods from the settings (at start and on reload)
+static void
+s_periods (zwatch_broker_t *self)
 {
-    zwatch_broker_t *self = (zwatch_broker_t *) zmalloc (sizeof (zwatch_broker_t));
-    if (!self)
-        return NULL;
-    self->config = config;
-    zmq_msg_init (&self->routing_id);
-    zmq_msg_init (&self->body);
-    zmq_msg_init (&self->subscription);
+    const zwatch_broker_config_t *config = self->config;
     self->heartbeat_ms = (int64_t) (config->heartbeat_timeout * 1000 + 0.5);
     if (self->heartbeat_ms < 1)
         self->heartbeat_ms = 1;
@@ -173,6 +169,19 @@ zwatch_broker_new (const zwatch_broker_config_t *config)
     self->stats_ms = (int64_t) (config->stats_interval * 1000 + 0.5);
     if (self->stats_ms < 1)
         self->stats_ms = 1;
+}
+
+zwatch_broker_t *
+zwatch_broker_new (zwatch_broker_config_t *config)
+{
+    zwatch_broker_t *self = (zwatch_broker_t *) zmalloc (sizeof (zwatch_broker_t));
+    if (!self)
+        return NULL;
+    self->config = config;
+    zmq_msg_init (&self->routing_id);
+    zmq_msg_init (&self->body);
+    zmq_msg_init (&self->subscription);
+    s_periods (self);
     for (int reason = 0; reason < ZWATCH_REJECT_COUNT; reason++)
         self->invalid_limit [reason] = (zwatch_ratelimit_t) ZWATCH_RATELIMIT_INIT;
     self->refused_limit = (zwatch_ratelimit_t) ZWATCH_RATELIMIT_INIT;
@@ -473,6 +482,20 @@ s_expire (zwatch_broker_t *self, int64_t now)
     }
 }
 
+//  SIGHUP: what can change without closing a socket
+static void
+s_reload (zwatch_broker_t *self)
+{
+    if (zwatch_broker_config_reload (self->config) != 0)
+        return;
+    s_periods (self);
+    int rc = zwatch_broker_security_reload (self->security, self->config);
+    zsys_info ("zwatch-broker: reloaded on SIGHUP%s (heartbeat timeout %.3g s, stats every "
+               "%.3g s, verbose %d); %zu agents stay connected", rc == 0? "": ", but not the "
+               "security rules", self->config->heartbeat_timeout, self->config->stats_interval,
+               self->config->verbose, zwatch_agent_table_size (self->agents));
+}
+
 int
 zwatch_broker_run (zwatch_broker_t *self)
 {
@@ -499,6 +522,13 @@ zwatch_broker_run (zwatch_broker_t *self)
         else
         if (zwatch_snapshot_server_active (self->snapshots) && timeout > BUSY_POLL_MS)
             timeout = BUSY_POLL_MS;
+        if (zwatch_hangup_take ()) {
+            s_reload (self);
+            now = zclock_mono ();
+            if (next_stats > now + self->stats_ms)
+                next_stats = now + self->stats_ms;
+            continue;
+        }
         if (zmq_poll (items, item_count, timeout) == -1) {
             if (zmq_errno () == EINTR)
                 continue;

@@ -38,15 +38,32 @@
 #include <arpa/inet.h>
 #include <sys/stat.h>
 #include "zwatch_broker_config.h"
+#include "zwatch_log.h"
 
 #define PROGRAM "zwatch-broker"
+
+//  One line: plain before the broker starts (a usage error), a log line
+//  when a running broker reloads its settings (SIGHUP)
+static void __attribute__ ((format (printf, 1, 2)))
+s_error (const char *format, ...)
+{
+    char line [1024];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (line, sizeof (line), format, args);
+    va_end (args);
+    if (zwatch_log_started ())
+        zwatch_log_error ("%s", line);
+    else
+        fprintf (stderr, PROGRAM ": %s\n", line);
+}
 
 //  Long-only options get values beyond any char
 enum {
     OPT_INGEST = 256, OPT_PUBLISH, OPT_ID, OPT_CONFIG, OPT_HEARTBEAT, OPT_STATS,
     OPT_MAX_AGENTS, OPT_VERSION, OPT_CURVE_SECRET, OPT_AGENTS_ALLOW, OPT_SUBSCRIBERS_ALLOW,
     OPT_ALLOW_IP, OPT_DENY_IP, OPT_SNAPSHOT, OPT_HISTORY, OPT_MAX_SOCKETS,
-    OPT_MAX_CONNECTIONS, OPT_MAX_LINKS
+    OPT_MAX_CONNECTIONS, OPT_MAX_LINKS, OPT_LOG_FORMAT
 };
 
 static const struct option s_options [] = {
@@ -67,6 +84,7 @@ static const struct option s_options [] = {
     { "subscribers-allow", required_argument, NULL, OPT_SUBSCRIBERS_ALLOW },
     { "allow-ip",          required_argument, NULL, OPT_ALLOW_IP },
     { "deny-ip",           required_argument, NULL, OPT_DENY_IP },
+    { "log-format",        required_argument, NULL, OPT_LOG_FORMAT },
     { "verbose",           no_argument,       NULL, 'v' },
     { "help",              no_argument,       NULL, 'h' },
     { "version",           no_argument,       NULL, OPT_VERSION },
@@ -107,9 +125,16 @@ s_usage (void)
 "  --allow-ip ADDR           only this IP address may connect (repeatable)\n"
 "  --deny-ip ADDR            this IP address may not connect (repeatable)\n"
 "  -v, --verbose             log every agent up/gone/lost\n"
+"  --log-format FORMAT       text (default) or json: one object per line\n"
 "  -h, --help                show this help\n"
 "  --version                 show the version\n"
 "\n"
+"\n"
+"Logs go to stderr, one line each: 2026-12-02T17:03:11.123+00:00 W zwatch-broker: ...\n"
+"SIGHUP reloads the certificate directories and the reloadable settings\n"
+"(--verbose, --heartbeat-timeout, --stats-interval, --agents-allow,\n"
+"--subscribers-allow, --allow-ip, --deny-ip: flags and --config file); agents stay\n"
+"connected.\n"
 "Exit codes: 0 on SIGINT/SIGTERM, 1 runtime error (e.g. bind), 2 usage error.\n");
 }
 
@@ -120,7 +145,7 @@ s_parse_seconds (const char *text, const char *what, double *value)
     char *end = NULL;
     double parsed = strtod (text, &end);
     if (end == text || *end || !isfinite (parsed) || parsed <= 0 || parsed > SECONDS_MAX) {
-        fprintf (stderr, PROGRAM ": bad value for %s: '%s' (expected seconds > 0, e.g. 1.5)\n",
+        s_error ("bad value for %s: '%s' (expected seconds > 0, e.g. 1.5)",
                  what, text);
         return -1;
     }
@@ -136,7 +161,7 @@ s_parse_count (const char *text, const char *what, size_t *value)
     unsigned long parsed = strtoul (text, &end, 10);
     if (end == text || *end || errno || *text == '-' || *text == '+'
     ||  parsed == 0 || parsed > MAX_AGENTS_MAX) {
-        fprintf (stderr, PROGRAM ": bad value for %s: '%s' (expected an integer 1..%lu)\n",
+        s_error ("bad value for %s: '%s' (expected an integer 1..%lu)",
                  what, text, MAX_AGENTS_MAX);
         return -1;
     }
@@ -153,7 +178,7 @@ s_parse_bool (const char *text, const char *what, bool *value)
     if (streq (text, "0") || streq (text, "false") || streq (text, "no"))
         *value = false;
     else {
-        fprintf (stderr, PROGRAM ": bad value for %s: '%s' (expected 0 or 1)\n", what, text);
+        s_error ("bad value for %s: '%s' (expected 0 or 1)", what, text);
         return -1;
     }
     return 0;
@@ -164,7 +189,7 @@ s_parse_id (const char *text, const char *what, char *id)
 {
     size_t len = strlen (text);
     if (!zwatch_name_valid (text, len, ZWATCH_HOST_MAX)) {
-        fprintf (stderr, PROGRAM ": bad value for %s: '%s' (expected 1-%d of A-Z a-z 0-9 . _ -)\n",
+        s_error ("bad value for %s: '%s' (expected 1-%d of A-Z a-z 0-9 . _ -)",
                  what, text, ZWATCH_HOST_MAX);
         return -1;
     }
@@ -178,7 +203,7 @@ s_check_endpoint (const char *text, const char *what)
 {
     if ((strncmp (text, "tcp://", 6) == 0 || strncmp (text, "ipc://", 6) == 0) && text [6])
         return 0;
-    fprintf (stderr, PROGRAM ": bad endpoint for %s: '%s' (expected tcp://... or ipc://...)\n",
+    s_error ("bad endpoint for %s: '%s' (expected tcp://... or ipc://...)",
              what, text);
     return -1;
 }
@@ -190,7 +215,7 @@ s_check_address (const char *text, const char *what)
     unsigned char address [sizeof (struct in6_addr)];
     if (inet_pton (AF_INET, text, address) == 1 || inet_pton (AF_INET6, text, address) == 1)
         return 0;
-    fprintf (stderr, PROGRAM ": bad address for %s: '%s' (expected an IP address, e.g. 10.0.0.7)\n",
+    s_error ("bad address for %s: '%s' (expected an IP address, e.g. 10.0.0.7)",
              what, text);
     return -1;
 }
@@ -203,7 +228,7 @@ s_set_string (char **field, const char *value)
     *field = strdup (value);
     if (*field)
         return 0;
-    fprintf (stderr, PROGRAM ": out of memory\n");
+    s_error ("out of memory");
     return -1;
 }
 
@@ -217,7 +242,7 @@ s_check_security (zwatch_broker_config_t *self)
         if (zwatch_curve_load (self->curve_secret, self->curve_public_key,
                                self->curve_secret_key, reason, sizeof (reason)) != 0) {
             explicit_bzero (self->curve_secret_key, sizeof (self->curve_secret_key));
-            fprintf (stderr, PROGRAM ": bad --curve-secret: %s\n", reason);
+            s_error ("bad --curve-secret: %s", reason);
             return -1;
         }
     }
@@ -228,19 +253,19 @@ s_check_security (zwatch_broker_config_t *self)
             continue;
         struct stat info;
         if (!self->curve_secret) {
-            fprintf (stderr, PROGRAM ": %s needs --curve-secret (the broker's certificate)\n",
+            s_error ("%s needs --curve-secret (the broker's certificate)",
                      flags [index]);
             return -1;
         }
         if (stat (dirs [index], &info) != 0 || !S_ISDIR (info.st_mode)) {
-            fprintf (stderr, PROGRAM ": bad %s '%s': not a directory\n", flags [index],
+            s_error ("bad %s '%s': not a directory", flags [index],
                      dirs [index]);
             return -1;
         }
     }
     if (zlistx_size (self->allow_ip) && zlistx_size (self->deny_ip)) {
-        fprintf (stderr, PROGRAM ": --allow-ip and --deny-ip exclude each other "
-                 "(with an allow list, every other address is denied)\n");
+        s_error ("--allow-ip and --deny-ip exclude each other "
+                 "(with an allow list, every other address is denied)");
         return -1;
     }
     return 0;
@@ -270,7 +295,7 @@ s_add (zlistx_t *list, const char *value)
 {
     if (zlistx_add_end (list, (void *) value))
         return 0;
-    fprintf (stderr, PROGRAM ": out of memory\n");
+    s_error ("out of memory");
     return -1;
 }
 
@@ -307,7 +332,7 @@ s_apply_history (zwatch_broker_config_t *self, const char *value, const char *wh
     unsigned long parsed = strtoul (value, &end, 10);
     if (end == value || *end || errno || *value == '-' || *value == '+'
     ||  parsed > HISTORY_MAX) {
-        fprintf (stderr, PROGRAM ": bad value for %s: '%s' (expected an integer 0..%lu)\n",
+        s_error ("bad value for %s: '%s' (expected an integer 0..%lu)",
                  what, value, HISTORY_MAX);
         return -1;
     }
@@ -355,6 +380,15 @@ static int
 s_apply_verbose (zwatch_broker_config_t *self, const char *value, const char *what)
 {
     return s_parse_bool (value, what, &self->verbose);
+}
+
+static int
+s_apply_log_format (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    if (zwatch_log_format_parse (value, &self->log_format) == 0)
+        return 0;
+    s_error ("bad value for %s: '%s' (expected text or json)", what, value);
+    return -1;
 }
 
 static int
@@ -417,6 +451,7 @@ static const s_key_t s_keys [] = {
     { "stats-interval",     OPT_STATS,              s_apply_stats },
     { "max-agents",         OPT_MAX_AGENTS,         s_apply_max_agents },
     { "verbose",            'v',                    s_apply_verbose },
+    { "log-format",         OPT_LOG_FORMAT,         s_apply_log_format },
     { "curve-secret",       OPT_CURVE_SECRET,       s_apply_curve_secret },
     { "agents-allow",       OPT_AGENTS_ALLOW,       s_apply_agents_allow },
     { "subscribers-allow",  OPT_SUBSCRIBERS_ALLOW,  s_apply_subscribers_allow },
@@ -455,12 +490,68 @@ s_put (zconfig_t *section, const char *name, const char *value, const char *from
     zconfig_t *item = zconfig_new (name, section);
     zconfig_t *origin = item? zconfig_new (FROM, item): NULL;
     if (!origin || (unused && !zconfig_new (UNUSED, item))) {
-        fprintf (stderr, PROGRAM ": out of memory\n");
+        s_error ("out of memory");
         return -1;
     }
     zconfig_set_value (item, "%s", value);
     zconfig_set_value (origin, "%s", from);
     return 0;
+}
+
+//  Line number of a file's text, NULL-terminated in line; false if none
+static bool
+s_file_line (const char *path, long number, char *line, size_t size)
+{
+    FILE *file = fopen (path, "r");
+    bool found = false;
+    for (long index = 1; file && !found && fgets (line, (int) size, file); index++)
+        found = index == number;
+    if (file)
+        fclose (file);
+    return found;
+}
+
+//  zconfig_load, whose parse errors (zclock_log, on stdout, a line of its
+//  own) become detail: "line 2: invalid syntax 'id = x'", with a word on
+//  tabs, which ZPL does not take as indentation
+static zconfig_t *
+s_zpl_load (const char *path, char *detail, size_t size)
+{
+    fflush (stdout);
+    FILE *capture = tmpfile ();
+    int saved = capture? dup (STDOUT_FILENO): -1;
+    if (saved != -1 && dup2 (fileno (capture), STDOUT_FILENO) == -1) {
+        close (saved);
+        saved = -1;
+    }
+    zconfig_t *root = zconfig_load (path);
+    if (saved != -1) {
+        fflush (stdout);
+        dup2 (saved, STDOUT_FILENO);
+        close (saved);
+        char said [400] = "", *text = NULL;
+        rewind (capture);
+        while (fgets (said, sizeof (said), capture))
+            ;
+        said [strcspn (said, "\n")] = 0;
+        long number = 0;
+        int skip = 0;
+        if ((text = strstr (said, "(zconfig): ")))
+            text += strlen ("(zconfig): ");
+        if (text && sscanf (text, "(%ld) %n", &number, &skip) == 1 && skip > 0) {
+            char line [256];
+            bool tab = s_file_line (path, number, line, sizeof (line))
+                    && line [strspn (line, " ")] == '\t';
+            snprintf (detail, size, "line %ld: %s%s", number, text + skip,
+                      tab? " (indented with a tab: ZPL indents with 4 spaces)": "");
+        }
+        else
+        if (text)
+            snprintf (detail, size, "%s", text);
+    }
+    if (capture)
+        fclose (capture);
+    return root;
 }
 
 //  The "broker" section of a ZPL file; NULL after one line on stderr
@@ -469,25 +560,26 @@ s_load_file (const char *path)
 {
     FILE *file = fopen (path, "r");
     if (!file) {
-        fprintf (stderr, PROGRAM ": cannot read config file '%s': %s\n", path, strerror (errno));
+        s_error ("cannot read config file '%s': %s", path, strerror (errno));
         return NULL;
     }
     fclose (file);
-    zconfig_t *root = zconfig_load (path);
+    char detail [300] = "";
+    zconfig_t *root = s_zpl_load (path, detail, sizeof (detail));
     if (!root) {
-        fprintf (stderr, PROGRAM ": cannot parse config file '%s' (expected ZPL)\n", path);
+        s_error ("cannot parse config file '%s': %s", path, *detail? detail: "expected ZPL");
         return NULL;
     }
     for (zconfig_t *section = zconfig_child (root); section; section = zconfig_next (section)) {
         if (!streq (zconfig_name (section), "broker")) {
-            fprintf (stderr, PROGRAM ": unknown section '%s' in config file '%s'\n",
+            s_error ("unknown section '%s' in config file '%s'",
                      zconfig_name (section), path);
             zconfig_destroy (&root);
             return NULL;
         }
         for (zconfig_t *item = zconfig_child (section); item; item = zconfig_next (item))
             if (!s_key_named (zconfig_name (item))) {
-                fprintf (stderr, PROGRAM ": unknown key 'broker/%s' in config file '%s'\n",
+                s_error ("unknown key 'broker/%s' in config file '%s'",
                          zconfig_name (item), path);
                 zconfig_destroy (&root);
                 return NULL;
@@ -600,24 +692,24 @@ s_read_flags (int argc, char *argv [], zconfig_t *merged, const char **config_pa
                 printf (PROGRAM " " ZWATCH_VERSION_STRING "\n");
                 return 1;
             case ':':
-                fprintf (stderr, PROGRAM ": option '%s' needs a value (see --help)\n",
+                s_error ("option '%s' needs a value (see --help)",
                          argv [optind - 1]);
                 return -1;
             default: {
                 //  Unknown: a long one is whole in argv, a short one in optopt
                 const char *arg = argv [optind - 1];
                 if (optopt && arg [0] == '-' && arg [1] != '-')
-                    fprintf (stderr, PROGRAM ": unknown option '-%c' (see --help)\n", optopt);
+                    s_error ("unknown option '-%c' (see --help)", optopt);
                 else {
                     int len = (int) strcspn (arg, "=");
-                    fprintf (stderr, PROGRAM ": unknown option '%.*s' (see --help)\n", len, arg);
+                    s_error ("unknown option '%.*s' (see --help)", len, arg);
                 }
                 return -1;
             }
         }
     }
     if (optind < argc) {
-        fprintf (stderr, PROGRAM ": unexpected argument '%s' (see --help)\n", argv [optind]);
+        s_error ("unexpected argument '%s' (see --help)", argv [optind]);
         return -1;
     }
     return 0;
@@ -638,7 +730,7 @@ s_new_empty (void)
             zwatch_broker_config_destroy (&self);
     }
     if (!self)
-        fprintf (stderr, PROGRAM ": out of memory\n");
+        s_error ("out of memory");
     return self;
 }
 
@@ -672,7 +764,7 @@ zwatch_broker_config_new (int argc, char *argv [], int *exit_code)
         rc = s_apply_all (self, merged);
     zconfig_destroy (&merged);
     if (rc == 0 && !zwatch_name_valid (self->id, strlen (self->id), ZWATCH_HOST_MAX)) {
-        fprintf (stderr, PROGRAM ": bad broker id '%s' (use --id)\n", self->id);
+        s_error ("bad broker id '%s' (use --id)", self->id);
         rc = -1;
     }
     if (rc == 0)
@@ -681,8 +773,83 @@ zwatch_broker_config_new (int argc, char *argv [], int *exit_code)
         zwatch_broker_config_destroy (&self);
         return NULL;
     }
+    self->argc = argc;
+    self->argv = argv;
     *exit_code = 0;
     return self;
+}
+
+static bool
+s_lists_equal (zlistx_t *one, zlistx_t *other)
+{
+    if (zlistx_size (one) != zlistx_size (other))
+        return false;
+    const char *first = (const char *) zlistx_first (one);
+    const char *second = (const char *) zlistx_first (other);
+    for (; first && second; first = (const char *) zlistx_next (one),
+                            second = (const char *) zlistx_next (other))
+        if (!streq (first, second))
+            return false;
+    return true;
+}
+
+static bool
+s_strings_equal (const char *one, const char *other)
+{
+    return one == other || (one && other && streq (one, other));
+}
+
+//  Swap a field of two settings objects
+#define SWAP(type, a, b) do { type swapped_ = (a); (a) = (b); (b) = swapped_; } while (0)
+
+int
+zwatch_broker_config_reload (zwatch_broker_config_t *self)
+{
+    int exit_code;
+    zwatch_broker_config_t *fresh = zwatch_broker_config_new (self->argc, self->argv, &exit_code);
+    if (!fresh) {
+        zwatch_log_error ("reload: settings unchanged (the line above says why)");
+        return -1;
+    }
+    char kept [300] = "";
+    size_t used = 0;
+    struct { const char *key; bool same; } fixed [] = {
+        { "id",              streq (self->id, fresh->id) },
+        { "ingest",          s_lists_equal (self->ingest, fresh->ingest) },
+        { "publish",         s_lists_equal (self->publish, fresh->publish) },
+        { "snapshot",        s_lists_equal (self->snapshot, fresh->snapshot) },
+        { "history",         self->history == fresh->history },
+        { "max-sockets",     self->fleet_limits.sockets == fresh->fleet_limits.sockets },
+        { "max-connections", self->fleet_limits.connections == fresh->fleet_limits.connections },
+        { "max-links",       self->fleet_limits.links == fresh->fleet_limits.links },
+        { "max-agents",      self->max_agents == fresh->max_agents },
+        { "curve-secret",    s_strings_equal (self->curve_secret, fresh->curve_secret)
+                          && streq (self->curve_public_key, fresh->curve_public_key) },
+        { "log-format",      self->log_format == fresh->log_format }
+    };
+    for (size_t index = 0; index < sizeof (fixed) / sizeof (fixed [0]); index++)
+        if (!fixed [index].same && used < sizeof (kept))
+            used += (size_t) snprintf (kept + used, sizeof (kept) - used, "%s%s",
+                                       used? ", ": "", fixed [index].key);
+    //  IP lists need the ZAP handler, which only starts with the broker
+    bool zap = self->curve_secret || zlistx_size (self->allow_ip) || zlistx_size (self->deny_ip);
+    bool lists = zlistx_size (fresh->allow_ip) || zlistx_size (fresh->deny_ip);
+    if (!zap && lists && used < sizeof (kept))
+        used += (size_t) snprintf (kept + used, sizeof (kept) - used, "%s%s", used? ", ": "",
+                                   "allow-ip/deny-ip (the broker started without them)");
+    if (used)
+        zwatch_log_warning ("reload: changed, kept until a restart: %s", kept);
+    self->verbose = fresh->verbose;
+    self->heartbeat_timeout = fresh->heartbeat_timeout;
+    self->stats_interval = fresh->stats_interval;
+    SWAP (char *, self->agents_allow, fresh->agents_allow);
+    SWAP (char *, self->subscribers_allow, fresh->subscribers_allow);
+    if (zap || !lists) {
+        SWAP (zlistx_t *, self->allow_ip, fresh->allow_ip);
+        SWAP (zlistx_t *, self->deny_ip, fresh->deny_ip);
+    }
+    zwatch_broker_config_destroy (&fresh);
+    return 0;
 }
 
 void

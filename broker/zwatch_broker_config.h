@@ -6,6 +6,7 @@
 #include "zwatch.h"
 #include "zwatch_curve.h"
 #include "zwatch_fleet.h"
+#include "zwatch_log.h"
 
 //  Plain settings; the broker reads them, only this class writes them
 typedef struct {
@@ -19,6 +20,7 @@ typedef struct {
     double stats_interval;          //  seconds between stats messages
     size_t max_agents;              //  agents tracked at most
     bool verbose;                   //  log every agent up/gone/lost
+    zwatch_log_format_t log_format; //  --log-format
     //  Security (docs/SECURITY.md); NULL when not set
     char *curve_secret;             //  the broker's certificate secret file
     char curve_public_key [ZWATCH_CURVE_KEY_LEN + 1];   //  its keys (Z85), read once
@@ -27,6 +29,8 @@ typedef struct {
     char *subscribers_allow;        //  directory of subscribers' public certificates
     zlistx_t *allow_ip;             //  addresses (char *) that alone may connect
     zlistx_t *deny_ip;              //  addresses that may not (when allow_ip is empty)
+    int argc;                       //  the command line, read again on reload
+    char **argv;
 } zwatch_broker_config_t;
 
 //  Exit codes (documented in --help)
@@ -39,6 +43,16 @@ typedef struct {
 //  one error line to stderr (*exit_code 2).
 zwatch_broker_config_t *
     zwatch_broker_config_new (int argc, char *argv [], int *exit_code);
+
+//  Read the command line and the --config file again (SIGHUP) and take
+//  what a running broker can change: verbose, heartbeat-timeout,
+//  stats-interval, agents-allow, subscribers-allow, allow-ip, deny-ip. A
+//  changed key of any other kind needs a restart: one warning line names
+//  it, and it keeps its value; so do the IP lists of a broker that started
+//  with no ZAP handler (no CURVE, no lists). Returns 0, or -1 with every
+//  setting as it was, after a log line saying why.
+int
+    zwatch_broker_config_reload (zwatch_broker_config_t *self);
 
 //  Destroy the settings; idempotent
 void

@@ -10,6 +10,7 @@
 
 #include "zwatch_broker_security.h"
 #include "zwatch_curve.h"
+#include "zwatch_log.h"
 #include "zwatch_zap.h"
 #include "zwatch_ratelimit.h"
 
@@ -83,20 +84,30 @@ s_zap_addresses (zactor_t *zap, const char *command, zlistx_t *addresses)
     return 0;
 }
 
-//  The ZAP handler, one domain per socket (an empty directory name: any key)
+//  Who may connect, from config: one domain per socket (an empty
+//  directory name: any key), the IP lists
+static int
+s_zap_rules (zactor_t *zap, const zwatch_broker_config_t *config)
+{
+    const char *agents = config->agents_allow? config->agents_allow: "";
+    const char *subscribers = config->subscribers_allow? config->subscribers_allow: "";
+    if (s_zap_command (zap, "DOMAIN", "ingest", agents) != 0
+    ||  s_zap_command (zap, "DOMAIN", "publish", subscribers) != 0
+    ||  s_zap_addresses (zap, "ALLOW", config->allow_ip) != 0
+    ||  s_zap_addresses (zap, "DENY", config->deny_ip) != 0)
+        return -1;
+    return 0;
+}
+
+//  The ZAP handler and its rules
 static int
 s_start_zap (zwatch_broker_security_t *self, const zwatch_broker_config_t *config,
              zsock_t *ingest, zsock_t *publish, zsock_t *snapshot, char *error,
              size_t error_size)
 {
     self->zap = zactor_new (zwatch_zap_actor, NULL);
-    const char *agents = config->agents_allow? config->agents_allow: "";
-    const char *subscribers = config->subscribers_allow? config->subscribers_allow: "";
     if (!self->zap
-    ||  s_zap_command (self->zap, "DOMAIN", "ingest", agents) != 0
-    ||  s_zap_command (self->zap, "DOMAIN", "publish", subscribers) != 0
-    ||  s_zap_addresses (self->zap, "ALLOW", config->allow_ip) != 0
-    ||  s_zap_addresses (self->zap, "DENY", config->deny_ip) != 0
+    ||  s_zap_rules (self->zap, config) != 0
     ||  s_set (ingest, ZMQ_ZAP_DOMAIN, "ingest", 6) != 0
     ||  s_set (publish, ZMQ_ZAP_DOMAIN, "publish", 7) != 0
     //  Snapshots show what the feed shows: the subscribers' allow list
@@ -200,6 +211,24 @@ zwatch_broker_security_new (const zwatch_broker_config_t *config, zsock_t *inges
     }
     s_log_summary (self, config, config->curve_public_key);
     return self;
+}
+
+int
+zwatch_broker_security_reload (zwatch_broker_security_t *self,
+                               const zwatch_broker_config_t *config)
+{
+    if (!self->zap)
+        return 0;                   //  an open broker has nothing to reload
+    if (s_zap_command (self->zap, "RELOAD", NULL, NULL) != 0
+    ||  s_zap_rules (self->zap, config) != 0
+    ||  s_zap_command (self->zap, "COMMIT", NULL, NULL) != 0) {
+        //  A RELOAD not committed is dropped by the next one
+        zwatch_log_error ("reload: security rules unchanged (a certificate directory "
+                          "could not be read)");
+        return -1;
+    }
+    s_log_summary (self, config, config->curve_public_key);
+    return 0;
 }
 
 void

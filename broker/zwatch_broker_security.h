@@ -23,6 +23,14 @@ zwatch_broker_security_t *
                                 zsock_t *publish, zsock_t *snapshot, char *error,
                                 size_t error_size);
 
+//  SIGHUP: the ZAP handler's rules made again from config (every
+//  certificate directory read afresh, the IP lists) and swapped in at
+//  once; connections stay as they are. Logs the security line again.
+//  Returns 0, or -1 with the old rules kept, after a log line.
+int
+    zwatch_broker_security_reload (zwatch_broker_security_t *self,
+                                   const zwatch_broker_config_t *config);
+
 //  Stop watching the sockets; call while they are still open
 void
     zwatch_broker_security_unwatch (zwatch_broker_security_t *self);

@@ -21,13 +21,19 @@ typedef struct {
     zwatch_certdir_t *certs;            //  NULL: any key
 } domain_t;
 
+//  Who may connect: one set in use, another being built by a RELOAD
+typedef struct {
+    zhashx_t *domains;                  //  name -> domain_t
+    zhashx_t *allowed;                  //  address -> "": only these (when any)
+    zhashx_t *denied;                   //  address -> "": never these
+} rules_t;
+
 typedef struct {
     zsock_t *pipe;
     zsock_t *handler;                   //  NULL if the bind failed
     zpoller_t *poller;
-    zhashx_t *domains;                  //  name -> domain_t
-    zhashx_t *allowed;                  //  address -> "": only these (when any)
-    zhashx_t *denied;                   //  address -> "": never these
+    rules_t *rules;                     //  what handshakes are checked against
+    rules_t *staged;                    //  after RELOAD, until COMMIT; else NULL
     uint64_t failures;                  //  handshakes refused
     zwatch_ratelimit_t refusal_limit;   //  refusal lines
     bool terminated;
@@ -55,15 +61,40 @@ s_domain_destroy (void **item_p)
 }
 
 static void
+s_rules_destroy (rules_t **self_p)
+{
+    rules_t *self = *self_p;
+    if (self) {
+        zhashx_destroy (&self->domains);
+        zhashx_destroy (&self->allowed);
+        zhashx_destroy (&self->denied);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+static rules_t *
+s_rules_new (void)
+{
+    rules_t *self = (rules_t *) zmalloc (sizeof (rules_t));
+    assert (self);
+    self->domains = zhashx_new ();
+    self->allowed = zhashx_new ();
+    self->denied = zhashx_new ();
+    assert (self->domains && self->allowed && self->denied);
+    zhashx_set_destructor (self->domains, s_domain_destroy);
+    return self;
+}
+
+static void
 s_self_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
     if (self) {
         zpoller_destroy (&self->poller);
         zsock_destroy (&self->handler);
-        zhashx_destroy (&self->domains);
-        zhashx_destroy (&self->allowed);
-        zhashx_destroy (&self->denied);
+        s_rules_destroy (&self->rules);
+        s_rules_destroy (&self->staged);
         free (self);
         *self_p = NULL;
     }
@@ -76,11 +107,7 @@ s_self_new (zsock_t *pipe)
     assert (self);
     self->pipe = pipe;
     self->refusal_limit = (zwatch_ratelimit_t) ZWATCH_RATELIMIT_INIT;
-    self->domains = zhashx_new ();
-    self->allowed = zhashx_new ();
-    self->denied = zhashx_new ();
-    assert (self->domains && self->allowed && self->denied);
-    zhashx_set_destructor (self->domains, s_domain_destroy);
+    self->rules = s_rules_new ();
     self->handler = zsock_new (ZMQ_REP);
     if (self->handler && zsock_bind (self->handler, ZAP_ENDPOINT) != 0)
         zsock_destroy (&self->handler);
@@ -92,7 +119,7 @@ s_self_new (zsock_t *pipe)
 }
 
 static int
-s_add_domain (self_t *self, const char *name, const char *location)
+s_add_domain (rules_t *rules, const char *name, const char *location)
 {
     domain_t *domain = (domain_t *) zmalloc (sizeof (domain_t));
     if (!domain)
@@ -111,7 +138,7 @@ s_add_domain (self_t *self, const char *name, const char *location)
             zsys_warning ("zwatch-broker: %s: no certificates in %s: every CURVE client "
                           "is refused until one is added", name, location);
     }
-    zhashx_update (self->domains, name, domain);
+    zhashx_update (rules->domains, name, domain);
     return 0;
 }
 
@@ -125,20 +152,35 @@ s_handle_pipe (self_t *self)
     else
     if (streq (command, "FAILURES"))
         zsock_send (self->pipe, "8", self->failures);
+    else
+    if (streq (command, "RELOAD") || streq (command, "COMMIT")) {
+        if (streq (command, "RELOAD")) {
+            s_rules_destroy (&self->staged);
+            self->staged = s_rules_new ();
+        }
+        else
+        if (self->staged) {
+            s_rules_destroy (&self->rules);
+            self->rules = self->staged;
+            self->staged = NULL;
+        }
+        zsock_signal (self->pipe, self->handler? 0: 1);
+    }
     else {
+        rules_t *rules = self->staged? self->staged: self->rules;
         char *first = zmsg_popstr (message);
         char *second = zmsg_popstr (message);
         int rc = -1;
         if (self->handler && first) {
             rc = 0;
             if (streq (command, "DOMAIN"))
-                rc = s_add_domain (self, first, second);
+                rc = s_add_domain (rules, first, second);
             else
             if (streq (command, "ALLOW"))
-                zhashx_update (self->allowed, first, "");
+                zhashx_update (rules->allowed, first, "");
             else
             if (streq (command, "DENY"))
-                zhashx_update (self->denied, first, "");
+                zhashx_update (rules->denied, first, "");
             else
                 rc = -1;
         }
@@ -154,10 +196,11 @@ s_handle_pipe (self_t *self)
 static void
 s_decide (self_t *self, request_t *request, zframe_t *credential)
 {
-    if (zhashx_size (self->allowed) && !zhashx_lookup (self->allowed, request->address))
+    rules_t *rules = self->rules;
+    if (zhashx_size (rules->allowed) && !zhashx_lookup (rules->allowed, request->address))
         snprintf (request->reason, sizeof (request->reason), "address not in the allow list");
     else
-    if (zhashx_lookup (self->denied, request->address))
+    if (zhashx_lookup (rules->denied, request->address))
         snprintf (request->reason, sizeof (request->reason), "address in the deny list");
     else
     if (streq (request->mechanism, "NULL"))
@@ -171,7 +214,7 @@ s_decide (self_t *self, request_t *request, zframe_t *credential)
         snprintf (request->reason, sizeof (request->reason), "CURVE request without a key");
     else {
         zmq_z85_encode (request->key, zframe_data (credential), 32);
-        domain_t *domain = (domain_t *) zhashx_lookup (self->domains, request->domain);
+        domain_t *domain = (domain_t *) zhashx_lookup (rules->domains, request->domain);
         zcert_t *cert = domain && domain->certs
                       ? zwatch_certdir_lookup (domain->certs, request->key): NULL;
         if (!domain)
@@ -296,7 +339,9 @@ zwatch_zap_actor (zsock_t *pipe, void *args)
         if (which && which == self->handler)
             s_handle_request (self);
         else
-        if (zpoller_terminated (self->poller))
+        //  A signal the broker handles (SIGHUP) may land on this thread:
+        //  an interrupted wait is no reason to stop answering
+        if (zpoller_terminated (self->poller) && zmq_errno () != EINTR)
             break;
     }
     s_self_destroy (&self);

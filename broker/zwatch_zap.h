@@ -16,6 +16,10 @@
                             in dir; without dir, any key is accepted
         ALLOW address       only listed addresses may connect (repeatable)
         DENY address        listed addresses may not (when none is allowed)
+        RELOAD              the next DOMAIN, ALLOW and DENY commands build a
+                            new set of rules (every directory read afresh),
+                            while handshakes still get the old one
+        COMMIT              handshakes get the new set from now on
     and one query: FAILURES, answered with "8" (uint64): handshakes refused.
 */
 #ifndef ZWATCH_ZAP_H_INCLUDED

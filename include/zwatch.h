@@ -7,10 +7,17 @@
 #ifndef ZWATCH_H_INCLUDED
 #define ZWATCH_H_INCLUDED
 
+//  The one version of zwatch: CMakeLists.txt reads these three lines for
+//  project (VERSION), so zwatch.pc, the library's soname version and every
+//  command's --version say the same thing
 #define ZWATCH_VERSION_MAJOR 0
 #define ZWATCH_VERSION_MINOR 1
 #define ZWATCH_VERSION_PATCH 0
-#define ZWATCH_VERSION_STRING "0.1.0"
+
+#define ZWATCH_VERSION_STR_(x) #x
+#define ZWATCH_VERSION_STR(x) ZWATCH_VERSION_STR_(x)
+#define ZWATCH_VERSION_STRING ZWATCH_VERSION_STR (ZWATCH_VERSION_MAJOR) "." \
+    ZWATCH_VERSION_STR (ZWATCH_VERSION_MINOR) "." ZWATCH_VERSION_STR (ZWATCH_VERSION_PATCH)
 
 //  Documented default endpoints: agents and zwatch-sub default to these too
 #define ZWATCH_DEFAULT_INGEST   "tcp://127.0.0.1:5570"

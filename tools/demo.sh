@@ -63,7 +63,9 @@ for _ in $(seq 100); do
     if ! kill -0 "$broker_pid" 2>/dev/null; then
         wait "$broker_pid" || true
         broker_pid=""
-        echo "demo.sh: the broker did not start: $(grep -v '^ *$' "$logs/broker.log" | tail -n 1)" >&2
+        #  The broker's last log line, without its time and level
+        reason=$(grep -v '^ *$' "$logs/broker.log" | tail -n 1 | sed -E 's/^[0-9T:.+-]+ [EWNID] //')
+        echo "demo.sh: the broker did not start: $reason" >&2
         cat >&2 <<EOF
 demo.sh: a port in use? (another broker or demo running) Choose other ports:
   ZWATCH_DEMO_INGEST_PORT=6570 ZWATCH_DEMO_PUBLISH_PORT=6571 \\

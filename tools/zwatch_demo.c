@@ -27,13 +27,16 @@ s_usage (FILE *stream)
     fprintf (stream,
         "usage: zwatch-demo [--broker EP] [--interval MSECS] [--cycles N]\n"
         "       zwatch-demo --story [--pace MSECS] [--broker EP]\n"
+        "A service that makes socket events for a zwatch broker to show.\n"
         "  --broker EP       broker ingest endpoint (default $ZWATCH_BROKER or %s)\n"
         "  --interval MSECS  pause between cycles (default 1000)\n"
         "  --cycles N        stop after N cycles (default: until Ctrl-C)\n"
         "  --story           live one short life (start, connect, a peer that comes\n"
         "                    and goes, a bind that fails, a retry loop, shutdown),\n"
         "                    saying each step on stdout first\n"
-        "  --pace MSECS      pause after each step of the story (default 2500)\n",
+        "  --pace MSECS      pause after each step of the story (default 2500)\n"
+        "  -h, --help        show this help\n"
+        "  --version         show the version\n",
         ZWATCH_DEFAULT_INGEST);
 }
 
@@ -47,6 +50,7 @@ s_parse (options_t *options, int argc, char *argv [])
         { "story", no_argument, NULL, 's' },
         { "pace", required_argument, NULL, 'p' },
         { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 }
     };
     int option;
@@ -78,6 +82,7 @@ s_parse (options_t *options, int argc, char *argv [])
                 }
                 break;
             case 'h': s_usage (stdout); exit (0);
+            case 'V': printf ("zwatch-demo " ZWATCH_VERSION_STRING "\n"); exit (0);
             default:
                 fprintf (stderr, "zwatch-demo: unknown option '%s' (see --help)\n", argv [optind - 1]);
                 return 2;

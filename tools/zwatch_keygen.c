@@ -30,6 +30,7 @@ s_usage (void)
         "               send events with host H\n"
         "  --force      overwrite NAME and NAME_secret if they exist\n"
         "  -h, --help   show this help and exit\n"
+        "  --version    show the version and exit\n"
         "\n"
         "Exit status: 0 ok, 1 cannot write the files, 2 usage error.\n");
 }
@@ -50,6 +51,7 @@ main (int argc, char *argv [])
         { "host",  required_argument, NULL, 'H' },
         { "force", no_argument,       NULL, 'f' },
         { "help",  no_argument,       NULL, 'h' },
+        { "version", no_argument,     NULL, 'V' },
         { NULL, 0, NULL, 0 }
     };
     const char *host = NULL;
@@ -71,6 +73,9 @@ main (int argc, char *argv [])
                 break;
             case 'h':
                 s_usage ();
+                return 0;
+            case 'V':
+                printf (PROGRAM " " ZWATCH_VERSION_STRING "\n");
                 return 0;
             case ':':
                 return s_usage_error ("option '%s' needs a value", argv [optind - 1]);

@@ -144,7 +144,7 @@ main (int argc, char *argv [])
         { "config", test_config }, { "sub_cli", test_sub_cli },
         { "stuck", test_stuck }, { "max_agents", test_max_agents },
         { "subscribers", test_subscribers }, { "filter_prefix", test_filter_prefix },
-        { "sub_bad_input", test_sub_bad_input }
+        { "sub_bad_input", test_sub_bad_input }, { "logs", test_logs }
     };
     return tu_run_cases (argc, argv, "test_broker", cases, sizeof (cases) / sizeof (cases [0]));
 }

@@ -25,6 +25,7 @@ void test_seq_gaps (void);
 void test_max_agents (void);
 void test_signals (void);
 void test_config (void);
+void test_logs (void);
 void test_sub_cli (void);
 void test_sub_bad_input (void);
 

@@ -54,9 +54,10 @@ s_stop_by (int signum)
     snprintf (stopping, sizeof (stopping), "%" PRIu64 " messages in, %" PRIu64 " events out, "
               "0 invalid", seq, seq);
     s_check_log (broker, "zwatch-broker: stopping (%s)", stopping, true);
-    char *errors = broker_proc_errors (broker);
-    CHECK_STR_EQ (errors, "");
-    free (errors);
+    //  Its log is on stderr: stdout has nothing
+    char *output = broker_proc_output (broker);
+    CHECK_STR_EQ (output, "");
+    free (output);
     fake_agent_destroy (&agent);
     feed_destroy (&feed);
     broker_proc_destroy (&broker);
@@ -73,6 +74,24 @@ s_broker_fails (const char *const args [], int code, const char *message)
     if (got != code || !streq (errors, expected)) {
         fprintf (stderr, "zwatch-broker %s: exit %d, stderr '%s'; expected %d, '%s'\n",
                  args [0], got, errors, code, expected);
+        exit (1);
+    }
+    free (errors);
+}
+
+//  zwatch-broker with args starts, then fails with code: its last log line
+//  is the error (level E)
+static void
+s_broker_fails_running (const char *const args [], int code, const char *message)
+{
+    char *errors = NULL;
+    int got = broker_proc_run (args, TB_WAIT_MS, &errors);
+    char expected [512];
+    snprintf (expected, sizeof (expected), " E zwatch-broker: %s\n", message);
+    size_t length = strlen (errors), tail = strlen (expected);
+    if (got != code || length < tail || !streq (errors + length - tail, expected)) {
+        fprintf (stderr, "zwatch-broker %s: exit %d, stderr '%s'; expected %d, a last line "
+                 "ending '%s'\n", args [0], got, errors, code, expected);
         exit (1);
     }
     free (errors);
@@ -97,7 +116,7 @@ test_signals (void)
     s_broker_fails (foo, 2, "bad endpoint for --ingest: 'foo://x' (expected tcp://... or ipc://...)");
     //  A transport it knows, an address libzmq cannot parse: still usage
     const char *nonsense [] = { "--ingest", ingest, "--publish", "tcp://nonsense", NULL };
-    s_broker_fails (nonsense, 2, "cannot bind --publish tcp://nonsense: Invalid argument");
+    s_broker_fails_running (nonsense, 2, "cannot bind --publish tcp://nonsense: Invalid argument");
 
     //  A port in use is a runtime error, for either socket
     zsock_t *holder = zsock_new (ZMQ_ROUTER);
@@ -107,10 +126,10 @@ test_signals (void)
     snprintf (taken, sizeof (taken), "tcp://127.0.0.1:%d", port);
     const char *ingest_taken [] = { "--ingest", taken, "--publish", publish, NULL };
     snprintf (message, sizeof (message), "cannot bind --ingest %s: Address already in use", taken);
-    s_broker_fails (ingest_taken, 1, message);
+    s_broker_fails_running (ingest_taken, 1, message);
     const char *publish_taken [] = { "--ingest", ingest, "--publish", taken, NULL };
     snprintf (message, sizeof (message), "cannot bind --publish %s: Address already in use", taken);
-    s_broker_fails (publish_taken, 1, message);
+    s_broker_fails_running (publish_taken, 1, message);
     zsock_destroy (&holder);
 
     //  Config files: missing, or with a key it does not know
@@ -506,4 +525,79 @@ test_sub_bad_input (void)
     free (output);
     tb_remove (path);
     zsock_destroy (&publisher);
+}
+
+//  The broker's stderr checked by log_lines.py in format; returns its summary
+static char *
+s_log_lines (const char *format, const char *path, int least)
+{
+    char minimum [16];
+    snprintf (minimum, sizeof (minimum), "%d", least);
+    const char *argv [] = { PYTHON3, LOG_LINES_PY, format, path, minimum, NULL };
+    char *out_path = tu_temp_path (".lines");
+    int code = tb_wait_exit (tu_spawn (argv, NULL, out_path), "log_lines.py");
+    char *summary = tu_read_file (out_path);
+    char *errors = tu_read_errors (out_path);
+    if (code != 0 || !summary) {
+        fprintf (stderr, "log_lines.py %s failed (%d): %s\n", format, code, errors? errors: "");
+        exit (1);
+    }
+    free (errors);
+    tb_remove (out_path);
+    return summary;
+}
+
+//  A broker in format: lines at several levels, from its own loop (an
+//  invalid message), from zsys (the settings) and at exit; every line on
+//  stderr parses, stdout stays empty
+static void
+s_logs_in (const char *format)
+{
+    const char *args [] = { "--log-format", format, NULL };
+    broker_proc_t *broker = broker_proc_new (args, true);
+    fake_agent_t *agent = fake_agent_new (broker_proc_ingest (broker), "log-host", "log-svc", 3);
+    fake_agent_send_raw (agent, "nonsense", 8);
+    CHECK (broker_proc_wait_log (broker, "dropped invalid message", TB_WAIT_MS));
+    CHECK_INT_EQ (broker_proc_stop (broker, SIGTERM, TB_WAIT_MS), 0);
+    char *output = broker_proc_output (broker);
+    CHECK_STR_EQ (output, "");
+    free (output);
+    char *log = broker_proc_log (broker);
+    char *path = tu_temp_path (".log");
+    FILE *file = fopen (path, "w");
+    CHECK (file && fputs (log, file) >= 0 && fclose (file) == 0);
+    //  The settings, the binds, the drop, the stop: at least 6 lines
+    char *summary = s_log_lines (format, path, 6);
+    bool json = streq (format, "json");
+    CHECK (strstr (summary, json? "warning=": "W="));
+    CHECK (strstr (summary, json? "info=": "I="));
+    printf ("broker_logs: %s: %s", format, summary);
+    //  zsys's own date (26-12-02 17:03:11) and ident never show
+    CHECK (!strstr (log, "(zwatch-broker)"));
+    CHECK (!strstr (log, "zwatch-broker: zwatch-broker:"));
+    free (summary);
+    free (log);
+    tb_remove (path);
+    fake_agent_destroy (&agent);
+    broker_proc_destroy (&broker);
+}
+
+void
+test_logs (void)
+{
+    s_logs_in ("text");
+    s_logs_in ("json");
+
+    //  A tab-indented config file: one line, exit 2, nothing on stdout
+    char *path = tu_temp_path (".cfg");
+    FILE *file = fopen (path, "w");
+    CHECK (file);
+    fprintf (file, "broker\n    id = logs\n\tverbose = 1\n");
+    fclose (file);
+    const char *args [] = { "--config", path, NULL };
+    char message [512];
+    snprintf (message, sizeof (message), "cannot parse config file '%s': line 3: invalid syntax "
+              "'verbose = 1' (indented with a tab: ZPL indents with 4 spaces)", path);
+    s_broker_fails (args, 2, message);
+    tb_remove (path);
 }

@@ -2,9 +2,11 @@
 #  What a service gets by linking the agent: libzmq only. Installs the
 #  build tree into a scratch prefix, then checks the installed zwatch.pc,
 #  the shared library's NEEDED entries, and a program built the way the
-#  README says. usage: check_agent_deps.sh BUILD_DIR
+#  README says (examples/agent_basic.c, built with the README's own
+#  command). usage: check_agent_deps.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1
+source=$2
 prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
 fail () { echo "FAIL: $*" >&2; exit 1; }
@@ -47,4 +49,12 @@ if ! objdump -p "$lib" | grep -q 'NEEDED.*libasan'; then
     LD_LIBRARY_PATH=$(dirname "$lib") "$app" 2>/dev/null \
         || fail "the program built against the installed agent did not run"
 fi
+
+#  The README's example, built with the README's command, word for word
+command=$(grep -o 'cc agent_basic\.c -o agent_basic \$(pkg-config --cflags --libs zwatch)' \
+          "$source/README.md" | head -n 1)
+[ -n "$command" ] || fail "README.md has no 'cc agent_basic.c ... pkg-config' command"
+cp "$source/examples/agent_basic.c" "$prefix/"
+(cd "$prefix" && eval "$command") || fail "README's '$command' failed"
+[ -x "$prefix/agent_basic" ] || fail "README's '$command' made no agent_basic"
 echo "ok: zwatch.pc requires libzmq only; libzwatch.so needs $(objdump -p "$lib" | awk '/NEEDED/ { printf "%s ", $2 }')"

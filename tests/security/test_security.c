@@ -327,7 +327,7 @@ main (int argc, char *argv [])
         { "allowed", test_allowed }, { "unknown_agent", test_unknown_agent },
         { "subscribers", test_subscribers }, { "host_mismatch", test_host_mismatch },
         { "wire", test_wire }, { "ip_lists", test_ip_lists },
-        { "late_monitor", test_late_monitor }, { "reload", test_reload },
+        { "late_monitor", test_late_monitor }, { "reload", test_reload }, { "sighup", test_sighup },
         { "setter", test_setter }, { "bad_keys", test_bad_keys }, { "keygen", test_keygen }
     };
     return tu_run_cases (argc, argv, "test_security", cases, sizeof (cases) / sizeof (cases [0]));

@@ -33,6 +33,7 @@ void test_unknown_agent (void);
 void test_subscribers (void);
 void test_host_mismatch (void);
 void test_reload (void);
+void test_sighup (void);
 void test_setter (void);
 void test_wire (void);
 void test_ip_lists (void);

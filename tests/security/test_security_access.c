@@ -425,3 +425,60 @@ test_setter (void)
     free (cert);
     ts_setup_destroy (&setup);
 }
+
+//  SIGHUP: the broker reloads its settings and certificate directories,
+//  says so, admits a subscriber added meanwhile, and keeps its agents: the
+//  one connected before goes on over the same connection (no new
+//  handshake, one "up"), until it says bye
+void
+test_sighup (void)
+{
+    char *dir = ts_temp_dir ();
+    char *config = ts_write (dir, "broker.cfg", "broker\n    verbose = 0\n");
+    const char *extra [] = { "--config", config, NULL };
+    setup_t *setup = ts_setup_new (extra);
+    char *out_path;
+    //  Idle for 8 s, then it closes and says bye
+    pid_t pid = ts_agent (setup, broker_proc_ingest (setup->broker), "web-01", "agent", "idle",
+                         "8000", &out_path);
+    CHECK (sec_feed_wait (setup->feed, "agent/web-01/" SVC, WAIT_MS));
+    CHECK (sec_feed_find (setup->feed, SELF_EVENTS "HANDSHAKE_SUCCEEDED", "ingest", WAIT_MS));
+    size_t accepted = sec_feed_count (setup->feed, SELF_EVENTS "ACCEPTED");
+
+    free (ts_keygen (setup->dir, "carol", NULL));
+    ts_allow (setup->dir, "carol", setup->subscribers);
+    free (ts_write (dir, "broker.cfg", "broker\n    verbose = 1\n"));
+    CHECK (kill (broker_proc_pid (setup->broker), SIGHUP) == 0);
+    if (!broker_proc_wait_log (setup->broker, "zwatch-broker: reloaded on SIGHUP (", WAIT_MS)) {
+        char *text = broker_proc_log (setup->broker);
+        fprintf (stderr, "no reload line; the broker's log:\n%s\n", text);
+        exit (1);
+    }
+    CHECK (broker_proc_wait_log (setup->broker, "verbose 1); ", WAIT_MS));
+    char *log = broker_proc_log (setup->broker);
+    CHECK_INT_EQ (tu_count (log, "security: CURVE"), 2);       //  at start and on reload
+    free (log);
+
+    //  The new subscriber is let in: it reads the feed
+    char *carol = ts_path (setup->dir, "carol_secret");
+    sec_feed_t *feed = sec_feed_new (broker_proc_publish (setup->broker), setup->broker_key, carol);
+    CHECK (sec_feed_wait (feed, "stats/", WAIT_MS));
+    //  The agent was not cut off: its bye comes over the same connection
+    CHECK_INT_EQ (ts_exit (pid), 0);
+    CHECK (sec_feed_wait (setup->feed, "agent/web-01/" SVC, WAIT_MS));
+    CHECK_INT_EQ (sec_feed_count (setup->feed, "agent/web-01/" SVC), 2);      //  up, gone
+    //  carol's connection is the one accepted since (a reconnected agent would be another)
+    CHECK (sec_feed_count (setup->feed, SELF_EVENTS "ACCEPTED") <= accepted + 1);
+    log = broker_proc_log (setup->broker);
+    CHECK (strstr (log, "zwatch-broker: agent gone web-01/" SVC));       //  verbose, as reloaded
+    CHECK (!strstr (log, "zwatch-broker: agent up web-01/"));
+    free (log);
+    free (ts_errors (out_path));
+    tu_remove_output (out_path);
+    free (out_path);
+    sec_feed_destroy (&feed);
+    free (carol);
+    free (config);
+    ts_setup_destroy (&setup);
+    ts_remove_dir (&dir);
+}

@@ -44,10 +44,13 @@ broker_proc_new (const char *const args [], bool with_endpoints)
     }
     //  A snapshot port of its own unless the test names one: tests run in
     //  parallel, and the default port is one for all
-    bool named = false;
-    for (size_t index = 0; args && args [index]; index++)
+    bool named = false, json = false;
+    for (size_t index = 0; args && args [index]; index++) {
         if (strcmp (args [index], "--snapshot") == 0)
             named = true;
+        if (strcmp (args [index], "json") == 0 && index && strcmp (args [index - 1], "--log-format") == 0)
+            json = true;
+    }
     if (!named)
         self->snapshot = tu_free_endpoint ();
     const char *endpoints [] = { "--ingest", self->ingest, "--publish", self->publish,
@@ -65,8 +68,9 @@ broker_proc_new (const char *const args [], bool with_endpoints)
         argv [count + 1] = snapshot [1];
         argv [count + 2] = NULL;
     }
-    //  It logs its id and settings once every endpoint is bound
-    self->child = tu_child_new (argv, NULL, "zwatch-broker: id ", START_MS, "zwatch-broker");
+    //  It logs its id and settings (on stderr) once every endpoint is bound
+    self->child = tu_child_new (argv, NULL, json? "\"msg\":\"id ": "zwatch-broker: id ",
+                                START_MS, "zwatch-broker");
     free (bin);
     return self;
 }
@@ -118,19 +122,19 @@ broker_proc_pid (broker_proc_t *self)
 char *
 broker_proc_log (broker_proc_t *self)
 {
-    return tu_child_output (self->child);
+    return tu_child_errors (self->child);
 }
 
 bool
 broker_proc_wait_log (broker_proc_t *self, const char *text, int timeout_ms)
 {
-    return tu_wait_for_text (tu_child_out_path (self->child), text, 1, timeout_ms);
+    return tu_wait_for_text (tu_child_err_path (self->child), text, 1, timeout_ms);
 }
 
 char *
-broker_proc_errors (broker_proc_t *self)
+broker_proc_output (broker_proc_t *self)
 {
-    return tu_child_errors (self->child);
+    return tu_child_output (self->child);
 }
 
 int
@@ -143,6 +147,9 @@ broker_proc_run (const char *const args [], int timeout_ms, char **errors)
     int code = tu_child_wait (child, timeout_ms);
     *errors = tu_child_errors (child);
     CHECK (*errors);
+    char *output = tu_child_output (child);
+    CHECK_STR_EQ (output, "");
+    free (output);
     tu_child_destroy (&child);
     free (bin);
     return code;

@@ -38,11 +38,12 @@ const char *
 pid_t
     broker_proc_pid (broker_proc_t *self);
 
-//  What it wrote so far on stdout (its log) and stderr; caller frees
+//  What it wrote so far on stderr (its log, errors among it) and on
+//  stdout (nothing, ever); caller frees
 char *
     broker_proc_log (broker_proc_t *self);
 char *
-    broker_proc_errors (broker_proc_t *self);
+    broker_proc_output (broker_proc_t *self);
 
 //  Wait up to timeout_ms for text in its log (lines from other threads,
 //  such as the ZAP handler's, may come a moment after what they report)
@@ -50,7 +51,8 @@ bool
     broker_proc_wait_log (broker_proc_t *self, const char *text, int timeout_ms);
 
 //  Run zwatch-broker with args (nothing added) to completion, up to
-//  timeout_ms. Returns the exit code; *errors gets its stderr (caller frees)
+//  timeout_ms. Returns the exit code; *errors gets its stderr (caller frees);
+//  the test fails if it wrote anything on stdout
 int
     broker_proc_run (const char *const args [], int timeout_ms, char **errors);
 

@@ -26,7 +26,8 @@ tu_child_new (const char *const argv [], const char *const env [], const char *r
     self->pid = tu_spawn (argv, env, self->out_path);
     self->running = true;
     long long deadline = tu_now_ms () + timeout_ms;
-    while (ready && !tu_wait_for_text (self->out_path, ready, 1, 20)) {
+    while (ready && !tu_wait_for_text (self->out_path, ready, 1, 10)
+                 && !tu_wait_for_text (self->err_path, ready, 1, 10)) {
         int code = tu_wait (self->pid, 0);
         if (code >= 0 || tu_now_ms () > deadline) {
             char *errors = tu_read_file (self->err_path);
@@ -92,6 +93,12 @@ const char *
 tu_child_out_path (tu_child_t *self)
 {
     return self->out_path;
+}
+
+const char *
+tu_child_err_path (tu_child_t *self)
+{
+    return self->err_path;
 }
 
 char *

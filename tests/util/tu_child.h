@@ -11,7 +11,7 @@ typedef struct _tu_child_t tu_child_t;
 
 //  Start argv (env as for tu_spawn); stdout goes to a temporary file,
 //  stderr to that file's name + ".err". With ready not NULL, wait up to
-//  timeout_ms for ready in its stdout: if it exits first or time runs
+//  timeout_ms for ready in its stdout or stderr: if it exits first or time runs
 //  out, the test fails with "<what> did not start (exit N): <stderr>".
 tu_child_t *
     tu_child_new (const char *const argv [], const char *const env [], const char *ready,
@@ -38,9 +38,12 @@ void
 pid_t
     tu_child_pid (tu_child_t *self);
 
-//  Its stdout file, and what it wrote so far on stdout and stderr (caller frees)
+//  Its stdout and stderr files, and what it wrote so far on stdout and
+//  stderr (caller frees)
 const char *
     tu_child_out_path (tu_child_t *self);
+const char *
+    tu_child_err_path (tu_child_t *self);
 char *
     tu_child_output (tu_child_t *self);
 char *
