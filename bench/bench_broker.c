@@ -105,7 +105,7 @@ s_throughput_round (int which, const options_t *options, round_t *result)
 
     pthread_t threads [BENCH_SENDERS_MAX];
     bench_sender_t senders [BENCH_SENDERS_MAX];
-    bench_flow_t flow = { 0, 0 };
+    bench_flow_t flow = { 0, 0, false };
     int64_t start = bench_mono_ns ();
     bench_senders_start (threads, senders, options->senders, path.ingest, each, 0, &flow);
     size_t received = 0;
@@ -115,6 +115,8 @@ s_throughput_round (int which, const options_t *options, round_t *result)
             atomic_store_explicit (&flow.received, ++received, memory_order_relaxed);
             last = bench_mono_ns ();
         }
+    if (received < total)
+        atomic_store (&flow.abort, true);
     //  Everything received has been forwarded: the forwarder's work is done
     int64_t thread_after = bench_thread_cpu_ns (path.pid, path.pid);
     int64_t process_after = bench_process_cpu_ns (path.pid);

@@ -218,8 +218,11 @@ s_sender (void *args)
     for (size_t count = 0; count < self->count; count++) {
         if (self->flow) {
             bench_flow_t *flow = self->flow;
-            while (atomic_load (&flow->sent) - atomic_load (&flow->received) >= BENCH_FLOW_WINDOW)
+            while (atomic_load (&flow->sent) - atomic_load (&flow->received) >= BENCH_FLOW_WINDOW
+               &&  !atomic_load (&flow->abort))
                 nanosleep (&(struct timespec) { 0, FLOW_NAP_NS }, NULL);
+            if (atomic_load (&flow->abort))
+                break;          //  the subscriber stopped waiting: a full window never empties
             atomic_fetch_add (&flow->sent, 1);
         }
         if (interval) {

@@ -38,6 +38,7 @@ typedef struct {
 typedef struct {
     atomic_size_t sent;         //  by all senders
     atomic_size_t received;     //  by the subscriber
+    atomic_bool abort;          //  set by the subscriber when it gave up: senders stop
 } bench_flow_t;
 
 typedef struct {

@@ -294,7 +294,7 @@ s_forward_round (bench_path_t *path, size_t messages, bool snapshots, double *ra
     }
     pthread_t threads [SENDERS];
     bench_sender_t senders [SENDERS];
-    bench_flow_t flow = { 0, 0 };
+    bench_flow_t flow = { 0, 0, false };
     size_t each = messages / SENDERS, total = each * SENDERS;
     int64_t start = bench_mono_ns ();
     bench_senders_start (threads, senders, SENDERS, path->ingest, each, 0, &flow);
@@ -308,6 +308,8 @@ s_forward_round (bench_path_t *path, size_t messages, bool snapshots, double *ra
                 longest = now - last;
             last = now;
         }
+    if (received < total)
+        atomic_store (&flow.abort, true);       //  1 s of silence: report, do not hang
     bench_senders_join (threads, SENDERS);
     if (snapshots) {
         atomic_store (&asker->stop, true);
