@@ -1,16 +1,19 @@
 /*  bench_broker: zwatch-broker against raw zmq_proxy, same run, same machine.
 
-    Both forwarders run as processes of their own on random loopback ports:
-    build/bin/zwatch-broker, and bench_proxy (zmq_proxy from a ROUTER to an
-    XPUB, the broker's socket options, one I/O thread like the broker).
-    Each is fed by the same senders (DEALER threads sending valid ~150-byte
+    The forwarders run as processes of their own on random loopback ports
+    (bench_path): build/bin/zwatch-broker as it runs by default (fleet
+    model on), the same with --no-fleet, and bench_proxy (zmq_proxy from a
+    ROUTER to an XPUB, the broker's socket options, one I/O thread like the
+    broker). Each is fed by the same senders (DEALER threads sending valid ~150-byte
     events from proto's encoder, each with its own identity and seq) and
     read by the same subscriber (a SUB subscribed to "").
 
-    1. Throughput: events/s through to the subscriber, median of rounds.
+    1. Throughput: events/s through to the subscriber, median of rounds;
+       the broker against the proxy, and the broker with its fleet model
+       against without it (issue 13: the model costs at most 10%).
        Senders go as fast as a credit window lets them: at most
-       FLOW_WINDOW events sent and not yet received, well under the XPUB's
-       high-water mark. Without it, on 2 cores the forwarder outruns the
+       BENCH_FLOW_WINDOW events sent and not yet received, well under the
+       XPUB's high-water mark. Without it, on 2 cores the forwarder outruns the
        subscriber, its XPUB drops (by design) and the faster forwarder
        drops more, which would compare different work. With it, both
        forward every event and the figure is the sustained rate.
@@ -46,19 +49,13 @@
 #include "zwatch.h"
 #include "testutil.h"
 #include "bench_feed.h"
+#include "bench_path.h"
 #include "bench_util.h"
 
 #define ROUNDS_DEFAULT          5
 #define MESSAGES_DEFAULT        1000000     //  per throughput round, all senders together
 #define SENDERS_DEFAULT         2
-#define SENDERS_MAX             16
 #define SECONDS_DEFAULT         3.0         //  of latency samples per measurement
-#define READY_TIMEOUT_MS        5000        //  forwarder up and subscription through
-#define IDLE_TIMEOUT_MS         1000        //  the subscriber stops after this silence
-#define SENDER_LINGER_MS        1000        //  bounds the final zmq_ctx_term
-#define START_ATTEMPTS          3           //  a free port can be taken before we bind it
-#define FLOW_WINDOW             20000       //  events in flight at most (XPUB SNDHWM: 100000)
-#define FLOW_NAP_NS             20000       //  a sender's pause when the window is full
 #define LATENCY_RATE            10000       //  events/s, the paced sender
 #define LATENCY_WARMUP_S        0.5         //  samples before this are not counted
 #define STORM_SOCKETS           5           //  real agent: sockets retrying a dead port
@@ -73,19 +70,6 @@ typedef struct {
     double seconds;
 } options_t;
 
-//  A forwarder process and the subscriber reading it
-typedef struct {
-    const char *name;
-    bool is_broker;
-    pid_t pid;
-    char *ingest;
-    char *publish;
-    char *log;                  //  its stdout; stderr goes to log.err
-    void *sub;
-    zmq_msg_t topic;
-    zmq_msg_t body;
-} path_t;
-
 typedef struct {
     double rate;                //  events received / (last received - first sent)
     double delivered;           //  fraction of sent events received
@@ -93,316 +77,166 @@ typedef struct {
     double process_ns;          //  whole forwarder process CPU per message
 } round_t;
 
-//  The credit window of the throughput rounds
-typedef struct {
-    atomic_size_t sent;         //  by all senders
-    atomic_size_t received;     //  by the subscriber
-} flow_t;
+//  The forwarders of the throughput rounds: raw zmq_proxy, the broker
+//  without its fleet model, the broker as it runs by default
+#define FORWARDERS 3
+enum { PROXY, NO_FLEET, FLEET };
+static const char *s_names [FORWARDERS] = { "zmq_proxy", "broker --no-fleet", "broker (fleet)" };
+static const char *const s_no_fleet_args [] = { "--no-fleet", NULL };
 
-typedef struct {
-    const char *endpoint;
-    int index;
-    size_t count;               //  events to send
-    int rate;                   //  events/s, 0 for as fast as allowed
-    flow_t *flow;               //  NULL for no window
-} sender_t;
-
-static void *s_send_ctx;        //  senders' context, one I/O thread
-static void *s_sub_ctx;         //  subscriber's context, one I/O thread
-
-//  One whole message from the SUB into topic and body; false on timeout
-static bool
-s_receive (path_t *path)
-{
-    if (zmq_msg_recv (&path->topic, path->sub, 0) < 0)
-        return false;
-    if (!zmq_msg_more (&path->topic)) {
-        zmq_msg_close (&path->body);        //  a single frame: empty body
-        zmq_msg_init (&path->body);
-        return true;
-    }
-    if (zmq_msg_recv (&path->body, path->sub, 0) < 0)
-        return false;
-    while (zmq_msg_more (&path->body))
-        if (zmq_msg_recv (&path->body, path->sub, 0) < 0)
-            return false;
-    return true;
-}
-
-static bool
-s_topic_starts (path_t *path, const char *prefix)
-{
-    size_t len = strlen (prefix);
-    return zmq_msg_size (&path->topic) >= len && memcmp (zmq_msg_data (&path->topic), prefix, len) == 0;
-}
-
-//  Events, not the broker's own agent/ and stats/ messages. A proxy topic
-//  is a routing id, which never starts like those.
-static bool
-s_is_event (path_t *path)
-{
-    return !s_topic_starts (path, "agent/") && !s_topic_starts (path, "stats/");
-}
-
-//  Send probe events until the subscriber sees one: the forwarder is up
-//  and our subscription has reached it. Then drain what else came.
 static int
-s_path_ready (path_t *path)
+s_open (bench_path_t *path, int which)
 {
-    void *probe = zmq_socket (s_send_ctx, ZMQ_DEALER);
-    int linger = 0;
-    zmq_setsockopt (probe, ZMQ_LINGER, &linger, sizeof (linger));
-    zmq_connect (probe, path->ingest);
-    bench_feed_t *feed = bench_feed_new ("bench-probe", 1);
-    long long deadline = tu_now_ms () + READY_TIMEOUT_MS;
-    int rc = -1;
-    while (rc != 0 && tu_now_ms () < deadline && tu_wait (path->pid, 0) == -1) {
-        bench_feed_send_event (feed, probe, ZMQ_DONTWAIT);
-        zmq_pollitem_t item = { path->sub, 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll (&item, 1, 20) == 1)
-            rc = 0;
-    }
-    bench_feed_destroy (&feed);
-    zmq_close (probe);
-    if (rc == 0) {
-        int quiet = 50;
-        zmq_setsockopt (path->sub, ZMQ_RCVTIMEO, &quiet, sizeof (quiet));
-        while (s_receive (path))
-            ;
-        int idle = IDLE_TIMEOUT_MS;
-        zmq_setsockopt (path->sub, ZMQ_RCVTIMEO, &idle, sizeof (idle));
-    }
-    return rc;
-}
-
-static void
-s_path_free (path_t *path)
-{
-    if (path->sub)
-        zmq_close (path->sub);
-    zmq_msg_close (&path->topic);
-    zmq_msg_close (&path->body);
-    if (path->log) {
-        char *err_path = NULL;
-        if (asprintf (&err_path, "%s.err", path->log) > 0) {
-            unlink (err_path);
-            free (err_path);
-        }
-        unlink (path->log);
-    }
-    free (path->ingest);
-    free (path->publish);
-    free (path->log);
-    memset (path, 0, sizeof (*path));
-}
-
-//  Start a forwarder on fresh ports and a subscriber on it, ready to measure
-static int
-s_path_open (path_t *path, bool is_broker)
-{
-    for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
-        memset (path, 0, sizeof (*path));
-        path->name = is_broker? "zwatch-broker": "zmq_proxy";
-        path->is_broker = is_broker;
-        path->ingest = tu_free_endpoint ();
-        path->publish = tu_free_endpoint ();
-        path->log = tu_temp_path (".log");
-        zmq_msg_init (&path->topic);
-        zmq_msg_init (&path->body);
-        char *bin = tu_bin (is_broker? "zwatch-broker": "bench_proxy");
-        const char *broker_argv [] = { bin, "--ingest", path->ingest, "--publish", path->publish,
-                                       "--id", "bench", NULL };
-        const char *proxy_argv [] = { bin, path->ingest, path->publish, NULL };
-        path->pid = tu_spawn (is_broker? broker_argv: proxy_argv, NULL, path->log);
-        free (bin);
-
-        //  No receive limit: the subscriber's I/O thread takes all the
-        //  forwarder sends, so its XPUB never drops and every forwarder
-        //  delivers every event (both are measured on the same work)
-        path->sub = zmq_socket (s_sub_ctx, ZMQ_SUB);
-        int linger = 0, unlimited = 0;
-        zmq_setsockopt (path->sub, ZMQ_LINGER, &linger, sizeof (linger));
-        zmq_setsockopt (path->sub, ZMQ_RCVHWM, &unlimited, sizeof (unlimited));
-        zmq_setsockopt (path->sub, ZMQ_SUBSCRIBE, "", 0);
-        zmq_connect (path->sub, path->publish);
-        if (s_path_ready (path) == 0)
-            return 0;
-        tu_kill (path->pid);
-        s_path_free (path);
-    }
-    fprintf (stderr, "bench_broker: %s did not start or forward within %d ms (%d attempts)\n",
-             is_broker? "zwatch-broker": "bench_proxy", READY_TIMEOUT_MS, START_ATTEMPTS);
-    return -1;
-}
-
-//  Stop the forwarder; the broker must exit 0 on SIGTERM. Returns 0 if all went well.
-static int
-s_path_close (path_t *path)
-{
-    int rc = 0;
-    if (path->is_broker) {
-        kill (path->pid, SIGTERM);
-        int code = tu_wait (path->pid, 5000);
-        if (code != 0) {
-            fprintf (stderr, "bench_broker: zwatch-broker exit code %d after SIGTERM\n", code);
-            tu_kill (path->pid);
-            rc = -1;
-        }
-    }
-    else
-        tu_kill (path->pid);
-    s_path_free (path);
-    return rc;
-}
-
-//  A sender thread: its own DEALER and identity, count events, as fast as
-//  the window allows (blocking sends), or paced at rate events/s
-static void *
-s_sender (void *args)
-{
-    sender_t *self = (sender_t *) args;
-    void *dealer = zmq_socket (s_send_ctx, ZMQ_DEALER);
-    int linger = SENDER_LINGER_MS;
-    zmq_setsockopt (dealer, ZMQ_LINGER, &linger, sizeof (linger));
-    zmq_connect (dealer, self->endpoint);
-    char svc [32];
-    snprintf (svc, sizeof (svc), "sender-%d", self->index);
-    bench_feed_t *feed = bench_feed_new (svc, (uint64_t) (100 + self->index));
-    int64_t interval = self->rate? 1000000000 / self->rate: 0;
-    int64_t next = bench_mono_ns ();
-    for (size_t count = 0; count < self->count; count++) {
-        if (self->flow) {
-            flow_t *flow = self->flow;
-            while (atomic_load (&flow->sent) - atomic_load (&flow->received) >= FLOW_WINDOW)
-                nanosleep (&(struct timespec) { 0, FLOW_NAP_NS }, NULL);
-            atomic_fetch_add (&flow->sent, 1);
-        }
-        if (interval) {
-            //  Absolute deadlines: a late wake-up is made up, not accumulated
-            next += interval;
-            struct timespec at = { (time_t) (next / 1000000000), (long) (next % 1000000000) };
-            clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL);
-        }
-        if (bench_feed_send_event (feed, dealer, 0) < 0)
-            break;
-    }
-    bench_feed_destroy (&feed);
-    zmq_close (dealer);         //  the context delivers what is queued, within the linger
-    return NULL;
-}
-
-static void
-s_senders_start (pthread_t *threads, sender_t *senders, int count, const char *endpoint,
-                 size_t each, int rate, flow_t *flow)
-{
-    for (int index = 0; index < count; index++) {
-        senders [index] = (sender_t) { endpoint, index, each, rate, flow };
-        if (pthread_create (&threads [index], NULL, s_sender, &senders [index]) != 0) {
-            fprintf (stderr, "bench_broker: cannot start a sender thread\n");
-            exit (1);
-        }
-    }
-}
-
-static void
-s_senders_join (pthread_t *threads, int count)
-{
-    for (int index = 0; index < count; index++)
-        pthread_join (threads [index], NULL);
+    return bench_path_open (path, s_names [which], which != PROXY,
+                            which == NO_FLEET? s_no_fleet_args: NULL);
 }
 
 //  One throughput round through one forwarder
 static int
-s_throughput_round (bool is_broker, const options_t *options, round_t *result)
+s_throughput_round (int which, const options_t *options, round_t *result)
 {
-    path_t path;
-    if (s_path_open (&path, is_broker))
+    bench_path_t path;
+    if (s_open (&path, which))
         return -1;
     size_t each = options->messages / (size_t) options->senders;
     size_t total = each * (size_t) options->senders;
     int64_t thread_before = bench_thread_cpu_ns (path.pid, path.pid);
     int64_t process_before = bench_process_cpu_ns (path.pid);
 
-    pthread_t threads [SENDERS_MAX];
-    sender_t senders [SENDERS_MAX];
-    flow_t flow = { 0, 0 };
+    pthread_t threads [BENCH_SENDERS_MAX];
+    bench_sender_t senders [BENCH_SENDERS_MAX];
+    bench_flow_t flow = { 0, 0, false };
     int64_t start = bench_mono_ns ();
-    s_senders_start (threads, senders, options->senders, path.ingest, each, 0, &flow);
+    bench_senders_start (threads, senders, options->senders, path.ingest, each, 0, &flow);
     size_t received = 0;
     int64_t last = start;
-    while (received < total && s_receive (&path))
-        if (s_is_event (&path)) {
+    while (received < total && bench_path_receive (&path))
+        if (bench_path_is_event (&path)) {
             atomic_store_explicit (&flow.received, ++received, memory_order_relaxed);
             last = bench_mono_ns ();
         }
+    if (received < total)
+        atomic_store (&flow.abort, true);
     //  Everything received has been forwarded: the forwarder's work is done
     int64_t thread_after = bench_thread_cpu_ns (path.pid, path.pid);
     int64_t process_after = bench_process_cpu_ns (path.pid);
-    s_senders_join (threads, options->senders);
-    const char *name = path.name;
-    int rc = s_path_close (&path);
+    bench_senders_join (threads, options->senders);
+    int rc = bench_path_close (&path);
 
     result->rate = last > start? (double) received * 1e9 / (double) (last - start): 0;
     result->delivered = (double) received / (double) total;
     result->thread_ns = (double) (thread_after - thread_before) / (double) total;
     result->process_ns = (double) (process_after - process_before) / (double) total;
     if (received == 0) {
-        fprintf (stderr, "bench_broker: no event arrived through %s\n", name);
+        fprintf (stderr, "bench_broker: no event arrived through %s\n", s_names [which]);
         return -1;
     }
     return rc;
 }
 
-//  1 and 2: rounds alternate which forwarder goes first
+//  Medians of one forwarder's rounds; the rounds sorted (best first)
+typedef struct {
+    double rate, thread, process, delivered;
+    double best_thread, best_process;
+} summary_t;
+
+static summary_t
+s_summary (double *rate, double *thread, double *process, double *delivered, size_t count)
+{
+    summary_t summary;
+    summary.rate = bench_median (rate, count);
+    summary.thread = bench_median (thread, count);
+    summary.process = bench_median (process, count);
+    summary.delivered = bench_median (delivered, count);
+    //  Load from elsewhere only ever adds CPU time: the best rounds are the
+    //  least disturbed ([0]: bench_median sorted the rounds)
+    summary.best_thread = thread [0];
+    summary.best_process = process [0];
+    return summary;
+}
+
+//  The ratio lines of forwarder `a` against `b`
+static void
+s_compare (const char *what, const summary_t *a, const summary_t *b, bool goals)
+{
+    char name [96];
+    snprintf (name, sizeof (name), "throughput %s", what);
+    if (goals)
+        bench_figure (name, a->rate / b->rate, "x", ">= 0.95", a->rate >= 0.95 * b->rate);
+    else
+        bench_info (name, a->rate / b->rate, "x", NULL);
+    snprintf (name, sizeof (name), "forwarding thread CPU %s", what);
+    if (goals)
+        bench_figure (name, a->thread / b->thread, "x", "<= 1.3", a->thread <= 1.3 * b->thread);
+    else
+        bench_info (name, a->thread / b->thread, "x", NULL);
+    bench_info ("  same, best round of each", a->best_thread / b->best_thread, "x", "(min / min)");
+    snprintf (name, sizeof (name), "process CPU %s", what);
+    bench_info (name, a->process / b->process, "x", NULL);
+    bench_info ("  same, best round of each", a->best_process / b->best_process, "x", "(min / min)");
+}
+
+//  1 and 2: each round runs the three forwarders, in an order that turns
 static int
 s_throughput (const options_t *options)
 {
     size_t count = (size_t) options->rounds;
-    double rate [2][count], thread [2][count], process [2][count], delivered [2][count];
+    double rate [FORWARDERS][count], thread [FORWARDERS][count], process [FORWARDERS][count];
+    double delivered [FORWARDERS][count];
     bench_feed_t *feed = bench_feed_new ("sender-0", 100);
     printf ("\n1-2. Throughput and CPU per message: %zu events of %zu bytes per round, "
-            "%d DEALER sender threads, 1 SUB, %d rounds each\n",
+            "%d DEALER sender threads, 1 SUB, %d rounds of each forwarder\n",
             options->messages, bench_feed_event_size (feed), options->senders, options->rounds);
     bench_feed_destroy (&feed);
     for (int round = 0; round < options->rounds; round++)
-        for (int turn = 0; turn < 2; turn++) {
-            int which = (round + turn) % 2;         //  0 proxy, 1 broker
+        for (int turn = 0; turn < FORWARDERS; turn++) {
+            int which = (round + turn) % FORWARDERS;
             round_t result;
-            if (s_throughput_round (which == 1, options, &result))
+            if (s_throughput_round (which, options, &result))
                 return -1;
             rate [which][round] = result.rate;
             thread [which][round] = result.thread_ns;
             process [which][round] = result.process_ns;
             delivered [which][round] = result.delivered;
-            printf ("  round %2d %-14s %9.0f events/s  delivered %5.1f%%  forwarding thread "
-                    "%6.0f ns/msg  process %6.0f ns/msg\n", round + 1,
-                    which? "zwatch-broker": "zmq_proxy", result.rate, result.delivered * 100,
-                    result.thread_ns, result.process_ns);
+            printf ("  round %2d %-18s %9.0f events/s  delivered %5.1f%%  forwarding thread "
+                    "%6.0f ns/msg  process %6.0f ns/msg\n", round + 1, s_names [which],
+                    result.rate, result.delivered * 100, result.thread_ns, result.process_ns);
         }
-    double proxy_rate = bench_median (rate [0], count), broker_rate = bench_median (rate [1], count);
-    double proxy_thread = bench_median (thread [0], count), broker_thread = bench_median (thread [1], count);
-    double proxy_process = bench_median (process [0], count);
-    double broker_process = bench_median (process [1], count);
+    //  Per round, before the medians sort the rounds: the two brokers of a
+    //  round ran seconds apart and saw about the same load from elsewhere
+    double pairs [count];
+    for (size_t round = 0; round < count; round++)
+        pairs [round] = rate [FLEET][round] / rate [NO_FLEET][round];
+    summary_t summary [FORWARDERS];
+    for (int which = 0; which < FORWARDERS; which++)
+        summary [which] = s_summary (rate [which], thread [which], process [which],
+                                     delivered [which], count);
     printf ("  medians:\n");
-    bench_info ("zmq_proxy throughput", proxy_rate, "ev/s", NULL);
-    bench_info ("zwatch-broker throughput", broker_rate, "ev/s", NULL);
-    bench_figure ("throughput ratio broker / zmq_proxy", broker_rate / proxy_rate, "x", ">= 0.95",
-                  broker_rate >= 0.95 * proxy_rate);
-    bench_info ("zmq_proxy delivered (of events sent)", bench_median (delivered [0], count) * 100,
-                "%", NULL);
-    bench_info ("zwatch-broker delivered (of events sent)", bench_median (delivered [1], count) * 100,
-                "%", NULL);
-    bench_info ("zmq_proxy forwarding thread CPU", proxy_thread, "ns/msg", "(main thread)");
-    bench_info ("zwatch-broker forwarding thread CPU", broker_thread, "ns/msg", "(main thread)");
-    bench_figure ("forwarding thread CPU ratio broker / proxy", broker_thread / proxy_thread, "x",
-                  "<= 1.3", broker_thread <= 1.3 * proxy_thread);
-    //  Load from elsewhere only ever adds CPU time: the best rounds are the least
-    //  disturbed ([0]: bench_median sorted the rounds)
-    bench_info ("same, best round of each", thread [1][0] / thread [0][0], "x", "(min / min)");
-    bench_info ("zmq_proxy process CPU", proxy_process, "ns/msg", "(all threads incl. I/O)");
-    bench_info ("zwatch-broker process CPU", broker_process, "ns/msg", "(all threads incl. I/O)");
-    bench_info ("process CPU ratio broker / proxy", broker_process / proxy_process, "x", NULL);
-    bench_info ("same, best round of each", process [1][0] / process [0][0], "x", "(min / min)");
+    for (int which = 0; which < FORWARDERS; which++) {
+        char name [96];
+        snprintf (name, sizeof (name), "%s throughput", s_names [which]);
+        bench_info (name, summary [which].rate, "ev/s", NULL);
+        snprintf (name, sizeof (name), "%s delivered (of events sent)", s_names [which]);
+        bench_info (name, summary [which].delivered * 100, "%", NULL);
+        snprintf (name, sizeof (name), "%s forwarding thread CPU", s_names [which]);
+        bench_info (name, summary [which].thread, "ns/msg", "(main thread)");
+        snprintf (name, sizeof (name), "%s process CPU", s_names [which]);
+        bench_info (name, summary [which].process, "ns/msg", "(all threads incl. I/O)");
+    }
+    printf ("  the broker as it runs (fleet model on) against zmq_proxy:\n");
+    s_compare ("broker / proxy", &summary [FLEET], &summary [PROXY], true);
+    printf ("  the broker without its fleet model against zmq_proxy:\n");
+    s_compare ("no-fleet / proxy", &summary [NO_FLEET], &summary [PROXY], false);
+    printf ("  what the fleet model costs (issue 13: at most 10%% of throughput):\n");
+    double cost = summary [FLEET].rate / summary [NO_FLEET].rate;
+    bench_figure ("throughput fleet on / off", cost, "x", ">= 0.90", cost >= 0.90);
+    bench_info ("  same, median of the rounds' ratios", bench_median (pairs, count), "x", NULL);
+    bench_info ("forwarding thread CPU fleet on / off", summary [FLEET].thread /
+                summary [NO_FLEET].thread, "x", NULL);
+    bench_info ("  same, best round of each", summary [FLEET].best_thread /
+                summary [NO_FLEET].best_thread, "x", "(min / min)");
+    bench_info ("forwarding thread CPU of the model", summary [FLEET].thread -
+                summary [NO_FLEET].thread, "ns/msg", "(on - off, medians)");
     return 0;
 }
 
@@ -410,14 +244,14 @@ s_throughput (const options_t *options)
 //  latency (now - its ts) in usecs goes to samples unless it came within
 //  the warm-up (by ts). Returns how many samples were taken.
 static size_t
-s_collect_latency (path_t *path, double *samples, size_t max, uint64_t counted_from,
+s_collect_latency (bench_path_t *path, double *samples, size_t max, uint64_t counted_from,
                    int64_t until_mono)
 {
     size_t count = 0;
-    while (count < max && bench_mono_ns () < until_mono && s_receive (path)) {
+    while (count < max && bench_mono_ns () < until_mono && bench_path_receive (path)) {
         uint64_t now = bench_wall_ns ();
         zwatch_msg_t msg;
-        if (!s_is_event (path)
+        if (!bench_path_is_event (path)
         ||  zwatch_msg_decode (&msg, zmq_msg_data (&path->body), zmq_msg_size (&path->body),
                                NULL) != ZWATCH_OK
         ||  msg.kind != ZWATCH_KIND_EVENT || msg.ts < counted_from)
@@ -446,21 +280,21 @@ s_print_latency (const char *what, double *samples, size_t count, double seconds
 static int
 s_latency_paced (bool is_broker, double seconds)
 {
-    path_t path;
-    if (s_path_open (&path, is_broker))
+    bench_path_t path;
+    if (s_open (&path, is_broker? FLEET: PROXY))
         return -1;
     size_t total = (size_t) ((seconds + LATENCY_WARMUP_S) * LATENCY_RATE);
     double *samples = calloc (total, sizeof (double));
     pthread_t thread;
-    sender_t sender;
+    bench_sender_t sender;
     uint64_t counted_from = bench_wall_ns () + (uint64_t) (LATENCY_WARMUP_S * 1e9);
-    s_senders_start (&thread, &sender, 1, path.ingest, total, LATENCY_RATE, NULL);
+    bench_senders_start (&thread, &sender, 1, path.ingest, total, LATENCY_RATE, NULL);
     int64_t until = bench_mono_ns () + (int64_t) ((seconds + LATENCY_WARMUP_S + 2) * 1e9);
     size_t count = s_collect_latency (&path, samples, total, counted_from, until);
-    s_senders_join (&thread, 1);
+    bench_senders_join (&thread, 1);
     char what [96];
     snprintf (what, sizeof (what), "paced sender %d ev/s -> %s -> SUB", LATENCY_RATE, path.name);
-    int rc = s_path_close (&path);
+    int rc = bench_path_close (&path);
     s_print_latency (what, samples, count, seconds, is_broker);
     free (samples);
     return count? rc: -1;
@@ -471,15 +305,15 @@ s_latency_paced (bool is_broker, double seconds)
 static int
 s_latency_agent (double seconds)
 {
-    path_t path;
-    if (s_path_open (&path, true))
+    bench_path_t path;
+    if (s_open (&path, FLEET))
         return -1;
     void *ctx = zmq_ctx_new ();
     zwatch_agent_t *agent = zwatch_agent_new (ctx, path.ingest);
     if (!agent) {
         fprintf (stderr, "bench_broker: zwatch_agent_new: %s\n", strerror (errno));
         zmq_ctx_term (ctx);
-        s_path_close (&path);
+        bench_path_close (&path);
         return -1;
     }
     void *sockets [STORM_SOCKETS];
@@ -504,7 +338,7 @@ s_latency_agent (double seconds)
         zmq_close (sockets [index]);
     zwatch_agent_destroy (&agent);
     zmq_ctx_term (ctx);
-    int rc = s_path_close (&path);
+    int rc = bench_path_close (&path);
     char what [160];
     snprintf (what, sizeof (what), "real agent, %d sockets retrying dead ports every %d ms -> "
               "zwatch-broker -> SUB", STORM_SOCKETS, STORM_RECONNECT_IVL);
@@ -522,8 +356,8 @@ s_many_agents (void)
 {
     printf ("\n4. %d agents connected at once (hello, %d events, heartbeat each)\n",
             AGENTS, AGENT_EVENTS);
-    path_t path;
-    if (s_path_open (&path, true))
+    bench_path_t path;
+    if (s_open (&path, FLEET))
         return -1;
     long rss_before = bench_rss_kb (path.pid);
     void *ctx = zmq_ctx_new ();
@@ -548,11 +382,11 @@ s_many_agents (void)
         bench_feed_send_lifecycle (feeds [index], dealers [index], ZWATCH_KIND_HEARTBEAT, 0);
     }
     size_t ups = 0, events = 0;
-    while ((ups < AGENTS || events < (size_t) AGENTS * AGENT_EVENTS) && s_receive (&path))
-        if (s_is_event (&path))
+    while ((ups < AGENTS || events < (size_t) AGENTS * AGENT_EVENTS) && bench_path_receive (&path))
+        if (bench_path_is_event (&path))
             events++;
         else
-        if (s_topic_starts (&path, "agent/"))
+        if (bench_path_topic_starts (&path, "agent/"))
             ups++;
     double seconds = (double) (bench_mono_ns () - started) / 1e9;
     long rss_after = bench_rss_kb (path.pid);
@@ -563,7 +397,7 @@ s_many_agents (void)
     free (dealers);
     free (feeds);
     zmq_ctx_term (ctx);
-    int rc = s_path_close (&path);
+    int rc = bench_path_close (&path);
     printf ("  %zu agents up and %zu events through the broker in %.2f s\n", ups, events, seconds);
     bench_info ("broker VmRSS before the agents", (double) rss_before / 1024, "MiB", NULL);
     bench_figure ("broker VmRSS with 1000 agents connected", (double) rss_after / 1024, "MiB",
@@ -594,7 +428,7 @@ s_parse (int argc, char *argv [], options_t *options)
         if (strcmp (argv [arg], "--messages") == 0)
             options->messages = (size_t) value;
         else
-        if (strcmp (argv [arg], "--senders") == 0 && value <= SENDERS_MAX)
+        if (strcmp (argv [arg], "--senders") == 0 && value <= BENCH_SENDERS_MAX)
             options->senders = (int) value;
         else
         if (strcmp (argv [arg], "--seconds") == 0)
@@ -614,7 +448,7 @@ main (int argc, char *argv [])
     if (s_parse (argc, argv, &options)) {
         fprintf (stderr, "usage: bench_broker [--rounds N] [--messages N] [--senders N<=%d] "
                  "[--seconds S]\n  defaults: %d rounds, %d messages, %d senders, %.0f s\n",
-                 SENDERS_MAX, ROUNDS_DEFAULT, MESSAGES_DEFAULT, SENDERS_DEFAULT, SECONDS_DEFAULT);
+                 BENCH_SENDERS_MAX, ROUNDS_DEFAULT, MESSAGES_DEFAULT, SENDERS_DEFAULT, SECONDS_DEFAULT);
         return 2;
     }
     //  1,000 connections on each side need more descriptors than the usual 1024
@@ -623,8 +457,7 @@ main (int argc, char *argv [])
         limit.rlim_cur = limit.rlim_max;
         setrlimit (RLIMIT_NOFILE, &limit);
     }
-    s_send_ctx = zmq_ctx_new ();
-    s_sub_ctx = zmq_ctx_new ();
+    bench_path_init ();
     int major, minor, patch;
     zmq_version (&major, &minor, &patch);
     printf ("zwatch broker benchmark: zwatch-broker vs raw zmq_proxy (libzmq %d.%d.%d, %ld CPUs)\n",
@@ -641,7 +474,6 @@ main (int argc, char *argv [])
         rc = s_latency_agent (options.seconds);
     if (rc == 0)
         rc = s_many_agents ();
-    zmq_ctx_term (s_send_ctx);
-    zmq_ctx_term (s_sub_ctx);
+    bench_path_term ();
     return rc == 0? 0: 1;
 }

@@ -86,6 +86,45 @@ bench_feed_send_lifecycle (bench_feed_t *self, void *socket, zwatch_kind_t kind,
                    flags);
 }
 
+int
+bench_feed_send_fact (bench_feed_t *self, void *socket, zwatch_kind_t kind,
+                      const bench_fact_t *fact, int flags)
+{
+    zwatch_msg_t msg = self->event;
+    msg.kind = kind;
+    msg.seq = kind == ZWATCH_KIND_EVENT? self->event.seq + 1: self->event.seq;
+    msg.ts = bench_wall_ns ();
+    msg.sock = s_str (fact->sock);
+    msg.stype = s_str (fact->stype);
+    msg.event = s_str (fact->event);
+    msg.code = zwatch_event_code (fact->event, strlen (fact->event));
+    msg.endpoint = s_str (fact->endpoint);
+    msg.local = fact->local? s_str (fact->local): (zwatch_str_t) { NULL, 0 };
+    msg.peer = fact->peer? s_str (fact->peer): (zwatch_str_t) { NULL, 0 };
+    msg.value = fact->value;
+    int rc = s_send (self, socket, zwatch_msg_encode (&msg, self->buffer, sizeof (self->buffer)),
+                     flags);
+    if (rc >= 0 && kind == ZWATCH_KIND_EVENT)
+        self->event.seq++;
+    return rc;
+}
+
+int
+bench_feed_send_state_end (bench_feed_t *self, void *socket, uint64_t count, int flags)
+{
+    zwatch_msg_t msg;
+    memset (&msg, 0, sizeof (msg));
+    msg.kind = ZWATCH_KIND_STATE_END;
+    msg.host = self->event.host;
+    msg.svc = self->event.svc;
+    msg.pid = self->event.pid;
+    msg.seq = self->event.seq;
+    msg.ts = bench_wall_ns ();
+    msg.count = count;
+    return s_send (self, socket, zwatch_msg_encode (&msg, self->buffer, sizeof (self->buffer)),
+                   flags);
+}
+
 size_t
 bench_feed_event_size (bench_feed_t *self)
 {

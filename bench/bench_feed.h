@@ -21,6 +21,26 @@ int bench_feed_send_event (bench_feed_t *self, void *socket, int flags);
 //  Send a hello, heartbeat or bye carrying the last seq. Returns as zmq_send.
 int bench_feed_send_lifecycle (bench_feed_t *self, void *socket, zwatch_kind_t kind, int flags);
 
+//  One fact of a socket, as a replay's state message or an event: the
+//  feed fills in its identity, seq and ts; local / peer NULL: absent
+typedef struct {
+    const char *sock;
+    const char *stype;
+    const char *event;          //  its name (the code follows from it)
+    const char *endpoint;
+    const char *local;
+    const char *peer;
+    int64_t value;
+} bench_fact_t;
+
+//  Send fact as kind ZWATCH_KIND_STATE (the feed's current seq) or
+//  ZWATCH_KIND_EVENT (seq + 1). Returns as zmq_send.
+int bench_feed_send_fact (bench_feed_t *self, void *socket, zwatch_kind_t kind,
+                          const bench_fact_t *fact, int flags);
+
+//  Send a state_end of count state messages. Returns as zmq_send.
+int bench_feed_send_state_end (bench_feed_t *self, void *socket, uint64_t count, int flags);
+
 //  Size of the events this feed sends, in bytes
 size_t bench_feed_event_size (bench_feed_t *self);
 

@@ -31,7 +31,9 @@
     while the model applies a message and published right after that
     message's own event, as the merge rule (PROTOCOL.md 13) expects. The
     bodies published are also kept in a bounded ring (zwatch_history) for
-    the snapshots' history.
+    the snapshots' history. With --no-fleet (config->fleet false) there
+    is neither: events are only forwarded, the model stays empty (the
+    stats keep their keys) and snapshot requests get the error no_fleet.
 */
 
 #include "zwatch_broker.h"
@@ -71,7 +73,8 @@ struct _zwatch_broker_t {
     zmq_msg_t body;
     zmq_msg_t subscription;
     zwatch_agent_table_t *agents;
-    zwatch_fleet_t *fleet;
+    zwatch_fleet_t *fleet;              //  empty and unused without config->fleet
+    bool fleet_on;
     zwatch_history_t *history;
     zwatch_snapshot_server_t *snapshots;
     void *snapshot_handle;
@@ -195,10 +198,13 @@ zwatch_broker_new (zwatch_broker_config_t *config)
     self->publish = zsock_new (ZMQ_XPUB);
     self->agents = zwatch_agent_table_new (config->max_agents);
     self->report = zwatch_report_new ();
+    self->fleet_on = config->fleet;
     self->fleet = zwatch_fleet_new (&config->fleet_limits);
-    self->history = zwatch_history_new (config->history);
+    self->history = zwatch_history_new (self->fleet_on? config->history: 0);
     if (self->fleet && self->history)
-        self->snapshots = zwatch_snapshot_server_new (self->fleet, self->history, config->history);
+        self->snapshots = zwatch_snapshot_server_new (self->fleet_on? self->fleet: NULL,
+                                                      self->history,
+                                                      self->fleet_on? config->history: 0);
     if (!self->ingest || !self->publish || !self->agents || !self->report || !self->snapshots) {
         zwatch_broker_destroy (&self);
         return NULL;
@@ -283,8 +289,9 @@ zwatch_broker_bind (zwatch_broker_t *self)
         return -1;
     self->fdlimit = zwatch_fdlimit_new (self->config->max_agents);
     zsys_info ("zwatch-broker: id %s (heartbeat timeout %.3g s, stats every %.3g s, "
-               "max %zu agents)", self->config->id, self->config->heartbeat_timeout,
-               self->config->stats_interval, self->config->max_agents);
+               "max %zu agents%s)", self->config->id, self->config->heartbeat_timeout,
+               self->config->stats_interval, self->config->max_agents,
+               self->fleet_on? "": ", no fleet model");
     return 0;
 }
 
@@ -402,12 +409,14 @@ s_handle_body (zwatch_broker_t *self, int64_t now)
         zwatch_subscribers_event (self->subscribers, (uint16_t) msg.code);
     //  Before the send: msg's strings point into the body we are about to give away
     s_track (self, &msg, now);
-    zwatch_fleet_apply (self->fleet, &msg);     //  what it refuses, it counts
+    if (self->fleet_on)
+        zwatch_fleet_apply (self->fleet, &msg);     //  what it refuses, it counts
     if (msg.kind == ZWATCH_KIND_EVENT) {
         char topic [ZWATCH_TOPIC_MAX + 1];
         int topic_len = zwatch_topic_event (topic, sizeof (topic), &msg);
         if (topic_len >= 0) {   //  cannot fail within the decoder's limits
-            zwatch_history_add (self->history, &self->body);
+            if (self->fleet_on)
+                zwatch_history_add (self->history, &self->body);
             if (zmq_send (self->publish_handle, topic, (size_t) topic_len,
                           ZMQ_SNDMORE | ZMQ_DONTWAIT) != -1
             &&  zmq_msg_send (&self->body, self->publish_handle, ZMQ_DONTWAIT) != -1)
@@ -475,7 +484,8 @@ s_expire (zwatch_broker_t *self, int64_t now)
         s_publish_agent (self, agent, "lost");
         zwatch_str_t host = { agent->key.host, agent->key.host_len };
         zwatch_str_t svc = { agent->key.svc, agent->key.svc_len };
-        zwatch_fleet_forget (self->fleet, host, svc, agent->key.pid);
+        if (self->fleet_on)
+            zwatch_fleet_forget (self->fleet, host, svc, agent->key.pid);
         zwatch_agent_table_remove (self->agents, agent);
         if (self->links_size)
             s_flush_links (self);

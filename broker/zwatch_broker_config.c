@@ -11,6 +11,7 @@
 //          publish = tcp://*:5571
 //          snapshot = tcp://*:5572
 //          history = 100000
+//          fleet = 1
 //          heartbeat-timeout = 10
 //          stats-interval = 5
 //          max-agents = 10000
@@ -63,7 +64,7 @@ enum {
     OPT_INGEST = 256, OPT_PUBLISH, OPT_ID, OPT_CONFIG, OPT_HEARTBEAT, OPT_STATS,
     OPT_MAX_AGENTS, OPT_VERSION, OPT_CURVE_SECRET, OPT_AGENTS_ALLOW, OPT_SUBSCRIBERS_ALLOW,
     OPT_ALLOW_IP, OPT_DENY_IP, OPT_SNAPSHOT, OPT_HISTORY, OPT_MAX_SOCKETS,
-    OPT_MAX_CONNECTIONS, OPT_MAX_LINKS, OPT_LOG_FORMAT
+    OPT_MAX_CONNECTIONS, OPT_MAX_LINKS, OPT_LOG_FORMAT, OPT_NO_FLEET
 };
 
 static const struct option s_options [] = {
@@ -74,6 +75,7 @@ static const struct option s_options [] = {
     { "max-sockets",       required_argument, NULL, OPT_MAX_SOCKETS },
     { "max-connections",   required_argument, NULL, OPT_MAX_CONNECTIONS },
     { "max-links",         required_argument, NULL, OPT_MAX_LINKS },
+    { "no-fleet",          no_argument,       NULL, OPT_NO_FLEET },
     { "id",                required_argument, NULL, OPT_ID },
     { "config",            required_argument, NULL, OPT_CONFIG },
     { "heartbeat-timeout", required_argument, NULL, OPT_HEARTBEAT },
@@ -118,6 +120,8 @@ s_usage (void)
 "  --max-sockets N           fleet model: sockets per agent (default 4096)\n"
 "  --max-connections N       fleet model: connections per socket (default 10000)\n"
 "  --max-links N             fleet model: links in the fleet (default 500000)\n"
+"  --no-fleet                no fleet model and no history (ZPL: fleet = 0): events\n"
+"                            are forwarded only; snapshots get the error no_fleet\n"
 "  --curve-secret FILE       CURVE on ingest and publish with this certificate\n"
 "                            secret file (zwatch-keygen); without it the broker is open\n"
 "  --agents-allow DIR        only agents with a public certificate in DIR may send\n"
@@ -359,6 +363,12 @@ s_apply_max_links (zwatch_broker_config_t *self, const char *value, const char *
 }
 
 static int
+s_apply_fleet (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    return s_parse_bool (value, what, &self->fleet);
+}
+
+static int
 s_apply_heartbeat (zwatch_broker_config_t *self, const char *value, const char *what)
 {
     return s_parse_seconds (value, what, &self->heartbeat_timeout);
@@ -447,6 +457,7 @@ static const s_key_t s_keys [] = {
     { "max-sockets",        OPT_MAX_SOCKETS,        s_apply_max_sockets },
     { "max-connections",    OPT_MAX_CONNECTIONS,    s_apply_max_connections },
     { "max-links",          OPT_MAX_LINKS,          s_apply_max_links },
+    { "fleet",              OPT_NO_FLEET,           s_apply_fleet },
     { "heartbeat-timeout",  OPT_HEARTBEAT,          s_apply_heartbeat },
     { "stats-interval",     OPT_STATS,              s_apply_stats },
     { "max-agents",         OPT_MAX_AGENTS,         s_apply_max_agents },
@@ -677,7 +688,9 @@ s_read_flags (int argc, char *argv [], zconfig_t *merged, const char **config_pa
         if (key) {
             char from [64];
             snprintf (from, sizeof (from), "--%s", s_option_name (option));
-            if (s_put (merged, key->name, option == 'v'? "1": optarg, from, false) != 0)
+            //  The two flags without a value: --verbose sets its key, --no-fleet clears its
+            const char *value = option == 'v'? "1": option == OPT_NO_FLEET? "0": optarg;
+            if (s_put (merged, key->name, value, from, false) != 0)
                 return -1;
             continue;
         }
@@ -749,6 +762,7 @@ zwatch_broker_config_new (int argc, char *argv [], int *exit_code)
     self->stats_interval = 5;
     self->max_agents = 10000;
     self->history = 100000;
+    self->fleet = true;
     zwatch_name_hostname (self->id, sizeof (self->id));
 
     const char *config_path = NULL;
@@ -818,6 +832,7 @@ zwatch_broker_config_reload (zwatch_broker_config_t *self)
         { "ingest",          s_lists_equal (self->ingest, fresh->ingest) },
         { "publish",         s_lists_equal (self->publish, fresh->publish) },
         { "snapshot",        s_lists_equal (self->snapshot, fresh->snapshot) },
+        { "fleet",           self->fleet == fresh->fleet },
         { "history",         self->history == fresh->history },
         { "max-sockets",     self->fleet_limits.sockets == fresh->fleet_limits.sockets },
         { "max-connections", self->fleet_limits.connections == fresh->fleet_limits.connections },

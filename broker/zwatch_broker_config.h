@@ -16,6 +16,7 @@ typedef struct {
     zlistx_t *snapshot;             //  endpoints (char *) to bind the snapshot ROUTER to
     size_t history;                 //  recent events kept for snapshots (0: none)
     zwatch_fleet_limits_t fleet_limits;     //  0 in a field: the model's default
+    bool fleet;                     //  false (--no-fleet): no model, no history, no snapshots
     double heartbeat_timeout;       //  seconds of silence before an agent is lost
     double stats_interval;          //  seconds between stats messages
     size_t max_agents;              //  agents tracked at most

@@ -108,6 +108,8 @@ zwatch_snapshot_reason_name (int reason)
         return "busy";
     if (reason == ZWATCH_SNAPSHOT_NO_MEMORY)
         return "no_memory";
+    if (reason == ZWATCH_SNAPSHOT_NO_FLEET)
+        return "no_fleet";
     return zwatch_fleet_request_reason_name ((zwatch_request_reason_t) reason);
 }
 
@@ -141,6 +143,10 @@ s_start (zwatch_snapshot_server_t *self, const zmq_msg_t *id, const zwatch_fleet
 {
     const void *id_data = zmq_msg_data ((zmq_msg_t *) id);
     size_t id_size = zmq_msg_size ((zmq_msg_t *) id);
+    if (!self->fleet) {
+        s_refuse (self, id_data, id_size, ZWATCH_SNAPSHOT_NO_FLEET);
+        return;
+    }
     //  One reply per client at a time: two would interleave their frames
     session_t *session = NULL;
     bool again = false;

@@ -26,7 +26,8 @@
 //  Refusal reasons: the request decoder's, then the server's own
 #define ZWATCH_SNAPSHOT_BUSY        ZWATCH_REQUEST_COUNT        //  all replies in use
 #define ZWATCH_SNAPSHOT_NO_MEMORY   (ZWATCH_REQUEST_COUNT + 1)  //  packing failed
-#define ZWATCH_SNAPSHOT_REASONS     (ZWATCH_REQUEST_COUNT + 2)
+#define ZWATCH_SNAPSHOT_NO_FLEET    (ZWATCH_REQUEST_COUNT + 2)  //  the broker runs --no-fleet
+#define ZWATCH_SNAPSHOT_REASONS     (ZWATCH_REQUEST_COUNT + 3)
 
 typedef struct {
     uint64_t requests;              //  requests read
@@ -40,7 +41,8 @@ typedef struct {
 typedef struct _zwatch_snapshot_server_t zwatch_snapshot_server_t;
 
 //  A server over fleet and history (both must outlive it); its ROUTER is
-//  not bound yet. NULL on failure.
+//  not bound yet. fleet NULL: the broker holds no model, and every valid
+//  request gets the error no_fleet. NULL on failure.
 zwatch_snapshot_server_t *
     zwatch_snapshot_server_new (zwatch_fleet_t *fleet, zwatch_history_t *history,
                                 size_t history_max);

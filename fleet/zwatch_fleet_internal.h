@@ -25,6 +25,7 @@ struct _fleet_conn_t {
     char *local;                //  NULL: unknown
     char *peer;                 //  NULL: unknown
     fleet_pair_t *pair;         //  the join slot it holds, or NULL
+    bool joined;                //  it held one once: a pair may name it until the settle
 };
 
 //  The join slot of one address pair: a link when both ends are there

@@ -332,10 +332,19 @@ test_snapshot_prefix_history (void)
                     (ts_msg_t) { ZWATCH_KIND_EVENT, seq, "s", "PUB", "LISTENING",
                                  seq % 2? "tcp://*:1": "tcp://*:2", NULL, NULL, 1, 0 });
     }
-    for (int count = 0; count < 12; count++)
-        CHECK (feed_recv (feed, TB_WAIT_MS) && (feed_is (feed, "ev/") || count--));
-    //  What was published, in order: the last 8 of the 12
-    //  (the feed got them in the order the broker published them)
+    //  The three agents' links are read in whatever order the broker's
+    //  poll gives: the feed says which event was published last
+    char last_host [8] = "";
+    uint64_t last_seq = 0;
+    for (int count = 0; count < 12; count++) {
+        CHECK (feed_recv (feed, TB_WAIT_MS));
+        if (!feed_is (feed, "ev/")) {
+            count--;
+            continue;
+        }
+        snprintf (last_host, sizeof (last_host), "%s", feed_str (feed, "host"));
+        last_seq = feed_uint (feed, "seq");
+    }
     snap_client_t *client = snap_client_new (broker_proc_snapshot (broker));
     struct { const char *prefix; size_t agents; } cases [] = {
         { NULL, 3 }, { "", 3 }, { "ev/", 3 }, { "ev/h1/", 2 }, { "ev/h1", 3 }, { "ev/h1/a/", 1 },
@@ -357,13 +366,13 @@ test_snapshot_prefix_history (void)
         snap_reply_t *reply = snap_client_get (client, "ev/h2/", asks [index].history, TB_WAIT_MS);
         CHECK_INT_EQ (snap_reply_count (reply, "event"), asks [index].events);
         CHECK_INT_EQ (mp_uint (snap_reply_last (reply), "events"), asks [index].events);
-        //  Oldest first, and the very last one published is the last: h10/a seq 4
+        //  Oldest first: the very last one published is the last
         for (size_t nth = 0; nth < asks [index].events; nth++) {
             const msgpack_object *event = snap_reply_nth (reply, "event", nth);
             CHECK (mp_str_is (event, "kind", "event"));
             if (nth + 1 == asks [index].events) {
-                CHECK (mp_str_is (event, "host", "h10"));
-                CHECK_INT_EQ (mp_uint (event, "seq"), 4);
+                CHECK (mp_str_is (event, "host", last_host));
+                CHECK_INT_EQ (mp_uint (event, "seq"), last_seq);
             }
         }
         snap_reply_destroy (&reply);
@@ -519,6 +528,123 @@ test_snapshot_flood (void)
     broker_proc_destroy (&broker);
 }
 
+//  The stats' snapshots.refused_by count of reason, 0 if absent
+static uint64_t
+s_refused_by (feed_t *feed, const char *reason)
+{
+    const msgpack_object *by = mp_get (feed_get (feed, "snapshots"), "refused_by");
+    CHECK (by && by->type == MSGPACK_OBJECT_MAP);
+    return mp_get (by, reason)? mp_uint (by, reason): 0;
+}
+
+//  --no-fleet (and fleet = 0 in a file): events are forwarded as always,
+//  the model stays empty (no link/ message), a valid snapshot request gets
+//  one error no_fleet, a bad one still its own reason; a bad value is a
+//  usage error
+static void
+test_snapshot_no_fleet (void)
+{
+    const char *args [] = { "--stats-interval", "0.05", "--no-fleet", NULL };
+    broker_proc_t *broker = broker_proc_new (args, true);
+    CHECK (broker_proc_wait_log (broker, "no fleet model", TB_WAIT_MS));
+    const char *prefixes [] = { "ev/", "link/", "stats/", NULL };
+    feed_t *feed = feed_new (broker_proc_publish (broker), prefixes);
+    CHECK (feed_wait_subscribers (feed, 3, TB_WAIT_MS));
+    fake_agent_t *srv = fake_agent_new (broker_proc_ingest (broker), "h1", "srv", 10);
+    fake_agent_t *cli = fake_agent_new (broker_proc_ingest (broker), "h1", "cli", 11);
+    fake_agent_send_state (srv, ZWATCH_KIND_HELLO, 0);
+    fake_agent_send_state (cli, ZWATCH_KIND_HELLO, 0);
+    s_send (srv, "h1", "srv", 10, (ts_msg_t) { ZWATCH_KIND_EVENT, 1, "router", "ROUTER",
+            "LISTENING", SRV_EP, NULL, NULL, 7, 0 });
+    s_send (srv, "h1", "srv", 10, (ts_msg_t) { ZWATCH_KIND_EVENT, 2, "router", "ROUTER",
+            "ACCEPTED", SRV_EP, SRV_ADDR, CLI_ADDR, 8, 0 });
+    s_wait_topic (feed, "ev/h1/srv/ACCEPTED");
+    s_send (cli, "h1", "cli", 11, (ts_msg_t) { ZWATCH_KIND_EVENT, 1, "dealer", "DEALER",
+            "CONNECTED", SRV_EP, CLI_ADDR, SRV_ADDR, 9, 0 });
+    s_wait_topic (feed, "ev/h1/cli/CONNECTED");
+    //  The stats of after the three events: the agents tracked, the model empty
+    s_wait_stats (feed, "events_out", NULL, 3);
+    CHECK_INT_EQ (feed_uint (feed, "agents"), 2);
+    CHECK_INT_EQ (feed_uint (feed, "links_out"), 0);
+    CHECK_INT_EQ (mp_uint (feed_get (feed, "fleet"), "agents"), 0);
+    CHECK_INT_EQ (mp_uint (feed_get (feed, "fleet"), "connections"), 0);
+    CHECK_INT_EQ (mp_uint (feed_get (feed, "fleet"), "links"), 0);
+    CHECK_INT_EQ (mp_uint (feed_get (feed, "snapshots"), "history"), 0);
+
+    snap_client_t *client = snap_client_new (broker_proc_snapshot (broker));
+    snap_reply_t *reply = snap_client_get (client, NULL, 10, TB_WAIT_MS);
+    CHECK_INT_EQ (snap_reply_size (reply), 1);
+    CHECK (snap_reply_error (reply));
+    CHECK_STR_EQ (snap_reply_error (reply), "no_fleet");
+    snap_reply_destroy (&reply);
+    snap_client_send_raw (client, "\x93\x01\x02\x03", 4);
+    reply = snap_client_reply (client, TB_WAIT_MS);
+    CHECK (reply && snap_reply_error (reply));
+    CHECK_STR_EQ (snap_reply_error (reply), "not_map");
+    snap_reply_destroy (&reply);
+    s_wait_stats (feed, "snapshots", "refused", 2);
+    CHECK_INT_EQ (s_refused_by (feed, "no_fleet"), 1);
+    CHECK_INT_EQ (s_refused_by (feed, "not_map"), 1);
+    CHECK_INT_EQ (mp_uint (feed_get (feed, "snapshots"), "served"), 0);
+    //  No link/ message ever came: the feed holds only stats
+    while (feed_recv (feed, 0))
+        CHECK (feed_is (feed, "stats/"));
+    //  Events still go through after the refusals
+    s_send (srv, "h1", "srv", 10, (ts_msg_t) { ZWATCH_KIND_EVENT, 3, "router", "ROUTER",
+            "DISCONNECTED", SRV_EP, SRV_ADDR, CLI_ADDR, 8, 0 });
+    s_wait_topic (feed, "ev/h1/srv/DISCONNECTED");
+    snap_client_destroy (&client);
+    fake_agent_destroy (&cli);
+    fake_agent_destroy (&srv);
+    feed_destroy (&feed);
+    broker_proc_destroy (&broker);
+
+    //  The ZPL key: fleet = 0 does the same, fleet = 1 (the default) serves
+    const char *values [] = { "0", "1" };
+    for (size_t index = 0; index < 2; index++) {
+        char *path = tu_temp_path (".cfg");
+        FILE *file = fopen (path, "w");
+        CHECK (file);
+        fprintf (file, "broker\n    fleet = %s\n", values [index]);
+        fclose (file);
+        const char *file_args [] = { "--config", path, NULL };
+        broker = broker_proc_new (file_args, true);
+        client = snap_client_new (broker_proc_snapshot (broker));
+        reply = snap_client_get (client, NULL, -1, TB_WAIT_MS);
+        if (index == 0) {
+            CHECK (snap_reply_error (reply));
+            CHECK_STR_EQ (snap_reply_error (reply), "no_fleet");
+        }
+        else {
+            CHECK (!snap_reply_error (reply));
+            CHECK (mp_str_is (snap_reply_last (reply), "kind", "snapshot_end"));
+        }
+        snap_reply_destroy (&reply);
+        snap_client_destroy (&client);
+        broker_proc_destroy (&broker);
+        unlink (path);
+        free (path);
+    }
+    //  A value that is not a bool, and --no-fleet takes no value
+    char *errors = NULL;
+    const char *bad [] = { "--no-fleet=1", NULL };
+    CHECK_INT_EQ (broker_proc_run (bad, TB_WAIT_MS, &errors), 2);
+    CHECK (strstr (errors, "--no-fleet"));
+    free (errors);
+    char *path = tu_temp_path (".cfg");
+    FILE *file = fopen (path, "w");
+    CHECK (file);
+    fprintf (file, "broker\n    fleet = maybe\n");
+    fclose (file);
+    const char *bad_file [] = { "--config", path, NULL };
+    CHECK_INT_EQ (broker_proc_run (bad_file, TB_WAIT_MS, &errors), 2);
+    CHECK (strstr (errors, "bad value for 'fleet' in "));
+    CHECK (strstr (errors, "'maybe' (expected 0 or 1)"));
+    free (errors);
+    unlink (path);
+    free (path);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -527,7 +653,8 @@ main (int argc, char *argv [])
     static const tu_case_t cases [] = {
         { "link", test_snapshot_link }, { "replay", test_snapshot_replay },
         { "prefix_history", test_snapshot_prefix_history },
-        { "bad_requests", test_snapshot_bad_requests }, { "flood", test_snapshot_flood }
+        { "bad_requests", test_snapshot_bad_requests }, { "flood", test_snapshot_flood },
+        { "no_fleet", test_snapshot_no_fleet }
     };
     return tu_run_cases (argc, argv, "test_broker_snapshot", cases,
                          sizeof (cases) / sizeof (cases [0]));
