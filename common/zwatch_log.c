@@ -59,8 +59,11 @@ s_timestamp (char *text, size_t size)
     char sign = offset < 0? '-': '+';
     if (offset < 0)
         offset = -offset;
-    snprintf (text, size, "%s.%03ld%c%02ld:%02ld", date, now.tv_nsec / 1000000, sign,
-              offset / 60, offset % 60);
+    //  Bounded values, so that the compiler sees the text always fits
+    unsigned millis = (unsigned) (now.tv_nsec / 1000000) % 1000u;
+    unsigned hours = (unsigned) (offset / 60) % 100u;
+    unsigned minutes = (unsigned) (offset % 60);
+    snprintf (text, size, "%.19s.%03u%c%02u:%02u", date, millis, sign, hours, minutes);
 }
 
 static const char *

@@ -397,7 +397,7 @@ s_shape (hostile_t *self)
         }
         case 2: {
             //  Unknown keys too count towards the 64 entries
-            static char keys [64][8];
+            static char keys [64][24];
             field_t extra [64];
             size_t count = ZWATCH_MAP_KEYS_MAX - EVENT_FIELDS + 1 + s_below (self, 8);
             for (size_t index = 0; index < count; index++) {
