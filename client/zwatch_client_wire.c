@@ -258,7 +258,8 @@ client_wire_decode (client_map_t *map, const void *data, size_t size, bool feed,
         map->kind = CLIENT_MAP_LINK;
         required = BIT (F_FROM) | BIT (F_TO) | BIT (F_ENDPOINT) | BIT (F_SINCE)
                  | (feed? BIT (F_UP) | BIT (F_LSEQ) | BIT (F_TS): 0);
-        map->up = true;
+        if (!feed)
+            map->up = true;         //  a snapshot's links are all up
     }
     else
     if (s_is (kind, "stats") && feed) {
