@@ -583,9 +583,11 @@ s_feed_agent (zwatch_client_t *self, zframe_t *topic, zframe_t *body)
             if (zwatch_fleet_load_agent (self->fleet, &load) == 0) {
                 load.kind = ZWATCH_KIND_STATE_END;
                 zwatch_fleet_apply (self->fleet, &load);
+                //  At seq 0 its replay is empty, so complete; later ones the
+                //  client cannot see: partial until a snapshot says
                 agent = zwatch_fleet_agent_lookup (self->fleet, map.host, map.svc, map.pid);
                 if (agent)
-                    zwatch_fleet_agent_set_partial (agent, true);
+                    zwatch_fleet_agent_set_partial (agent, map.seq > 0);
             }
         }
         //  An agent with a past replays it to the broker, not to the feed
