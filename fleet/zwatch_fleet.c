@@ -8,6 +8,7 @@
     again does not flap their links.
 */
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include "zwatch_fleet_internal.h"
@@ -188,6 +189,18 @@ s_report (zwatch_fleet_t *self, fleet_conn_t *out, fleet_conn_t *in, bool up)
     self->link_fn (self->link_arg, &link);
 }
 
+//  Tell the change handler about a live socket or connection (conn NULL:
+//  the socket itself)
+static void
+s_change (zwatch_fleet_t *self, zwatch_fleet_change_kind_t kind, fleet_socket_t *socket,
+          fleet_conn_t *conn)
+{
+    if (!self->change_fn)
+        return;
+    zwatch_fleet_change_t change = { kind, socket->agent, socket, conn };
+    self->change_fn (self->change_arg, &change);
+}
+
 //  Report what changed in each touched pair; drop empty pairs
 static void
 s_settle (zwatch_fleet_t *self)
@@ -307,8 +320,10 @@ s_conn_remove (zwatch_fleet_t *self, fleet_conn_t *conn, bool live)
     if (zhashx_lookup (conn->socket->conns_by_fd, &conn->fd) == conn)
         zhashx_delete (conn->socket->conns_by_fd, &conn->fd);
     self->conns--;
-    if (live)
+    if (live) {
         self->conns_live--;
+        s_change (self, ZWATCH_FLEET_CONNECTION_DOWN, conn->socket, conn);
+    }
     //  One that was never joined is in no pair: it can go now
     if (live && conn->joined) {
         s_pair_detach (self, conn);
@@ -326,6 +341,7 @@ s_socket_remove (zwatch_fleet_t *self, zhashx_t *sockets, fleet_socket_t *socket
         s_conn_remove (self, conn, live);
     zhashx_delete (sockets, socket->label);
     if (live) {
+        s_change (self, ZWATCH_FLEET_SOCKET_REMOVED, socket, NULL);
         self->sockets--;
         zlistx_add_end (self->dead_sockets, socket);
     }
@@ -439,6 +455,7 @@ s_conn_add (zwatch_fleet_t *self, fleet_socket_t *socket, bool live, bool count,
     self->conns++;
     if (live) {
         self->conns_live++;
+        s_change (self, ZWATCH_FLEET_CONNECTION_UP, socket, conn);
         s_pair_attach (self, conn);
     }
     return 0;
@@ -484,8 +501,11 @@ s_apply_event (zwatch_fleet_t *self, fleet_agent_t *agent, zhashx_t *sockets, bo
             return s_refuse (&self->counters.sockets_refused, count);
         socket = s_socket_new (agent, label);
         zhashx_insert (sockets, label, socket);
-        if (live)
+        s_copy (socket->stype, sizeof (socket->stype), msg->stype);
+        if (live) {
             self->sockets++;
+            s_change (self, ZWATCH_FLEET_SOCKET_ADDED, socket, NULL);
+        }
     }
     s_copy (socket->stype, sizeof (socket->stype), msg->stype);
 
@@ -672,9 +692,11 @@ s_agent_state_end (zwatch_fleet_t *self, fleet_agent_t *agent, const zwatch_msg_
         zhashx_delete (replay->sockets, socket->label);
         zhashx_insert (agent->sockets, socket->label, socket);
         self->sockets++;
+        s_change (self, ZWATCH_FLEET_SOCKET_ADDED, socket, NULL);
         fleet_conn_t *conn = (fleet_conn_t *) zlistx_first (socket->conns);
         for (; conn; conn = (fleet_conn_t *) zlistx_next (socket->conns)) {
             self->conns_live++;
+            s_change (self, ZWATCH_FLEET_CONNECTION_UP, socket, conn);
             s_pair_attach (self, conn);
         }
     }
@@ -739,6 +761,7 @@ zwatch_fleet_destroy (zwatch_fleet_t **self_p)
     if (!self)
         return;
     self->link_fn = NULL;       //  no reports while tearing down
+    self->change_fn = NULL;
     fleet_agent_t *agent;
     while (self->agents && (agent = (fleet_agent_t *) zhashx_first (self->agents)))
         s_agent_remove (self, agent);
@@ -759,6 +782,13 @@ zwatch_fleet_set_link_handler (zwatch_fleet_t *self, zwatch_fleet_link_fn *fn, v
 {
     self->link_fn = fn;
     self->link_arg = arg;
+}
+
+void
+zwatch_fleet_set_change_handler (zwatch_fleet_t *self, zwatch_fleet_change_fn *fn, void *arg)
+{
+    self->change_fn = fn;
+    self->change_arg = arg;
 }
 
 int
@@ -863,4 +893,44 @@ size_t
 zwatch_fleet_links (zwatch_fleet_t *self)
 {
     return self->links;
+}
+
+
+/*  Loading a snapshot (clients): an agent's frames become a replay  */
+
+int
+zwatch_fleet_load_agent (zwatch_fleet_t *self, const zwatch_msg_t *msg)
+{
+    char key [sizeof (((fleet_agent_t *) 0)->key)];
+    s_agent_key (key, sizeof (key), msg->host, msg->svc, msg->pid);
+    if (zhashx_lookup (self->agents, key))
+        zwatch_fleet_forget (self, msg->host, msg->svc, msg->pid);
+    zwatch_msg_t heartbeat = *msg;
+    heartbeat.kind = ZWATCH_KIND_HEARTBEAT;
+    if (zwatch_fleet_apply (self, &heartbeat) != 0)
+        return -1;
+    fleet_agent_t *agent = (fleet_agent_t *) zhashx_lookup (self->agents, key);
+    assert (agent);
+    agent->start = msg->start;  //  also 0: not known yet
+    //  The replay's picture is of seq S: facts carry it, events above it follow
+    agent->replay = s_replay_new ();
+    agent->replay->seq_known = true;
+    agent->replay->seq = msg->seq;
+    return 0;
+}
+
+int
+zwatch_fleet_load_socket (zwatch_fleet_t *self, const zwatch_msg_t *msg)
+{
+    char key [sizeof (((fleet_agent_t *) 0)->key)];
+    s_agent_key (key, sizeof (key), msg->host, msg->svc, msg->pid);
+    fleet_agent_t *agent = (fleet_agent_t *) zhashx_lookup (self->agents, key);
+    if (!agent || !agent->replay) {
+        errno = ENOENT;
+        return -1;
+    }
+    //  An event with no state of its own: the socket is known
+    zwatch_msg_t known = *msg;
+    known.code = 0;
+    return s_apply_event (self, agent, agent->replay->sockets, false, true, &known);
 }

@@ -98,6 +98,32 @@ typedef void (zwatch_fleet_link_fn) (void *arg, const zwatch_fleet_link_t *link)
 typedef struct _zwatch_fleet_t zwatch_fleet_t;
 typedef struct _zwatch_fleet_snapshot_t zwatch_fleet_snapshot_t;
 
+//  Read access to the model (zwatch_fleet_read.c): opaque handles, valid
+//  until the next _apply, _forget, _load_* or _destroy
+typedef struct _fleet_agent_t zwatch_fleet_agent_t;
+typedef struct _fleet_socket_t zwatch_fleet_socket_t;
+typedef struct _fleet_conn_t zwatch_fleet_conn_t;
+typedef struct _fleet_retry_t zwatch_fleet_retry_t;
+
+//  What changed in an agent's live sockets (not in a pending replay copy)
+typedef enum {
+    ZWATCH_FLEET_SOCKET_ADDED = 1,
+    ZWATCH_FLEET_SOCKET_REMOVED,
+    ZWATCH_FLEET_CONNECTION_UP,
+    ZWATCH_FLEET_CONNECTION_DOWN
+} zwatch_fleet_change_kind_t;
+
+typedef struct {
+    zwatch_fleet_change_kind_t kind;
+    const zwatch_fleet_agent_t *agent;
+    const zwatch_fleet_socket_t *socket;
+    const zwatch_fleet_conn_t *conn;    //  CONNECTION_UP / _DOWN, else NULL
+} zwatch_fleet_change_t;
+
+//  Called for every such change, from inside zwatch_fleet_apply / _forget;
+//  the handles are valid during the call only
+typedef void (zwatch_fleet_change_fn) (void *arg, const zwatch_fleet_change_t *change);
+
 //  New empty fleet. limits NULL (or fields 0): the defaults. NULL on
 //  failure (ENOMEM).
 zwatch_fleet_t *zwatch_fleet_new (const zwatch_fleet_limits_t *limits);
@@ -108,6 +134,11 @@ void zwatch_fleet_destroy (zwatch_fleet_t **self_p);
 //  Report link changes to fn (NULL: none)
 void zwatch_fleet_set_link_handler (zwatch_fleet_t *self, zwatch_fleet_link_fn *fn, void *arg);
 
+//  Report socket and connection changes to fn (NULL: none). A complete
+//  replay reports the sockets it removes and those it brings.
+void zwatch_fleet_set_change_handler (zwatch_fleet_t *self, zwatch_fleet_change_fn *fn,
+                                      void *arg);
+
 //  Apply one decoded agent message. Returns 0, or -1 with errno ENOSPC
 //  when it was not kept because a bound was reached (counted), or ENOMEM.
 int zwatch_fleet_apply (zwatch_fleet_t *self, const zwatch_msg_t *msg);
@@ -115,6 +146,69 @@ int zwatch_fleet_apply (zwatch_fleet_t *self, const zwatch_msg_t *msg);
 //  The agent is gone or lost: drop its whole state (its links break).
 //  Returns 0, or -1 with errno ENOENT if it was not in the model.
 int zwatch_fleet_forget (zwatch_fleet_t *self, zwatch_str_t host, zwatch_str_t svc, uint64_t pid);
+
+//  A client loading a snapshot (PROTOCOL.md section 13) gives each agent
+//  as a replay: _load_agent with a heartbeat-like msg (host, svc, pid,
+//  start, seq S, read, sent, dropped, watched) drops what the model held
+//  for that agent and opens a replay of seq S; then _load_socket for each
+//  socket (it is known even with no fact), zwatch_fleet_apply of a state
+//  (seq S) for each fact, and a state_end (seq S, count: the facts). The
+//  agent then holds exactly that, at seq S. Returns 0 or -1 (ENOSPC, or
+//  ENOENT: no load open for the agent).
+int zwatch_fleet_load_agent (zwatch_fleet_t *self, const zwatch_msg_t *msg);
+int zwatch_fleet_load_socket (zwatch_fleet_t *self, const zwatch_msg_t *msg);
+
+//  The model, read: agents (hash order), an agent's sockets, a socket's
+//  connections, listening endpoints and retrying entries. Each _first /
+//  _next pair is a cursor of its container: no two walks of one container
+//  at once. NULL at the end.
+zwatch_fleet_agent_t *zwatch_fleet_agent_first (zwatch_fleet_t *self);
+zwatch_fleet_agent_t *zwatch_fleet_agent_next (zwatch_fleet_t *self);
+zwatch_fleet_agent_t *zwatch_fleet_agent_lookup (zwatch_fleet_t *self, zwatch_str_t host,
+                                                 zwatch_str_t svc, uint64_t pid);
+const char *zwatch_fleet_agent_host (const zwatch_fleet_agent_t *agent);
+const char *zwatch_fleet_agent_svc (const zwatch_fleet_agent_t *agent);
+uint64_t zwatch_fleet_agent_pid (const zwatch_fleet_agent_t *agent);
+uint64_t zwatch_fleet_agent_start (const zwatch_fleet_agent_t *agent);
+//  The last seq applied; false if none yet (no event, no replay)
+bool zwatch_fleet_agent_seq (const zwatch_fleet_agent_t *agent, uint64_t *seq);
+bool zwatch_fleet_agent_partial (const zwatch_fleet_agent_t *agent);
+void zwatch_fleet_agent_set_partial (zwatch_fleet_agent_t *agent, bool partial);
+//  Counters of its last heartbeat: read, sent, dropped, watched
+void zwatch_fleet_agent_counters (const zwatch_fleet_agent_t *agent, uint64_t counters [4]);
+size_t zwatch_fleet_agent_sockets (const zwatch_fleet_agent_t *agent);
+
+zwatch_fleet_socket_t *zwatch_fleet_socket_first (zwatch_fleet_agent_t *agent);
+zwatch_fleet_socket_t *zwatch_fleet_socket_next (zwatch_fleet_agent_t *agent);
+const zwatch_fleet_agent_t *zwatch_fleet_socket_agent (const zwatch_fleet_socket_t *socket);
+const char *zwatch_fleet_socket_label (const zwatch_fleet_socket_t *socket);
+const char *zwatch_fleet_socket_stype (const zwatch_fleet_socket_t *socket);
+//  Its last BIND_FAILED: endpoint (NULL if none), errno value and ts
+const char *zwatch_fleet_socket_bind_error (const zwatch_fleet_socket_t *socket,
+                                            int64_t *value, uint64_t *ts);
+size_t zwatch_fleet_socket_connections (const zwatch_fleet_socket_t *socket);
+const char *zwatch_fleet_listening_first (zwatch_fleet_socket_t *socket);
+const char *zwatch_fleet_listening_next (zwatch_fleet_socket_t *socket);
+zwatch_fleet_conn_t *zwatch_fleet_conn_first (zwatch_fleet_socket_t *socket);
+zwatch_fleet_conn_t *zwatch_fleet_conn_next (zwatch_fleet_socket_t *socket);
+zwatch_fleet_retry_t *zwatch_fleet_retry_first (zwatch_fleet_socket_t *socket);
+zwatch_fleet_retry_t *zwatch_fleet_retry_next (zwatch_fleet_socket_t *socket);
+
+//  A connection: in (accepted) or out, endpoint, local / peer (NULL:
+//  unknown), peer_pid (0: unknown), fd, since (ts)
+bool zwatch_fleet_conn_in (const zwatch_fleet_conn_t *conn);
+const char *zwatch_fleet_conn_endpoint (const zwatch_fleet_conn_t *conn);
+const char *zwatch_fleet_conn_local (const zwatch_fleet_conn_t *conn);
+const char *zwatch_fleet_conn_peer (const zwatch_fleet_conn_t *conn);
+uint64_t zwatch_fleet_conn_peer_pid (const zwatch_fleet_conn_t *conn);
+int64_t zwatch_fleet_conn_fd (const zwatch_fleet_conn_t *conn);
+uint64_t zwatch_fleet_conn_since (const zwatch_fleet_conn_t *conn);
+
+//  A retrying endpoint: endpoint, last interval (ms), since, last (ts)
+const char *zwatch_fleet_retry_endpoint (const zwatch_fleet_retry_t *retry);
+int64_t zwatch_fleet_retry_ivl (const zwatch_fleet_retry_t *retry);
+uint64_t zwatch_fleet_retry_since (const zwatch_fleet_retry_t *retry);
+uint64_t zwatch_fleet_retry_last (const zwatch_fleet_retry_t *retry);
 
 //  Counters and sizes
 const zwatch_fleet_counters_t *zwatch_fleet_counters (zwatch_fleet_t *self);

@@ -45,12 +45,13 @@ typedef struct {
     uint64_t since;
 } fleet_listen_t;
 
-typedef struct {
+struct _fleet_retry_t {
     char *endpoint;
     int64_t ivl;                //  ms, the last CONNECT_RETRIED's value
     uint64_t since;             //  first CONNECT_RETRIED of this run
     uint64_t last;              //  latest CONNECT_RETRIED
-} fleet_retry_t;
+};
+typedef struct _fleet_retry_t fleet_retry_t;
 
 struct _fleet_socket_t {
     fleet_agent_t *agent;
@@ -105,6 +106,8 @@ struct _zwatch_fleet_t {
     size_t links;
     zwatch_fleet_link_fn *link_fn;
     void *link_arg;
+    zwatch_fleet_change_fn *change_fn;
+    void *change_arg;
 };
 
 #endif

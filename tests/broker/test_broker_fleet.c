@@ -18,78 +18,13 @@
 #include <unistd.h>
 #include <zmq.h>
 #include "zwatch.h"
+#include "agent_child.h"
 #include "broker_proc.h"
 #include "snap_client.h"
 #include "testutil.h"
 
 #define WAIT_MS     15000       //  bound on the fleet reaching a state
 #define POLL_MS     50          //  between snapshots while waiting for it
-
-typedef struct {
-    pid_t pid;
-    int commands;               //  our end of its command pipe
-} service_t;
-
-//  A service: its own context and agent, one watched socket, then it
-//  waits for commands ('c': close the socket, 'q': quit)
-static void
-s_service_main (const char *ingest, const char *svc, int type, const char *label,
-                const char *endpoint, int commands)
-{
-    setenv ("ZWATCH_HOST_ID", "fleet-host", 1);
-    setenv ("ZWATCH_SERVICE", svc, 1);
-    void *ctx = zmq_ctx_new ();
-    zwatch_agent_t *agent = zwatch_agent_new (ctx, ingest);
-    void *socket = zmq_socket (ctx, type);
-    if (!agent || !socket || zwatch_agent_watch (agent, socket, label) != 0)
-        _exit (2);
-    int rc = type == ZMQ_ROUTER? zmq_bind (socket, endpoint): zmq_connect (socket, endpoint);
-    if (rc != 0)
-        _exit (3);
-    char command;
-    while (read (commands, &command, 1) == 1 && command != 'q')
-        if (command == 'c' && socket) {
-            zmq_close (socket);
-            socket = NULL;
-        }
-    if (socket)
-        zmq_close (socket);
-    zwatch_agent_destroy (&agent);
-    zmq_ctx_term (ctx);
-    _exit (0);
-}
-
-static service_t
-s_service_start (const char *ingest, const char *svc, int type, const char *label,
-                 const char *endpoint)
-{
-    int pipe_fds [2];
-    CHECK (pipe (pipe_fds) == 0);
-    service_t service = { fork (), pipe_fds [1] };
-    CHECK (service.pid >= 0);
-    if (service.pid == 0) {
-        close (pipe_fds [1]);
-        s_service_main (ingest, svc, type, label, endpoint, pipe_fds [0]);
-    }
-    close (pipe_fds [0]);
-    return service;
-}
-
-static void
-s_service_say (service_t *service, char command)
-{
-    CHECK (write (service->commands, &command, 1) == 1);
-}
-
-static void
-s_service_end (service_t *service)
-{
-    s_service_say (service, 'q');
-    int status = 0;
-    CHECK (waitpid (service->pid, &status, 0) == service->pid);
-    CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 0);
-    close (service->commands);
-}
 
 //  The socket map of (svc, sock) in reply, or NULL
 static const msgpack_object *
@@ -179,8 +114,10 @@ s_test_restart (void)
     const char *args [] = { "--ingest", ingest, "--publish", publish, "--snapshot", snapshot,
                             "--id", "fleet-broker", NULL };
     broker_proc_t *broker = broker_proc_new (args, false);
-    service_t server = s_service_start (ingest, "fleet-srv", ZMQ_ROUTER, "api", server_ep);
-    service_t dealer = s_service_start (ingest, "fleet-cli", ZMQ_DEALER, "client", server_ep);
+    agent_child_t server = agent_child_start (ingest, "fleet-host", "fleet-srv", ZMQ_ROUTER, "api",
+                                              server_ep, true);
+    agent_child_t dealer = agent_child_start (ingest, "fleet-host", "fleet-cli", ZMQ_DEALER, "client",
+                                              server_ep, true);
     snap_client_t *client = snap_client_new (snapshot);
 
     snap_reply_t *reply = s_wait_fleet (client, 1, 1, 1);
@@ -199,14 +136,14 @@ s_test_restart (void)
     snap_reply_destroy (&reply);
 
     //  The DEALER closes: its socket leaves, and the link and both ends go
-    s_service_say (&dealer, 'c');
+    agent_child_say (&dealer, 'c');
     reply = s_wait_fleet (client, 0, 0, -1);
     CHECK_INT_EQ (snap_reply_count (reply, "socket"), 1);
     snap_reply_destroy (&reply);
 
     snap_client_destroy (&client);
-    s_service_end (&dealer);
-    s_service_end (&server);
+    agent_child_end (&dealer);
+    agent_child_end (&server);
     broker_proc_destroy (&broker);
     free (ingest);
     free (publish);
