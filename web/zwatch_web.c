@@ -198,7 +198,7 @@ s_take (zwatch_web_model_t *model, zwatch_web_sse_t *sse, zwatch_web_buf_t *json
                            zwatch_client_links (zwatch_web_model_client (model)));
     else
     if (change->kind == ZWATCH_CHANGE_BROKER_UNREACHABLE)
-        zwatch_log_warning ("feed: broker unreachable (%s); retrying",
+        zwatch_log_warning ("feed: broker unreachable (%s)",
                             change->reason? change->reason: "connection lost");
 }
 
@@ -229,8 +229,7 @@ s_serve (zwatch_client_t *client, const zwatch_web_http_config_t *http_config, c
     if (colon)
         snprintf (colon + 1, sizeof (address) - (size_t) (colon + 1 - address), "%d",
                   zwatch_web_http_port (http));
-    zwatch_log_notice ("serving http://%s/ (fleet of %s)", address,
-                       zwatch_client_error (client)? "the broker": "the broker");
+    zwatch_log_notice ("serving http://%s/", address);
     zwatch_web_buf_t json;
     zwatch_web_buf_init (&json, 64 * 1024);
     while (!s_stop) {
