@@ -138,6 +138,13 @@ s_events (zwatch_web_http_t *self, struct MHD_Connection *connection)
     ||  !s_filter (connection, "event", 39, &event))
         return s_text (self, connection, MHD_HTTP_BAD_REQUEST,
                        "bad filter (host, service, event: 1-64 characters of A-Za-z0-9._-)");
+    //  The kernel's share of a stream's queue is bounded too (no autotuning
+    //  to megabytes), so a reader that stops is seen at our queue's bound
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info (connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int sndbuf = ZWATCH_WEB_SSE_SNDBUF;
+    if (info)
+        setsockopt (info->connect_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof (sndbuf));
     struct MHD_Response *response = zwatch_web_sse_open (self->sse, connection, host, svc, event);
     if (!response)
         return s_text (self, connection, MHD_HTTP_SERVICE_UNAVAILABLE, "too many event streams");

@@ -16,6 +16,8 @@
 
 #define ZWATCH_WEB_SSE_CLIENTS_MAX  32
 #define ZWATCH_WEB_SSE_QUEUE_MAX    (256 * 1024)
+//  Its socket's send buffer (the kernel's part of the queue)
+#define ZWATCH_WEB_SSE_SNDBUF       (64 * 1024)
 //  A comment line this often keeps proxies and the connection timeout happy
 #define ZWATCH_WEB_SSE_KEEPALIVE_MS 5000
 
