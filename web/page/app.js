@@ -10,7 +10,7 @@ const STREAM_MAX = 500;                 // rows kept in the event stream
 const STRUCTURAL = new Set(["agent_up", "agent_gone", "agent_lost", "socket_added",
   "socket_removed", "connection_up", "connection_down", "link_up", "link_down",
   "resync_done", "broker_back"]);
-const FAILURE = /FAIL|RETRIED|DELAYED|DISCONNECTED|CLOSED/;
+const FAILURE = /FAIL|RETRIED|DISCONNECTED/;
 
 let fleet = null;                       // the last /api/fleet
 let selected = null;                    // {type: "node"|"edge", id}
@@ -207,8 +207,9 @@ function renderTables() {
   }
   const broker = document.querySelector("#broker tbody");
   broker.textContent = "";
-  for (const [key, value] of Object.entries(fleet.broker)) {
-    if (typeof value === "object" && value !== null) continue;
+  for (let [key, value] of Object.entries(fleet.broker)) {
+    if (key === "v" || key === "ts" || (typeof value === "object" && value !== null)) continue;
+    if (key === "uptime") { key = "uptime (s)"; value = Math.round(value / 1000); }
     const row = el("tr");
     row.append(el("th", {}, key), el("td", { class: "num" }, String(value)));
     broker.append(row);
