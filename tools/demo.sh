@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-#  The live demo: a broker, zwatch-sub printing the feed, and a service
-#  (zwatch-demo --story) that lives one short life with the agent
-#  watching its sockets. Ctrl-C stops it early.
+#  The live demo: a broker, zwatch-web (the fleet's page), zwatch-sub
+#  printing the feed, and a service (zwatch-demo --story) that lives one
+#  short life with the agent watching its sockets. Ctrl-C stops it early.
 #
 #  ZWATCH_DEMO_INGEST_PORT, ZWATCH_DEMO_PUBLISH_PORT, ZWATCH_DEMO_SNAPSHOT_PORT
-#  choose the broker's ports (5570, 5571, 5572). ZWATCH_DEMO_PACE sets the
+#  choose the broker's ports (5570, 5571, 5572), ZWATCH_DEMO_WEB_PORT the
+#  page's (5580). ZWATCH_DEMO_PACE sets the
 #  msecs between the story's steps (2500). ZWATCH_DEMO_BIN runs the
 #  commands from that directory, without installing or building.
 set -euo pipefail
@@ -35,20 +36,21 @@ done
 ingest_port="${ZWATCH_DEMO_INGEST_PORT:-5570}"
 publish_port="${ZWATCH_DEMO_PUBLISH_PORT:-5571}"
 snapshot_port="${ZWATCH_DEMO_SNAPSHOT_PORT:-5572}"
+web_port="${ZWATCH_DEMO_WEB_PORT:-5580}"
 pace="${ZWATCH_DEMO_PACE:-2500}"
 ingest="tcp://127.0.0.1:$ingest_port"
 publish="tcp://127.0.0.1:$publish_port"
 logs="$(mktemp -d "${TMPDIR:-/tmp}/zwatch-demo.XXXXXX")"
-broker_pid="" sub_pid="" demo_pid=""
+broker_pid="" sub_pid="" demo_pid="" web_pid=""
 
 #  Services first, the broker last, so the feed shows the agent leave
 stop () {
-    for pid in "$demo_pid" "$sub_pid" "$broker_pid"; do
+    for pid in "$demo_pid" "$sub_pid" "$web_pid" "$broker_pid"; do
         [ -n "$pid" ] || continue
         kill -TERM "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
-    demo_pid="" sub_pid="" broker_pid=""
+    demo_pid="" sub_pid="" web_pid="" broker_pid=""
 }
 trap 'stop; echo; say "stopped (logs in $logs)"; exit 130' INT TERM
 trap stop EXIT
@@ -76,6 +78,26 @@ EOF
     [ "$(grep -c ' bound to ' "$logs/broker.log" || true)" -ge 3 ] && break
     sleep 0.1
 done
+
+#  The page, if zwatch-web was built (it needs libmicrohttpd and node-d3)
+if [ -x "$bin/zwatch-web" ]; then
+    "$bin/zwatch-web" --listen "127.0.0.1:$web_port" --connect "$publish" \
+        --snapshot "tcp://127.0.0.1:$snapshot_port" >"$logs/web.log" 2>&1 &
+    web_pid=$!
+    for _ in $(seq 100); do
+        grep -q 'serving http://' "$logs/web.log" 2>/dev/null && break
+        kill -0 "$web_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if grep -q 'serving http://' "$logs/web.log" 2>/dev/null; then
+        say "the fleet graph, live: http://127.0.0.1:$web_port/ (open it in a browser)"
+    else
+        say "zwatch-web did not start (port $web_port taken? ZWATCH_DEMO_WEB_PORT)"
+        web_pid=""
+    fi
+else
+    say "no page: zwatch-web is not built (it needs libmicrohttpd-dev, node-d3)"
+fi
 
 say "starting zwatch-sub, which prints the broker's feed: one line per event,"
 say "shortened here to fit 80 columns (time, socket, event, endpoint, value)"
@@ -124,6 +146,7 @@ cat <<EOF
 demo: done. What to try next, with the commands in
   $bin:
   zwatch-broker                        the broker, in one terminal; then
+  zwatch-web                           the page: http://127.0.0.1:5580/
   zwatch-demo                          a service that loops (Ctrl-C stops)
   zwatch-sub --event bind_failed       only the failed binds
   zwatch-sub --host 'web-*'            hosts web-..., any service

@@ -14,6 +14,8 @@ fail () { echo "FAIL: $*" >&2; exit 1; }
 cmake --install "$build" --prefix "$prefix" >/dev/null
 unset LD_LIBRARY_PATH
 commands="zwatch-broker zwatch-sub zwatch-fleet zwatch-keygen zwatch-demo"
+#  zwatch-web is built only with libmicrohttpd and node-d3
+[ ! -x "$build/bin/zwatch-web" ] || commands="$commands zwatch-web"
 for command in $commands; do
     [ -x "$prefix/bin/$command" ] || fail "$command not installed in $prefix/bin"
 done

@@ -17,17 +17,21 @@
 
 #define DEMO_MS     60000       //  bound on a demo run; a fast one takes ~3 s
 
+static int s_web_port;
+
 //  Run the demo with these ports; returns its exit code, *out its stdout
 //  and *err its stderr (caller frees)
 static int
 s_demo (int ingest, int publish, int snapshot, char **out, char **err)
 {
-    char bin [512], ports [3][64];
+    char bin [512], ports [4][64];
     snprintf (bin, sizeof (bin), "ZWATCH_DEMO_BIN=%s", ZWATCH_BIN_DIR);
     snprintf (ports [0], sizeof (ports [0]), "ZWATCH_DEMO_INGEST_PORT=%d", ingest);
     snprintf (ports [1], sizeof (ports [1]), "ZWATCH_DEMO_PUBLISH_PORT=%d", publish);
     snprintf (ports [2], sizeof (ports [2]), "ZWATCH_DEMO_SNAPSHOT_PORT=%d", snapshot);
-    const char *env [] = { bin, ports [0], ports [1], ports [2], "ZWATCH_DEMO_PACE=300", NULL };
+    snprintf (ports [3], sizeof (ports [3]), "ZWATCH_DEMO_WEB_PORT=%d", s_web_port);
+    const char *env [] = { bin, ports [0], ports [1], ports [2], ports [3], "ZWATCH_DEMO_PACE=300",
+                           NULL };
     const char *argv [] = { "bash", DEMO_SH, NULL };
     char *path = tu_temp_path (".demo");
     pid_t pid = tu_spawn (argv, env, path);
@@ -62,6 +66,7 @@ static void
 s_test_story (void)
 {
     char *out, *err;
+    s_web_port = tu_free_port ();
     int code = s_demo (tu_free_port (), tu_free_port (), tu_free_port (), &out, &err);
     if (code != 0 || *err)
         fprintf (stderr, "exit %d, stderr:\n%s\nstdout:\n%s\n", code, err, out);
@@ -72,6 +77,11 @@ s_test_story (void)
     //  events come right after it)
     const char *at = out;
     at = s_after (out, at, "demo: starting the broker");
+#ifdef ZWATCH_WEB_BUILT
+    char page [96];
+    snprintf (page, sizeof (page), "demo: the fleet graph, live: http://127.0.0.1:%d/", s_web_port);
+    at = s_after (out, at, page);
+#endif
     at = s_after (out, at, "demo: starting zwatch-sub");
     at = s_after (out, at, ">> 1/6 The service starts");
     at = s_after (out, at, ">> 2/6 A client socket");
@@ -112,6 +122,7 @@ s_test_story (void)
 static void
 s_test_port_taken (void)
 {
+    s_web_port = tu_free_port ();
     //  A listener on the ingest port, as another broker would be
     int fd = socket (AF_INET, SOCK_STREAM, 0);
     CHECK (fd >= 0);
