@@ -70,7 +70,7 @@ const edgeLayer = layer.append("g"), nodeLayer = layer.append("g");
 svg.call(d3.zoom().scaleExtent([0.3, 3]).on("zoom", () => layer.attr("transform", d3.event.transform)));
 const simulation = d3.forceSimulation()
   .force("link", d3.forceLink().id((d) => d.id).distance(150))
-  .force("charge", d3.forceManyBody().strength(-500))
+  .force("charge", d3.forceManyBody().strength(-350))
   .force("collide", d3.forceCollide(45))
   .on("tick", ticked);
 let nodes = [], edges = [];
@@ -109,7 +109,12 @@ function renderGraph() {
   const data = graphData();
   nodes = data.nodes; edges = data.edges;
   const box = svg.node().getBoundingClientRect();
-  simulation.force("center", d3.forceCenter(box.width / 2, box.height / 2));
+  //  Pulled gently to the middle, so that a service linked to no one stays in view
+  simulation.force("center", d3.forceCenter(box.width / 2, box.height / 2))
+    .force("x", d3.forceX(box.width / 2).strength(0.06))
+    .force("y", d3.forceY(box.height / 2).strength(0.1));
+  for (const n of nodes)
+    if (n.x === undefined) { n.x = box.width / 2 + (Math.random() - 0.5) * 200; n.y = box.height / 2 + (Math.random() - 0.5) * 150; }
   document.getElementById("graph-count").textContent =
     `${nodes.length} services, ${fleet.links.length} links`;
 
