@@ -87,6 +87,17 @@ def main():
     time.sleep(1.5)                     # let the layout settle for the picture
     driver.save_screenshot(SHOT)
 
+    # Grouped by host + service, then back
+    group = lambda value: driver.execute_script(
+        "const s = document.getElementById('group'); s.value = arguments[0];"
+        "s.dispatchEvent(new Event('change'))", value)
+    group("host")
+    wait(driver, "the nodes and link by host + service",
+         lambda: css('g.node[data-id="h-test/svc-server"]') and
+         css('g.edge[data-from="h-test/svc-client"][data-to="h-test/svc-server"]'))
+    group("service")
+    wait(driver, "the nodes by service again", lambda: css(EDGE))
+
     # The disconnect: the link goes without a reload
     driver.execute_script("window.zwatchMarker = 'same page'")
     print("ready-for-disconnect", flush=True)

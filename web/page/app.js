@@ -29,8 +29,10 @@ function clock(ns) {
   const d = new Date(ns / 1e6);
   return d.toLocaleTimeString([], { hour12: false }) + "." + String(d.getMilliseconds()).padStart(3, "0");
 }
+// A node: one service (all its hosts), one service on one host, or one host
 function groupKey(host, svc) {
-  return document.getElementById("group").value === "host" ? host + "/" + svc : svc;
+  const by = document.getElementById("group").value;
+  return by === "host" ? host + "/" + svc : by === "hostonly" ? host : svc;
 }
 
 // ---- feed state and refresh -------------------------------------------------
@@ -124,11 +126,14 @@ function renderGraph() {
     .on("click", (d) => select({ type: "edge", id: d.id }));
   edgeNew.append("line").attr("marker-end", "url(#arrow)");
   edgeNew.append("text");
+  edgeNew.append("title");
   edgeLayer.selectAll("g.edge")
     .attr("data-from", (d) => (d.source.id || d.source)).attr("data-to", (d) => (d.target.id || d.target))
     .attr("data-count", (d) => d.count)
     .classed("selected", (d) => selected && selected.type === "edge" && selected.id === d.id)
     .select("text").text((d) => d.count > 1 ? "\u00d7" + d.count : "");
+  edgeLayer.selectAll("g.edge").select("title")      // hover: what the link is
+    .text((d) => `${d.source.id || d.source} \u2192 ${d.target.id || d.target}: ${d.count} link(s); click for details`);
 
   const node = nodeLayer.selectAll("g.node").data(nodes, (d) => d.id);
   node.exit().remove();
@@ -140,17 +145,27 @@ function renderGraph() {
       .on("end", (d) => { if (!d3.event.active) simulation.alphaTarget(0); d.fx = null; d.fy = null; }));
   nodeNew.append("circle").attr("r", 18);
   nodeNew.append("text").attr("dy", 34).attr("text-anchor", "middle");
+  nodeNew.append("title");
+  const byHost = document.getElementById("group").value !== "service";
   nodeLayer.selectAll("g.node")
     .attr("data-id", (d) => d.id)
     .classed("alert", (d) => d.alert)
     .classed("selected", (d) => selected && selected.type === "node" && selected.id === d.id)
     .select("text").text((d) => d.label + (d.agents > 1 ? ` (${d.agents})` : "") +
                                 (d.retrying ? " retrying" : d.alert ? " no connections" : ""));
+  nodeLayer.selectAll("g.node").select("title")      // hover: the node in one line
+    .text((d) => `${d.id}: ${d.agents} agent(s) on ${[...d.hosts].join(", ")}, ${d.sockets} socket(s), ` +
+                 `${d.connections} connection(s)${d.retrying ? ", " + d.retrying + " retrying" : ""}`);
+  //  By host: one colour per host, so that a host's services read as a group
+  nodeLayer.selectAll("g.node").select("circle")
+    .style("fill", (d) => byHost && !d.alert ? hostColour([...d.hosts][0]) : null);
 
   simulation.nodes(nodes);
   simulation.force("link").links(edges);
   simulation.alpha(0.5).restart();
 }
+
+const hostColour = d3.scaleOrdinal(d3.schemeTableau10 || d3.schemeCategory10);
 
 function ticked() {
   edgeLayer.selectAll("g.edge").select("line")
