@@ -53,8 +53,9 @@ s_usage (FILE *stream)
         "  --cert FILE         CURVE: our secret certificate (default $ZWATCH_CURVE_CERT)\n"
         "  --token-file FILE   ask every request for this bearer token (Authorization:\n"
         "                      Bearer, or ?token= for the page); /healthz needs none\n"
-        "  --config FILE       ZPL file with the same keys (listen, connect, ...) and\n"
-        "                      connection-timeout (seconds, default 10); flags win\n"
+        "  --config FILE       ZPL file with the same keys (listen, connect, ...),\n"
+        "                      connection-timeout (seconds, default 10), and tls-cert,\n"
+        "                      tls-key (PEM files: HTTPS); flags win\n"
         "  -v, --verbose       log every change and libmicrohttpd's messages\n"
         "  --help              this text\n"
         "  --version           show the version and exit\n"
@@ -136,9 +137,27 @@ s_read_token (const char *path)
 
 typedef struct {
     const char *listen, *publish, *snapshot, *server_key, *cert, *token_file;
+    const char *tls_cert, *tls_key;             //  config file only
     unsigned timeout;
     bool verbose;
 } s_settings_t;
+
+//  A PEM file's text (at most 1 MiB), or NULL
+static char *
+s_read_pem (const char *path)
+{
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return NULL;
+    char *text = (char *) calloc (1, 1024 * 1024 + 1);
+    size_t size = text? fread (text, 1, 1024 * 1024 + 1, file): 0;
+    fclose (file);
+    if (size == 0 || size > 1024 * 1024) {
+        free (text);
+        return NULL;
+    }
+    return text;
+}
 
 //  The config file's keys, where no flag gave them
 static int
@@ -166,6 +185,10 @@ s_read_config (zconfig_t *root, s_settings_t *settings, const s_settings_t *flag
                                   timeout);
         settings->timeout = (unsigned) seconds;
     }
+    settings->tls_cert = zconfig_get (root, "tls-cert", NULL);
+    settings->tls_key = zconfig_get (root, "tls-key", NULL);
+    if (!settings->tls_cert != !settings->tls_key)
+        return s_usage_error ("%s", "tls-cert and tls-key go together in the config file");
     const char *verbose = zconfig_get (root, "verbose", NULL);
     if (verbose && atoi (verbose))
         settings->verbose = true;
@@ -173,7 +196,8 @@ s_read_config (zconfig_t *root, s_settings_t *settings, const s_settings_t *flag
         const char *name = zconfig_name (child);
         if (strcmp (name, "listen") && strcmp (name, "connect") && strcmp (name, "snapshot")
         &&  strcmp (name, "server-key") && strcmp (name, "cert") && strcmp (name, "token-file")
-        &&  strcmp (name, "connection-timeout") && strcmp (name, "verbose"))
+        &&  strcmp (name, "connection-timeout") && strcmp (name, "verbose")
+        &&  strcmp (name, "tls-cert") && strcmp (name, "tls-key"))
             return s_usage_error ("unknown key '%s' in the config file", name);
     }
     return 0;
@@ -220,7 +244,10 @@ s_serve (zwatch_client_t *client, const zwatch_web_http_config_t *http_config, c
                                   keepalive: ZWATCH_WEB_SSE_KEEPALIVE_MS);
     zwatch_web_http_t *http = zwatch_web_http_new (http_config, model, sse);
     if (!http) {
-        zwatch_log_error ("cannot listen on %s: %s", listen, strerror (errno));
+        //  libmicrohttpd said why just before; errno only for what it names well
+        bool named = errno == EADDRINUSE || errno == EACCES || errno == EADDRNOTAVAIL;
+        zwatch_log_error ("cannot listen on %s%s%s", listen, named? ": ": "",
+                          named? strerror (errno): "");
         zwatch_web_model_destroy (&model);
         zwatch_web_sse_destroy (&sse);
         return EXIT_RUNTIME;
@@ -231,7 +258,7 @@ s_serve (zwatch_client_t *client, const zwatch_web_http_config_t *http_config, c
     if (colon)
         snprintf (colon + 1, sizeof (address) - (size_t) (colon + 1 - address), "%d",
                   zwatch_web_http_port (http));
-    zwatch_log_notice ("serving http://%s/", address);
+    zwatch_log_notice ("serving %s://%s/", http_config->tls_cert? "https": "http", address);
     zwatch_web_buf_t json;
     zwatch_web_buf_init (&json, 64 * 1024);
     while (!s_stop) {
@@ -332,7 +359,7 @@ main (int argc, char *argv [])
     zwatch_web_http_config_t http_config = { .timeout = settings.timeout,
                                              .verbose = settings.verbose };
     bool loopback = true;
-    char *token = NULL;
+    char *token = NULL, *tls_cert = NULL, *tls_key = NULL;
     zwatch_client_t *client = NULL;
     if (s_parse_listen (settings.listen, &http_config, &loopback) != 0)
         rc = s_usage_error ("invalid --listen '%s' (want ADDR:PORT, e.g. 127.0.0.1:5580)",
@@ -340,6 +367,12 @@ main (int argc, char *argv [])
     if (!rc && settings.token_file && !(token = s_read_token (settings.token_file)))
         rc = s_usage_error ("cannot read a token from '%s' (one line, 1-256 printable "
                             "characters)", settings.token_file);
+    if (!rc && settings.tls_cert && !(tls_cert = s_read_pem (settings.tls_cert)))
+        rc = s_usage_error ("cannot read the TLS certificate '%s'", settings.tls_cert);
+    if (!rc && settings.tls_key && !(tls_key = s_read_pem (settings.tls_key)))
+        rc = s_usage_error ("cannot read the TLS key '%s'", settings.tls_key);
+    http_config.tls_cert = tls_cert;
+    http_config.tls_key = tls_key;
     if (!rc) {
         client = zwatch_client_new (settings.publish, settings.snapshot);
         if (!client)
@@ -378,6 +411,8 @@ main (int argc, char *argv [])
     zwatch_client_destroy (&client);
     zconfig_destroy (&config);
     free (token);
+    free (tls_cert);
+    free (tls_key);
     //  zsys's last words (dangling sockets) go through our stream, then it goes
     if (s_log_stream) {
         zsys_shutdown ();

@@ -15,18 +15,17 @@ struct _zwatch_web_http_t {
     char *token;
     uint64_t requests, bad_requests;
     bool verbose;
+    char last_error [256];              //  libmicrohttpd's last message
 };
 
 static void
 s_mhd_log (void *cls, const char *format, va_list args)
 {
     zwatch_web_http_t *self = (zwatch_web_http_t *) cls;
-    if (!self->verbose)
-        return;
-    char line [512];
-    vsnprintf (line, sizeof (line), format, args);
-    line [strcspn (line, "\n")] = 0;
-    zwatch_log_info ("libmicrohttpd: %s", line);
+    vsnprintf (self->last_error, sizeof (self->last_error), format, args);
+    self->last_error [strcspn (self->last_error, "\n")] = 0;
+    if (self->verbose)
+        zwatch_log_info ("libmicrohttpd: %s", self->last_error);
 }
 
 static enum MHD_Result
@@ -231,7 +230,23 @@ zwatch_web_http_new (const zwatch_web_http_config_t *config, zwatch_web_model_t 
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (config->address.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    struct MHD_OptionItem tls [] = {
+        { MHD_OPTION_HTTPS_MEM_KEY, 0, (void *) config->tls_key },
+        { MHD_OPTION_HTTPS_MEM_CERT, 0, (void *) config->tls_cert },
+        { MHD_OPTION_END, 0, NULL }
+    };
+    bool use_tls = config->tls_cert && config->tls_key;
+    if (use_tls) {
+        if (MHD_is_feature_supported (MHD_FEATURE_TLS) != MHD_YES) {
+            zwatch_log_error ("this libmicrohttpd has no TLS support");
+            zwatch_web_http_destroy (&self);
+            errno = EINVAL;
+            return NULL;
+        }
+        flags |= MHD_USE_TLS;
+    }
     self->daemon = MHD_start_daemon (flags, 0, NULL, NULL, s_request, self,
+        MHD_OPTION_ARRAY, use_tls? tls: tls + 2,
         MHD_OPTION_SOCK_ADDR, (const struct sockaddr *) &config->address,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned) ZWATCH_WEB_CONNECTIONS_MAX,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) ZWATCH_WEB_REQUEST_MAX,
@@ -239,7 +254,10 @@ zwatch_web_http_new (const zwatch_web_http_config_t *config, zwatch_web_model_t 
         MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self,
         MHD_OPTION_END);
     if (!self->daemon) {
+        //  Why, in libmicrohttpd's words (a bind error, a key GnuTLS refused)
         int error = errno;
+        if (*self->last_error)
+            zwatch_log_error ("libmicrohttpd: %s", self->last_error);
         zwatch_web_http_destroy (&self);
         errno = error? error: EADDRINUSE;
     }

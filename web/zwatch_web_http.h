@@ -29,9 +29,13 @@ typedef struct {
     const char *token;                  //  bearer token, or NULL: none asked
     unsigned timeout;                   //  seconds a connection may be idle
     bool verbose;                       //  log libmicrohttpd's messages
+    const char *tls_cert;               //  PEM text: HTTPS (GnuTLS) when both set
+    const char *tls_key;
 } zwatch_web_http_config_t;
 
-//  Listen; NULL if that fails (errno from the bind, e.g. EADDRINUSE)
+//  Listen; NULL if that fails (errno, and libmicrohttpd's reason logged:
+//  a bind error, a certificate or key GnuTLS refused; EINVAL: TLS asked of
+//  a libmicrohttpd without it)
 zwatch_web_http_t *zwatch_web_http_new (const zwatch_web_http_config_t *config,
                                         zwatch_web_model_t *model, zwatch_web_sse_t *sse);
 void zwatch_web_http_destroy (zwatch_web_http_t **self_p);

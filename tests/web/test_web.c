@@ -4,6 +4,7 @@
     http        bad requests and their status codes, bounded connections,
                 slowloris, and the server still answering after them
     token       --token-file: 401 without it, Bearer and ?token= accepted
+    tls         HTTPS from the config file's tls-cert and tls-key (curl)
     api         /api/fleet and /metrics for a link made and broken, exact
                 metric lines, /healthz 503 when the broker goes
     sse         /api/events filters, and a client that stops reading is
@@ -230,6 +231,68 @@ test_token (void)
     free (bin);
     unlink (token);
     free (token);
+}
+
+//  --config tls-cert / tls-key: HTTPS, checked with curl
+static void
+test_tls (void)
+{
+    char *dir = tu_temp_path ("-tls");
+    CHECK (mkdir (dir, 0700) == 0);
+    char command [2048];
+    snprintf (command, sizeof (command), "openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+              "-subj /CN=127.0.0.1 -keyout %s/key.pem -out %s/cert.pem 2>/dev/null", dir, dir);
+    CHECK_INT_EQ (system (command), 0);
+    char text [1200];
+    snprintf (text, sizeof (text), "tls-cert = \"%s/cert.pem\"\ntls-key = \"%s/key.pem\"\n", dir, dir);
+    char *config = s_config (text);
+    s_fleet_t fleet = { 0 };
+    fleet.broker = broker_proc_new (NULL, true);
+    fleet.web = web_start (broker_proc_publish (fleet.broker), broker_proc_snapshot (fleet.broker),
+                           (const char *const []) { "--config", config, NULL }, &fleet.port);
+    char *errors = tu_child_errors (fleet.web);
+    CHECK (strstr (errors, "serving https://127.0.0.1:"));
+    free (errors);
+    char *out = tu_temp_path (".curl");
+    snprintf (command, sizeof (command), "curl -sk --max-time 10 --retry 20 --retry-delay 1 "
+              "--retry-all-errors https://127.0.0.1:%d/healthz > %s", fleet.port, out);
+    //  503 until the feed is whole, then 200
+    long long deadline = tu_now_ms () + 20000;
+    char *body = NULL;
+    do {
+        free (body);
+        CHECK_INT_EQ (system (command), 0);
+        body = tu_read_file (out);
+    } while (!(body && strstr (body, "200 ok")) && tu_now_ms () < deadline);
+    CHECK (body && strstr (body, "200 ok"));
+    free (body);
+    //  Plain HTTP on it gets no HTTP answer
+    CHECK_INT_EQ (s_status (fleet.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
+    s_fleet_stop (&fleet);
+    //  A key that is not a key: exit 1 at start, saying so
+    snprintf (text, sizeof (text), "tls-cert = \"%s/cert.pem\"\ntls-key = \"%s/cert.pem\"\n", dir, dir);
+    char *bad = s_config (text);
+    char *bin = tu_bin ("zwatch-web");
+    char listen [64];
+    snprintf (listen, sizeof (listen), "127.0.0.1:%d", tu_free_port ());
+    tu_child_t *refused = tu_child_new ((const char *const []) { bin, "--config", bad, "--listen",
+                                         listen, NULL }, NULL, NULL, 0, "zwatch-web");
+    CHECK_INT_EQ (tu_child_wait (refused, 10000), 1);
+    errors = tu_child_errors (refused);
+    CHECK (strstr (errors, "E zwatch-web: libmicrohttpd: ") && strstr (errors, "TLS"));
+    CHECK (strstr (errors, "E zwatch-web: cannot listen on 127.0.0.1:"));
+    free (errors);
+    tu_child_destroy (&refused);
+    free (bin);
+    unlink (bad);
+    free (bad);
+    unlink (out);
+    free (out);
+    unlink (config);
+    free (config);
+    snprintf (command, sizeof (command), "rm -rf '%s'", dir);
+    CHECK_INT_EQ (system (command), 0);
+    free (dir);
 }
 
 static void
@@ -542,6 +605,10 @@ main (int argc, char *argv [])
         printf ("SKIP: prometheus or promtool not installed (Debian: prometheus)\n");
         return SKIP;
     }
+    if (argc > 1 && strcmp (argv [1], "tls") == 0 && (!s_have ("openssl") || !s_have ("curl"))) {
+        printf ("SKIP: openssl or curl not installed\n");
+        return SKIP;
+    }
     if (argc > 1 && strcmp (argv [1], "browser") == 0
     &&  (!s_have ("chromium") || !s_have ("chromedriver")
       || system (PYTHON3 " -c 'import selenium' 2>/dev/null") != 0)) {
@@ -551,6 +618,7 @@ main (int argc, char *argv [])
     const tu_case_t cases [] = {
         { "http", test_http },
         { "token", test_token },
+        { "tls", test_tls },
         { "api", test_api },
         { "sse", test_sse },
         { "prometheus", test_prometheus },

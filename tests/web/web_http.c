@@ -121,7 +121,7 @@ web_start (const char *publish, const char *snapshot, const char *const extra []
     size_t count = 7;
     for (size_t index = 0; extra && extra [index] && count < 31; index++)
         argv [count++] = extra [index];
-    tu_child_t *child = tu_child_new (argv, NULL, "serving http://", 20000, "zwatch-web");
+    tu_child_t *child = tu_child_new (argv, NULL, "serving http", 20000, "zwatch-web");
     free (bin);
     return child;
 }
