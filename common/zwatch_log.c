@@ -240,22 +240,14 @@ s_zsys_write (void *cookie, const char *data, size_t size)
     return (ssize_t) size;
 }
 
-//  zsys_shutdown (at exit) closes the stream: the cookie goes with it
-static int
-s_zsys_close (void *cookie)
-{
-    free (cookie);
-    return 0;
-}
-
 FILE *
 zwatch_log_zsys_stream (void)
 {
-    //  Freed only when zsys closes it: zsys may log until the very end
+    //  Never freed: zsys may log until the very end of the process
     s_zsys_t *self = (s_zsys_t *) calloc (1, sizeof (s_zsys_t));
     if (!self)
         return NULL;
-    cookie_io_functions_t functions = { NULL, s_zsys_write, NULL, s_zsys_close };
+    cookie_io_functions_t functions = { NULL, s_zsys_write, NULL, NULL };
     FILE *stream = fopencookie (self, "w", functions);
     if (!stream) {
         free (self);

@@ -29,8 +29,6 @@
 #define TOKEN_MAX       256
 
 static volatile sig_atomic_t s_stop = 0;
-//  zsys logs through it until we shut zsys down at exit
-static FILE *s_log_stream = NULL;
 
 static void
 s_on_signal (int signum)
@@ -390,9 +388,9 @@ main (int argc, char *argv [])
     }
     if (!rc) {
         zwatch_log_start (PROGRAM, ZWATCH_LOG_TEXT);
-        s_log_stream = zwatch_log_zsys_stream ();
-        if (s_log_stream)
-            zsys_set_logstream (s_log_stream);
+        FILE *stream = zwatch_log_zsys_stream ();
+        if (stream)
+            zsys_set_logstream (stream);
         if (!loopback && !token)
             zwatch_log_warning ("listening on %s, not loopback, without --token-file: anyone who "
                                 "can reach it can read the fleet", settings.listen);
@@ -413,10 +411,5 @@ main (int argc, char *argv [])
     free (token);
     free (tls_cert);
     free (tls_key);
-    //  zsys's last words (dangling sockets) go through our stream, then it goes
-    if (s_log_stream) {
-        zsys_shutdown ();
-        fclose (s_log_stream);
-    }
     return rc;
 }
