@@ -182,24 +182,37 @@ typedef struct {
 //  PID 7, TYPE 6, CONN 4, RETRY 5, FAIL 4, and 8 spaces between the 9 columns
 #define FIXED_COLUMNS   34
 
+//  The name column as wide as the longest shown name (within bounds); a
+//  quarter of the rest for the socket, almost half for the endpoint
 static widths_t
-s_widths (int width)
+s_widths (zwatch_top_model_t *model, int width)
 {
     int rest = width - FIXED_COLUMNS;
     if (rest < 24)
         rest = 24;              //  narrower screens cut the line instead
-    widths_t widths = { rest * 30 / 100, rest * 18 / 100, rest * 30 / 100, 0 };
-    widths.last = rest - widths.name - widths.sock - widths.endpoint;
+    int longest = 12;
+    for (size_t index = 0; index < zwatch_top_model_shown (model); index++) {
+        const zwatch_top_row_t *row = zwatch_top_model_shown_row (model, index);
+        int len = (int) (strlen (row->host) + 1 + strlen (row->svc));
+        if (len > longest)
+            longest = len;
+    }
+    widths_t widths;
+    widths.name = longest < rest * 45 / 100? longest: rest * 45 / 100;
+    int others = rest - widths.name;
+    widths.sock = others * 25 / 100;
+    widths.endpoint = others * 45 / 100;
+    widths.last = others - widths.sock - widths.endpoint;
     return widths;
 }
 
 static void
 s_table (zwatch_top_model_t *model, int top, int height)
 {
-    widths_t w = s_widths (COLS);
+    widths_t w = s_widths (model, COLS);
     s_put (top, A_REVERSE, "%-*s %7s %-*s %-6s %4s %5s %-*s %4s %s", w.name, "HOST/SERVICE", "PID",
            w.sock, "SOCKET", "TYPE", "CONN", "RETRY", w.endpoint, "ENDPOINT", "FAIL",
-           "LAST FAILURE (1 min)");
+           "LAST FAILURE");
     size_t shown = zwatch_top_model_shown (model);
     for (int line = 0; line < height - 1; line++) {
         const zwatch_top_row_t *row = zwatch_top_model_shown_row (model, (size_t) line);
