@@ -182,27 +182,51 @@ typedef struct {
 //  PID 7, TYPE 6, CONN 4, RETRY 5, FAIL 4, and 8 spaces between the 9 columns
 #define FIXED_COLUMNS   34
 
-//  The name column as wide as the longest shown name (within bounds); a
-//  quarter of the rest for the socket, almost half for the endpoint
+//  Width of a column for its longest text, within [low, high]
+static int
+s_fit (int longest, int low, int high)
+{
+    return longest < low? low: longest > high? (high > low? high: low): longest;
+}
+
+//  The endpoint as the table shows it: listening, else retrying, else "-"
+static const char *
+s_endpoint (char *buf, size_t size, const zwatch_top_row_t *row)
+{
+    if (*row->listen)
+        snprintf (buf, size, "%s", row->listen);
+    else
+    if (*row->retry)
+        snprintf (buf, size, "-> %s", row->retry);
+    else
+        snprintf (buf, size, "-");
+    return buf;
+}
+
+//  Name, socket and endpoint columns as wide as their longest shown text,
+//  each within a share of the width; the last failure gets the rest
 static widths_t
 s_widths (zwatch_top_model_t *model, int width)
 {
     int rest = width - FIXED_COLUMNS;
     if (rest < 24)
         rest = 24;              //  narrower screens cut the line instead
-    int longest = 12;
+    int name = 0, sock = 0, endpoint = 0;
     for (size_t index = 0; index < zwatch_top_model_shown (model); index++) {
         const zwatch_top_row_t *row = zwatch_top_model_shown_row (model, index);
+        char text [ZWATCH_ENDPOINT_MAX + 8];
         int len = (int) (strlen (row->host) + 1 + strlen (row->svc));
-        if (len > longest)
-            longest = len;
+        name = len > name? len: name;
+        len = (int) strlen (row->sock);
+        sock = len > sock? len: sock;
+        len = (int) strlen (s_endpoint (text, sizeof (text), row));
+        endpoint = len > endpoint? len: endpoint;
     }
     widths_t widths;
-    widths.name = longest < rest * 45 / 100? longest: rest * 45 / 100;
-    int others = rest - widths.name;
-    widths.sock = others * 25 / 100;
-    widths.endpoint = others * 45 / 100;
-    widths.last = others - widths.sock - widths.endpoint;
+    widths.name = s_fit (name, 12, rest * 40 / 100);
+    widths.sock = s_fit (sock, 6, (rest - widths.name) * 30 / 100);
+    widths.endpoint = s_fit (endpoint, 8, (rest - widths.name - widths.sock) * 55 / 100);
+    widths.last = rest - widths.name - widths.sock - widths.endpoint;
     return widths;
 }
 
@@ -227,13 +251,7 @@ s_table (zwatch_top_model_t *model, int top, int height)
         snprintf (name, sizeof (name), "%s/%s", row->host, row->svc);
         char name_cut [128], sock_cut [128], type_cut [8], ep_cut [300], last_cut [80];
         char endpoint [ZWATCH_ENDPOINT_MAX + 8];
-        if (*row->listen)
-            snprintf (endpoint, sizeof (endpoint), "%s", row->listen);
-        else
-        if (*row->retry)
-            snprintf (endpoint, sizeof (endpoint), "-> %s", row->retry);
-        else
-            snprintf (endpoint, sizeof (endpoint), "-");
+        s_endpoint (endpoint, sizeof (endpoint), row);
         char fails [16] = "-";
         if (row->failures)
             snprintf (fails, sizeof (fails), "%zu", row->failures);

@@ -13,7 +13,7 @@ fail () { echo "FAIL: $*" >&2; exit 1; }
 
 cmake --install "$build" --prefix "$prefix" >/dev/null
 unset LD_LIBRARY_PATH
-commands="zwatch-broker zwatch-sub zwatch-fleet zwatch-keygen zwatch-demo"
+commands="zwatch-broker zwatch-sub zwatch-fleet zwatch-top zwatch-keygen zwatch-demo"
 for command in $commands; do
     [ -x "$prefix/bin/$command" ] || fail "$command not installed in $prefix/bin"
 done
