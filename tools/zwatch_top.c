@@ -4,7 +4,8 @@
     changes go to the model as they come (zwatch_top_feed), the rows are
     refilled from the client's state and the screen redrawn at most 10
     times a second (and once a second for the rate). q, SIGINT and SIGTERM
-    give the terminal back and exit 0. Exit codes: 0 ok, 1 runtime error
+    give the terminal back and exit 0 (SIGHUP and a terminal that went
+    away end it too). Exit codes: 0 ok, 1 runtime error
     (not a terminal, TERM unusable, the client would not start), 2 usage.
 */
 
@@ -135,7 +136,8 @@ s_run (top_t *top)
             { .fd = zwatch_client_fd (top->client), .events = POLLIN }
         };
         //  EINTR: a signal (SIGWINCH comes back as a resize key, the others stop us)
-        poll (fds, 2, timeout);
+        if (poll (fds, 2, timeout) > 0 && fds [0].revents & (POLLHUP | POLLERR | POLLNVAL))
+            break;              //  the terminal went away (an ssh session dropped)
         now = zclock_mono ();
         for (size_t count = 0; count < CHANGES_BATCH; count++) {
             const zwatch_change_t *change = zwatch_client_next (top->client, 0);
@@ -210,6 +212,7 @@ main (int argc, char *argv [])
     sigemptyset (&action.sa_mask);
     sigaction (SIGINT, &action, NULL);
     sigaction (SIGTERM, &action, NULL);
+    sigaction (SIGHUP, &action, NULL);
 
     char error [256];
     top.screen = zwatch_top_screen_new (error, sizeof (error));

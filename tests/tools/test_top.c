@@ -72,6 +72,7 @@ static void
 s_tmux_start (const char *name, int width, int height)
 {
     snprintf (s_server, sizeof (s_server), "zwatch-top-%s-%d", name, (int) getpid ());
+    unsetenv ("TMUX");          //  run from inside tmux, still a server of our own
     atexit (s_tmux_kill);
     free (s_tmux ("new-session -d -s top -x %d -y %d 'env PS1=\"prompt> \" sh'", width, height));
 }
