@@ -353,7 +353,10 @@ zwatch_fleet_view_links (FILE *out, zwatch_client_t *client, bool json)
             snprintf (parts [2], PART_MAX, "%s/%s", to->host, to->svc);
             s_part (parts [3], to->sock);
             s_part (parts [4], zwatch_client_link_endpoint (link));
-            //  "A a -> B b (E, since HH:MM:SS)": 25 bytes besides the parts
+            //  "A a -> B b (E, since HH:MM:SS)": 25 bytes besides the parts;
+            //  names are cut before the endpoint
+            size_t names = 80 - 25 - strlen (parts [4]);
+            s_fit (parts, 4, names > 24? names: 24);
             s_fit (parts, 5, 80 - 25);
             line = zsys_sprintf ("%s %s -> %s %s (%s, since %s)", parts [0], parts [1],
                                  parts [2], parts [3], parts [4],
@@ -405,6 +408,8 @@ zwatch_fleet_view_links (FILE *out, zwatch_client_t *client, bool json)
                               zwatch_client_agent_svc (agent));
                     s_part (parts [1], zwatch_client_socket_label (socket));
                     s_part (parts [2], peer);
+                    size_t names = 80 - 34 - strlen (parts [2]);
+                    s_fit (parts, 2, names > 16? names: 16);
                     s_fit (parts, 3, 80 - 34);
                     line = zsys_sprintf ("%s %s %s %s (not watched, since %s)", parts [0],
                                          parts [1], in? "<-": "->", parts [2],
