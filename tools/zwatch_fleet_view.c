@@ -440,9 +440,9 @@ s_kind_name (zwatch_change_kind_t kind)
     static const char *names [] = {
         "?", "agent_up", "agent_gone", "agent_lost", "socket_added", "socket_removed",
         "connection_up", "connection_down", "link_up", "link_down", "event", "stats", "gap",
-        "resync_start", "resync_done", "broker_unreachable", "broker_back"
+        "resync_start", "resync_done", "broker_unreachable", "broker_back", "history"
     };
-    return kind <= ZWATCH_CHANGE_BROKER_BACK? names [kind]: "?";
+    return kind <= ZWATCH_CHANGE_HISTORY? names [kind]: "?";
 }
 
 void
@@ -474,7 +474,8 @@ zwatch_fleet_view_change (FILE *out, const zwatch_change_t *change, bool json)
             s_end_json (out, "to", &change->to);
             fprintf (out, ",\"lseq\":%" PRIu64, change->lseq);
         }
-        if (change->kind == ZWATCH_CHANGE_EVENT || change->kind == ZWATCH_CHANGE_GAP)
+        if (change->kind == ZWATCH_CHANGE_EVENT || change->kind == ZWATCH_CHANGE_HISTORY
+        ||  change->kind == ZWATCH_CHANGE_GAP)
             fprintf (out, ",\"seq\":%" PRIu64, change->seq);
         if (change->kind == ZWATCH_CHANGE_GAP)
             fprintf (out, ",\"lost\":%" PRIu64, change->lost);
@@ -514,6 +515,7 @@ zwatch_fleet_view_change (FILE *out, const zwatch_change_t *change, bool json)
                      parts [3], parts [4]);
             break;
         case ZWATCH_CHANGE_EVENT:
+        case ZWATCH_CHANGE_HISTORY:
             s_part (parts [1], change->sock);
             s_part (parts [2], change->endpoint);
             s_fit (parts, 3, 80 - strlen (kind) - strlen (change->event) - 4);
@@ -535,4 +537,28 @@ zwatch_fleet_view_change (FILE *out, const zwatch_change_t *change, bool json)
             fprintf (out, "%s%s%s\n", kind, change->reason? " ": "",
                      change->reason? change->reason: "");
     }
+}
+
+void
+zwatch_fleet_view_event (FILE *out, const zwatch_change_t *change, bool json,
+                         zwatch_sub_format_t *format)
+{
+    if (json) {
+        //  The agent's message itself, as zwatch-sub --json prints it
+        const char *reason;
+        const msgpack_object *object = zwatch_sub_format_parse (format, change->body,
+                                                                change->body_size, &reason);
+        const char *line = object? zwatch_sub_format_json (format, object): NULL;
+        if (line)
+            fprintf (out, "%s\n", line);
+        return;
+    }
+    char parts [3][PART_MAX], clock [16];
+    snprintf (parts [0], PART_MAX, "%s/%s", change->host, change->svc);
+    s_part (parts [1], change->sock);
+    s_part (parts [2], change->endpoint);
+    //  "HH:MM:SS A s EVENT E": 11 bytes besides the parts and the name
+    s_fit (parts, 3, 80 - 11 - strlen (change->event));
+    fprintf (out, "%s %s %s %s %s\n", s_clock (clock, sizeof (clock), change->ts), parts [0],
+             parts [1], change->event, parts [2]);
 }

@@ -113,11 +113,13 @@ s_test_views (void)
     //  Wait, with the library, for the link and both handshakes (the last events)
     zwatch_client_t *client = zwatch_client_new (broker_proc_publish (broker),
                                                  broker_proc_snapshot (broker));
+    zwatch_client_set_history (client, 100);
     CHECK_INT_EQ (zwatch_client_start (client), 0);
     //  The DEALER connects once the ROUTER listens: then each has its last
     //  event, HANDSHAKE_SUCCEEDED, and a seq the test reads
     long long deadline = tu_now_ms () + WAIT_MS;
     bool opened = false, srv_done = false, cli_done = false;
+    char *srv_events [3] = { NULL, NULL, NULL };    //  the server's three, as lines
     while (!(srv_done && cli_done && zwatch_client_links (client) == 1)) {
         CHECK (tu_now_ms () < deadline);
         const zwatch_change_t *change = zwatch_client_next (client, 100);
@@ -127,6 +129,14 @@ s_test_views (void)
         &&  zwatch_client_listening_first (api) && s_agent (client, "cli")) {
             agent_child_say (&dealer, 'o');
             opened = true;
+        }
+        if (change && (change->kind == ZWATCH_CHANGE_EVENT || change->kind == ZWATCH_CHANGE_HISTORY)
+        &&  strcmp (change->svc, "srv") == 0 && change->seq >= 1 && change->seq <= 3) {
+            char *clock = s_clock (change->ts);
+            free (srv_events [change->seq - 1]);
+            srv_events [change->seq - 1] = zsys_sprintf ("%s fl-host/srv api %s %s\n", clock,
+                                                         change->event, change->endpoint);
+            free (clock);
         }
         if (change && change->kind == ZWATCH_CHANGE_EVENT
         &&  strcmp (change->event, "HANDSHAKE_SUCCEEDED") == 0) {
@@ -212,6 +222,32 @@ s_test_views (void)
     free (canon);
     free (text);
     free (expected);
+
+    //  events: the broker's history (of the whole fleet), the server's three
+    const char *events_args [] = { "events", "--service", "srv", NULL };
+    text = s_run (broker, events_args, &code);
+    CHECK_INT_EQ (code, 0);
+    CHECK (srv_events [0] && srv_events [1] && srv_events [2]);
+    expected = zsys_sprintf ("%s%s%s", srv_events [0], srv_events [1], srv_events [2]);
+    CHECK_STR_EQ (text, expected);
+    CHECK (strstr (srv_events [0], " LISTENING ") && strstr (srv_events [1], " ACCEPTED ")
+        && strstr (srv_events [2], " HANDSHAKE_SUCCEEDED "));
+    free (text);
+    free (expected);
+    for (int index = 0; index < 3; index++)
+        free (srv_events [index]);
+    const char *events_json [] = { "events", "--json", "--host", "fl-host", "--service", "srv",
+                                   NULL };
+    text = s_run (broker, events_json, &code);
+    CHECK_INT_EQ (code, 0);
+    canon = s_canon (text);
+    CHECK_INT_EQ (tu_count (canon, "\n"), 3);
+    CHECK (strstr (canon, "event=LISTENING\t") && strstr (canon, "event=ACCEPTED\t"));
+    CHECK (strstr (canon, "event=HANDSHAKE_SUCCEEDED\t") && strstr (canon, "\tkind=event\t")
+        && strstr (canon, "\tseq=3\t") && strstr (canon, "\tsvc=srv\t")
+        && strstr (canon, "\tsock=api\t") && strstr (canon, "\thost=fl-host\t"));
+    free (canon);
+    free (text);
 
     //  --host: none of these
     const char *other [] = { "agents", "--host", "elsewhere", NULL };
