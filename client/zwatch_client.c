@@ -76,6 +76,8 @@ struct _zwatch_client_t {
     size_t load_facts;
     size_t frames [4];              //  agents, sockets, links, events read
     bool any_partial;
+    zlistx_t *history;              //  zframe_t: history events of the reply
+    size_t history_max;             //  asked for (0: none)
 
     //  Continuity
     bool lseq_known;
@@ -98,6 +100,10 @@ struct _zwatch_client_t {
 };
 
 static void s_on_change (void *arg, const zwatch_fleet_change_t *change);
+static void s_history_clear (zwatch_client_t *self);
+static void s_push_event (zwatch_client_t *self, zwatch_change_kind_t kind,
+                          const zwatch_msg_t *msg, uint64_t start, const void *body,
+                          size_t body_size);
 
 
 /*  Small helpers  */
@@ -228,7 +234,8 @@ s_request (zwatch_client_t *self)
         use = prefix;
     }
     uint8_t request [ZWATCH_FLEET_REQUEST_MAX];
-    int size = zwatch_fleet_request_encode (request, sizeof (request), use, -1);
+    int size = zwatch_fleet_request_encode (request, sizeof (request), use,
+                                            self->history_max? (int64_t) self->history_max: -1);
     if (zsock_connect (self->dealer, "%s", self->snapshot_ep) != 0 || size < 0
     ||  zmq_send (zsock_resolve (self->dealer), request, (size_t) size, ZMQ_DONTWAIT) != size) {
         s_dealer_close (self);
@@ -244,6 +251,7 @@ s_request (zwatch_client_t *self)
     self->next_links = client_links_new (ZWATCH_FLEET_LINKS_DEFAULT);
     self->loading = false;
     self->any_partial = false;
+    s_history_clear (self);
     memset (self->frames, 0, sizeof (self->frames));
     if (!self->next_fleet || !self->next_links) {
         s_dealer_close (self);
@@ -337,6 +345,31 @@ s_same_agent (const zwatch_msg_t *load, const client_map_t *map)
         && memcmp (load->svc.ptr, map->svc.ptr, map->svc.len) == 0;
 }
 
+//  A history event: strictly decoded, kept for the caller until the reply
+//  is whole (bounded by what was asked). False if refused.
+static bool
+s_history (zwatch_client_t *self, zframe_t *frame)
+{
+    zwatch_msg_t msg;
+    zwatch_reason_t reason = zwatch_msg_decode (&msg, zframe_data (frame), zframe_size (frame),
+                                                NULL);
+    if (reason != ZWATCH_OK || msg.kind != ZWATCH_KIND_EVENT) {
+        s_snapshot_failed (self, reason? zwatch_reason_name (reason): "bad_kind");
+        return false;
+    }
+    if (s_held (self, msg.host, msg.svc) && zlistx_size (self->history) < self->history_max)
+        zlistx_add_end (self->history, zframe_dup (frame));
+    return true;
+}
+
+static void
+s_history_clear (zwatch_client_t *self)
+{
+    zframe_t *frame;
+    while ((frame = (zframe_t *) zlistx_detach (self->history, NULL)))
+        zframe_destroy (&frame);
+}
+
 //  The new model takes over; the kept feed is applied next (DRAIN)
 static void
 s_snapshot_done (zwatch_client_t *self, uint64_t lseq)
@@ -349,6 +382,15 @@ s_snapshot_done (zwatch_client_t *self, uint64_t lseq)
     self->next_fleet = NULL;
     self->next_links = NULL;
     zwatch_fleet_set_change_handler (self->fleet, s_on_change, self);
+    //  The history first, oldest first, as the broker sent it
+    zframe_t *frame;
+    while ((frame = (zframe_t *) zlistx_detach (self->history, NULL))) {
+        zwatch_msg_t msg;
+        if (zwatch_msg_decode (&msg, zframe_data (frame), zframe_size (frame), NULL) == ZWATCH_OK)
+            s_push_event (self, ZWATCH_CHANGE_HISTORY, &msg, 0, zframe_data (frame),
+                          zframe_size (frame));
+        zframe_destroy (&frame);
+    }
     self->lseq = lseq;
     self->lseq_known = true;
     self->phase = PHASE_DRAIN;
@@ -414,7 +456,9 @@ s_snapshot_frame (zwatch_client_t *self, zmsg_t *msg)
                 client_links_add (self->next_links, &map);
             break;
         case CLIENT_MAP_EVENT:
-            self->frames [3]++;     //  history: not asked for
+            self->frames [3]++;
+            if (!s_history (self, frame))
+                return;
             break;
         case CLIENT_MAP_SNAPSHOT_END:
             if (map.agents != self->frames [0] || map.sockets != self->frames [1]
@@ -482,6 +526,32 @@ s_topic_is (zframe_t *topic, const char *expected, int length)
         && memcmp (zframe_data (topic), expected, (size_t) length) == 0;
 }
 
+//  An event as a change: EVENT, or HISTORY (from the snapshot)
+static void
+s_push_event (zwatch_client_t *self, zwatch_change_kind_t kind, const zwatch_msg_t *msg,
+              uint64_t start, const void *body, size_t body_size)
+{
+    char host [ZWATCH_HOST_MAX + 1], svc [ZWATCH_SVC_MAX + 1], sock [ZWATCH_SOCK_MAX + 1];
+    char stype [ZWATCH_STYPE_MAX + 1], event [ZWATCH_EVENT_NAME_MAX + 1];
+    char endpoint [ZWATCH_ENDPOINT_MAX + 1], local [ZWATCH_ENDPOINT_MAX + 1];
+    char peer [ZWATCH_ENDPOINT_MAX + 1];
+    zwatch_change_t change = {
+        .kind = kind,
+        .host = s_cstr (host, sizeof (host), msg->host),
+        .svc = s_cstr (svc, sizeof (svc), msg->svc),
+        .pid = msg->pid, .start = start, .seq = msg->seq,
+        .sock = s_cstr (sock, sizeof (sock), msg->sock),
+        .stype = s_cstr (stype, sizeof (stype), msg->stype),
+        .event = s_cstr (event, sizeof (event), msg->event),
+        .endpoint = s_cstr (endpoint, sizeof (endpoint), msg->endpoint),
+        .local = s_cstr (local, sizeof (local), msg->local),
+        .peer = s_cstr (peer, sizeof (peer), msg->peer),
+        .peer_pid = msg->peer_pid, .code = msg->code, .value = msg->value, .ts = msg->ts,
+        .body = body, .body_size = body_size
+    };
+    s_push (self, &change);
+}
+
 static void
 s_feed_event (zwatch_client_t *self, zframe_t *topic, zframe_t *body)
 {
@@ -506,10 +576,7 @@ s_feed_event (zwatch_client_t *self, zframe_t *topic, zframe_t *body)
     bool known = agent && zwatch_fleet_agent_seq (agent, &last);
     if (known && msg.seq <= last)
         return;                     //  in the snapshot already, or a duplicate
-    char host [ZWATCH_HOST_MAX + 1], svc [ZWATCH_SVC_MAX + 1], sock [ZWATCH_SOCK_MAX + 1];
-    char stype [ZWATCH_STYPE_MAX + 1], event [ZWATCH_EVENT_NAME_MAX + 1];
-    char endpoint [ZWATCH_ENDPOINT_MAX + 1], local [ZWATCH_ENDPOINT_MAX + 1];
-    char peer [ZWATCH_ENDPOINT_MAX + 1];
+    char host [ZWATCH_HOST_MAX + 1], svc [ZWATCH_SVC_MAX + 1];
     zwatch_change_t change = {
         .host = s_cstr (host, sizeof (host), msg.host),
         .svc = s_cstr (svc, sizeof (svc), msg.svc),
@@ -522,24 +589,10 @@ s_feed_event (zwatch_client_t *self, zframe_t *topic, zframe_t *body)
         s_push (self, &change);
         if (!self->resync)
             self->resync = "gap";   //  what was lost may have changed the state
-        change.lost = 0;
     }
     zwatch_fleet_apply (self->fleet, &msg);
-    change.kind = ZWATCH_CHANGE_EVENT;
-    change.start = agent? zwatch_fleet_agent_start (agent): 0;
-    change.sock = s_cstr (sock, sizeof (sock), msg.sock);
-    change.stype = s_cstr (stype, sizeof (stype), msg.stype);
-    change.event = s_cstr (event, sizeof (event), msg.event);
-    change.endpoint = s_cstr (endpoint, sizeof (endpoint), msg.endpoint);
-    change.local = s_cstr (local, sizeof (local), msg.local);
-    change.peer = s_cstr (peer, sizeof (peer), msg.peer);
-    change.peer_pid = msg.peer_pid;
-    change.code = msg.code;
-    change.value = msg.value;
-    change.ts = msg.ts;
-    change.body = zframe_data (body);
-    change.body_size = zframe_size (body);
-    s_push (self, &change);
+    s_push_event (self, ZWATCH_CHANGE_EVENT, &msg, agent? zwatch_fleet_agent_start (agent): 0,
+                  zframe_data (body), zframe_size (body));
 }
 
 static void
@@ -782,11 +835,13 @@ zwatch_client_new (const char *publish_ep, const char *snapshot_ep)
     self->hosts = zlistx_new ();
     self->svcs = zlistx_new ();
     self->kept = zlistx_new ();
+    self->history = zlistx_new ();
     self->fleet = zwatch_fleet_new (NULL);
     self->links = client_links_new (ZWATCH_FLEET_LINKS_DEFAULT);
     self->changes = client_changes_new (ZWATCH_CLIENT_CHANGES_MAX);
     self->queue_limit = ZWATCH_CLIENT_QUEUE_DEFAULT;
     if (!self->publish_ep || !self->snapshot_ep || !self->hosts || !self->svcs || !self->kept
+    ||  !self->history
     ||  !self->fleet || !self->links || !self->changes) {
         zwatch_client_destroy (&self);
         errno = ENOMEM;
@@ -806,6 +861,9 @@ zwatch_client_destroy (zwatch_client_t **self_p)
     if (self->kept)
         s_kept_clear (self);
     zlistx_destroy (&self->kept);
+    if (self->history)
+        s_history_clear (self);
+    zlistx_destroy (&self->history);
     s_dealer_close (self);
     if (self->sub)
         zmq_socket_monitor (zsock_resolve (self->sub), NULL, 0);
@@ -912,6 +970,17 @@ s_subscribe (zwatch_client_t *self)
             zsock_set_subscribe (self->sub, prefix);
         }
     }
+}
+
+int
+zwatch_client_set_history (zwatch_client_t *self, size_t events)
+{
+    if (self->phase != PHASE_IDLE) {
+        errno = EBUSY;
+        return -1;
+    }
+    self->history_max = events;
+    return 0;
 }
 
 int

@@ -66,7 +66,10 @@ typedef enum {
     ZWATCH_CHANGE_RESYNC_START,         //  reason: why the client starts over
     ZWATCH_CHANGE_RESYNC_DONE,          //  the state is whole again: read it afresh
     ZWATCH_CHANGE_BROKER_UNREACHABLE,   //  the feed's connection is down (libzmq retries)
-    ZWATCH_CHANGE_BROKER_BACK           //  and up again (a RESYNC_START follows)
+    ZWATCH_CHANGE_BROKER_BACK,          //  and up again (a RESYNC_START follows)
+    ZWATCH_CHANGE_HISTORY               //  an event the broker held before the snapshot
+                                        //  (zwatch_client_set_history), oldest first, after
+                                        //  RESYNC_START; as EVENT, but not applied to the state
 } zwatch_change_kind_t;
 
 //  One end of a link
@@ -82,7 +85,7 @@ typedef struct {
 //  NULL. Strings NUL-terminated.
 typedef struct {
     zwatch_change_kind_t kind;
-    //  The agent: AGENT_*, SOCKET_*, CONNECTION_*, EVENT, GAP
+    //  The agent: AGENT_*, SOCKET_*, CONNECTION_*, EVENT, HISTORY, GAP
     const char *host;
     const char *svc;
     uint64_t pid;
@@ -118,7 +121,7 @@ typedef struct {
     //  RESYNC_START: "start", "broker_restart", "reconnect", "gap",
     //  "link_gap", "replay", "queue_full", "changes_full", "snapshot_failed"
     const char *reason;
-    //  EVENT (the agent's msgpack message) and STATS (the broker's map)
+    //  EVENT and HISTORY (the agent's msgpack message), STATS (the broker's map)
     const void *body;
     size_t body_size;
 } zwatch_change_t;
@@ -158,6 +161,12 @@ int zwatch_client_add_service_filter (zwatch_client_t *self, const char *svc);
 //  the client counts them (zwatch_client_dropped) and starts over.
 //  Before _start. Returns 0, or -1 with errno EBUSY.
 int zwatch_client_set_queue_limit (zwatch_client_t *self, size_t limit);
+
+//  Ask each snapshot for up to events of the broker's recent history
+//  (0: none, the default; the broker caps it at its ring). They come as
+//  HISTORY changes before RESYNC_DONE, within the filters. Before _start.
+//  Returns 0, or -1 with errno EBUSY.
+int zwatch_client_set_history (zwatch_client_t *self, size_t events);
 
 //  Connect, subscribe, ask for the first snapshot. Returns 0, or -1 with
 //  errno EBUSY (started already) or what libzmq said (zwatch_client_error).
