@@ -133,7 +133,10 @@ trap s_cleanup EXIT
 trap 'exit 130' INT TERM
 ingest=tcp://127.0.0.1:$(s_free_port)
 publish=tcp://127.0.0.1:$(s_free_port)
-"$broker_bin" --ingest "$ingest" --publish "$publish" --id libzmq-suite \
+#  The snapshot endpoint too: its default, tcp://*:5572, may be taken (a
+#  broker of the machine's own, another run with another cache)
+snapshot=tcp://127.0.0.1:$(s_free_port)
+"$broker_bin" --ingest "$ingest" --publish "$publish" --snapshot "$snapshot" --id libzmq-suite \
     >"$runs/broker.log" 2>&1 &
 broker_pid=$!
 #  It logs its id once every endpoint is bound
