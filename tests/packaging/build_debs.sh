@@ -12,8 +12,12 @@ trap 'rm -rf "$work"' EXIT
 mkdir "$work/zwatch"
 #  The tracked files plus new ones not ignored, as they are now (no build
 #  trees, no .git, no worktrees)
-(cd "$source" && git ls-files -z --cached --others --exclude-standard \
-    | grep -zv '^\.wt/' | xargs -0 cp --parents -d -t "$work/zwatch")
+if git -C "$source" rev-parse --git-dir >/dev/null 2>&1; then
+    (cd "$source" && git ls-files -z --cached --others --exclude-standard \
+        | grep -zv '^\.wt/' | xargs -0 cp --parents -d -t "$work/zwatch")
+else
+    tar -C "$source" --exclude='./build*' --exclude=./.wt -cf - . | tar -C "$work/zwatch" -xf -
+fi
 (cd "$work/zwatch" && dpkg-buildpackage -us -uc -b -j"$(nproc)" >"$out/build.log" 2>&1) || {
     tail -n 40 "$out/build.log" >&2
     echo "FAIL: dpkg-buildpackage (log: $out/build.log)" >&2
