@@ -157,15 +157,27 @@ s_cstr (char *buf, size_t size, zwatch_str_t str)
     return buf;
 }
 
+//  The exact part of a filter, and whether it is a prefix ("web*")
+static size_t
+s_filter_len (const char *filter, bool *prefix)
+{
+    size_t len = strlen (filter);
+    *prefix = len && filter [len - 1] == '*';
+    return *prefix? len - 1: len;
+}
+
 static bool
 s_listed (zlistx_t *list, zwatch_str_t name)
 {
     if (zlistx_size (list) == 0)
         return true;
     const char *item = (const char *) zlistx_first (list);
-    for (; item; item = (const char *) zlistx_next (list))
-        if (strlen (item) == name.len && memcmp (item, name.ptr, name.len) == 0)
+    for (; item; item = (const char *) zlistx_next (list)) {
+        bool prefix;
+        size_t want = s_filter_len (item, &prefix);
+        if ((prefix? want <= name.len: want == name.len) && memcmp (item, name.ptr, want) == 0)
             return true;
+    }
     return false;
 }
 
@@ -224,13 +236,22 @@ s_request (zwatch_client_t *self)
     zsock_set_linger (self->dealer, 0);
     zsock_set_maxmsgsize (self->dealer, ZWATCH_CLIENT_FRAME_MAX);
     zwatch_curve_apply (&self->curve, zsock_resolve (self->dealer));
-    //  One host (and one service) is a prefix; anything else is filtered here
+    //  One host (and one service) is a prefix; anything else is filtered
+    //  here. A filter "web*" ends the prefix ("ev/web" also takes web-2)
     char prefix [ZWATCH_FLEET_PREFIX_MAX + 1];
     const char *use = NULL;
     if (zlistx_size (self->hosts) == 1 && zlistx_size (self->svcs) <= 1) {
+        bool host_prefix, svc_prefix = false;
+        const char *host = (const char *) zlistx_first (self->hosts);
+        int host_len = (int) s_filter_len (host, &host_prefix);
         const char *svc = (const char *) zlistx_first (self->svcs);
-        snprintf (prefix, sizeof (prefix), "ev/%s/%s%s", (char *) zlistx_first (self->hosts),
-                  svc? svc: "", svc? "/": "");
+        int svc_len = svc? (int) s_filter_len (svc, &svc_prefix): 0;
+        if (host_prefix || !svc)
+            snprintf (prefix, sizeof (prefix), "ev/%.*s%s", host_len, host,
+                      host_prefix? "": "/");
+        else
+            snprintf (prefix, sizeof (prefix), "ev/%.*s/%.*s%s", host_len, host, svc_len, svc,
+                      svc_prefix? "": "/");
         use = prefix;
     }
     uint8_t request [ZWATCH_FLEET_REQUEST_MAX];
@@ -620,7 +641,8 @@ s_feed_agent (zwatch_client_t *self, zframe_t *topic, zframe_t *body)
         .host = s_cstr (host, sizeof (host), map.host),
         .svc = s_cstr (svc, sizeof (svc), map.svc),
         .pid = map.pid, .start = map.start, .seq = map.seq, .events = map.events,
-        .lost = map.lost
+        .lost = map.lost, .ts = map.ts,
+        .body = zframe_data (body), .body_size = zframe_size (body)
     };
     if (map.state.ptr [0] == 'u') {
         //  The same pid with another start is a new instance
@@ -774,6 +796,7 @@ s_monitor_event (zwatch_client_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->monitor);
     zframe_t *frame = msg? zmsg_first (msg): NULL;
+    zframe_t *where = msg? zmsg_next (msg): NULL;
     uint16_t code;
     uint32_t value;
     if (!frame || !zwatch_monitor_parse (zframe_data (frame), zframe_size (frame), &code,
@@ -781,12 +804,27 @@ s_monitor_event (zwatch_client_t *self)
         zmsg_destroy (&msg);
         return;
     }
+    //  The endpoint libzmq names, printable ASCII only (it is ours, as given)
+    char endpoint [ZWATCH_ENDPOINT_MAX + 1] = "";
+    size_t len = where? zframe_size (where): 0;
+    if (len > ZWATCH_ENDPOINT_MAX)
+        len = ZWATCH_ENDPOINT_MAX;
+    for (size_t index = 0; index < len; index++) {
+        char byte = (char) zframe_data (where) [index];
+        endpoint [index] = byte >= 0x20 && byte < 0x7f? byte: '?';
+    }
+    endpoint [len] = 0;
     zmsg_destroy (&msg);
+    zwatch_change_t change = { .code = code, .value = value,
+                               .endpoint = *endpoint? endpoint: self->publish_ep };
+    bool refused = code == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                || code == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
     if (code == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
         self->connected = true;
         if (self->unreachable) {
             self->unreachable = false;
-            s_push_kind (self, ZWATCH_CHANGE_BROKER_BACK, NULL);
+            change.kind = ZWATCH_CHANGE_BROKER_BACK;
+            s_push (self, &change);
         }
         if (self->ever_connected) {
             //  Whatever it published meanwhile is lost to us
@@ -799,15 +837,17 @@ s_monitor_event (zwatch_client_t *self)
         self->ever_connected = true;
     }
     else
-    if (!self->unreachable
+    //  A refusal is told even while unreachable: waiting will not change it
+    if ((!self->unreachable || refused)
     &&  (code == ZMQ_EVENT_DISCONNECTED || code & ZWATCH_HANDSHAKE_FAILURES
      ||  (code == ZMQ_EVENT_CONNECT_RETRIED && !self->connected))) {
         self->connected = false;
         self->unreachable = true;
-        const char *reason = code == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH? "auth"
-                           : code == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL? "protocol"
-                           : code == ZMQ_EVENT_DISCONNECTED? "disconnected": "retrying";
-        s_push_kind (self, ZWATCH_CHANGE_BROKER_UNREACHABLE, reason);
+        change.kind = ZWATCH_CHANGE_BROKER_UNREACHABLE;
+        change.reason = code == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH? "auth"
+                      : code == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL? "protocol"
+                      : code == ZMQ_EVENT_DISCONNECTED? "disconnected": "retrying";
+        s_push (self, &change);
     }
     else
     if (code == ZMQ_EVENT_DISCONNECTED)
@@ -906,7 +946,10 @@ s_add_filter (zwatch_client_t *self, zlistx_t *list, const char *name, size_t ma
         errno = EBUSY;
         return -1;
     }
-    if (!name || !zwatch_name_valid (name, strlen (name), max)) {
+    //  A name, or the start of one and '*' ("*" alone: any)
+    bool prefix;
+    size_t len = name? s_filter_len (name, &prefix): 0;
+    if (!name || !((prefix && len == 0) || zwatch_name_valid (name, len, max))) {
         errno = EINVAL;
         return -1;
     }
@@ -955,18 +998,26 @@ s_subscribe (zwatch_client_t *self)
         zsock_set_subscribe (self->sub, "agent/");
         return;
     }
+    //  A filter "web*" ends the topic prefix; what follows is checked here
     const char *host = (const char *) zlistx_first (self->hosts);
     for (; host; host = (const char *) zlistx_next (self->hosts)) {
+        bool host_prefix;
+        int host_len = (int) s_filter_len (host, &host_prefix);
+        const char *end = host_prefix? "": "/";
         char prefix [ZWATCH_TOPIC_MAX + 1];
-        snprintf (prefix, sizeof (prefix), "agent/%s/", host);
+        snprintf (prefix, sizeof (prefix), "agent/%.*s%s", host_len, host, end);
         zsock_set_subscribe (self->sub, prefix);
-        if (zlistx_size (self->svcs) == 0) {
-            snprintf (prefix, sizeof (prefix), "ev/%s/", host);
+        if (zlistx_size (self->svcs) == 0 || host_prefix) {
+            snprintf (prefix, sizeof (prefix), "ev/%.*s%s", host_len, host, end);
             zsock_set_subscribe (self->sub, prefix);
+            continue;
         }
         const char *svc = (const char *) zlistx_first (self->svcs);
         for (; svc; svc = (const char *) zlistx_next (self->svcs)) {
-            snprintf (prefix, sizeof (prefix), "ev/%s/%s/", host, svc);
+            bool svc_prefix;
+            int svc_len = (int) s_filter_len (svc, &svc_prefix);
+            snprintf (prefix, sizeof (prefix), "ev/%.*s/%.*s%s", host_len, host, svc_len, svc,
+                      svc_prefix? "": "/");
             zsock_set_subscribe (self->sub, prefix);
         }
     }
@@ -1102,8 +1153,12 @@ zwatch_client_next (zwatch_client_t *self, int timeout_ms)
                 zmsg_destroy (&msg);
             }
             else {
+                //  Handed out before the network is read again: the state the
+                //  caller reads at RESYNC_DONE is the snapshot and the kept
+                //  feed, no more (a live message would be in it, and after it)
                 self->phase = PHASE_LIVE;
                 s_push_kind (self, ZWATCH_CHANGE_RESYNC_DONE, NULL);
+                continue;
             }
             //  Read the network too, without waiting
             end = now < end? end: now;

@@ -51,7 +51,8 @@ typedef struct _zwatch_client_t zwatch_client_t;
 
 //  What changed. Stable numbers.
 typedef enum {
-    ZWATCH_CHANGE_AGENT_UP = 1,         //  the broker heard from an agent first (agent/ up)
+    ZWATCH_CHANGE_AGENT_UP = 1,         //  the broker heard from an agent first (agent/ up);
+                                        //  AGENT_* from the feed: ts and body (its agent/ map)
     ZWATCH_CHANGE_AGENT_GONE,           //  it said bye; its sockets were removed before
     ZWATCH_CHANGE_AGENT_LOST,           //  it went silent (the broker's heartbeat timeout)
     ZWATCH_CHANGE_SOCKET_ADDED,         //  sock, stype
@@ -65,8 +66,13 @@ typedef enum {
     ZWATCH_CHANGE_GAP,                  //  an agent's seq skipped: lost events, seq after them
     ZWATCH_CHANGE_RESYNC_START,         //  reason: why the client starts over
     ZWATCH_CHANGE_RESYNC_DONE,          //  the state is whole again: read it afresh
-    ZWATCH_CHANGE_BROKER_UNREACHABLE,   //  the feed's connection is down (libzmq retries)
-    ZWATCH_CHANGE_BROKER_BACK,          //  and up again (a RESYNC_START follows)
+    ZWATCH_CHANGE_BROKER_UNREACHABLE,   //  the feed's connection is down (libzmq retries);
+                                        //  reason "auth" / "protocol" (a refusal: told
+                                        //  even while unreachable), "disconnected",
+                                        //  "retrying"
+    ZWATCH_CHANGE_BROKER_BACK,          //  and up again (a RESYNC_START follows); BROKER_*:
+                                        //  the SUB monitor's event as code, value (errno,
+                                        //  ZAP status, protocol error) and endpoint
     ZWATCH_CHANGE_HISTORY               //  an event the broker held before the snapshot
                                         //  (zwatch_client_set_history), oldest first, after
                                         //  RESYNC_START; as EVENT, but not applied to the state
@@ -121,7 +127,8 @@ typedef struct {
     //  RESYNC_START: "start", "broker_restart", "reconnect", "gap",
     //  "link_gap", "replay", "queue_full", "changes_full", "snapshot_failed"
     const char *reason;
-    //  EVENT and HISTORY (the agent's msgpack message), STATS (the broker's map)
+    //  EVENT and HISTORY (the agent's msgpack message), STATS (the broker's map),
+    //  AGENT_* from the feed (the broker's agent/ map; none from a snapshot)
     const void *body;
     size_t body_size;
 } zwatch_change_t;
@@ -151,7 +158,8 @@ int zwatch_client_set_curve (zwatch_client_t *self, const char *server_key,
 
 //  Only agents of these hosts / services (repeatable; none: all). An agent
 //  is held when its host is one of the hosts (if any) and its service one
-//  of the services (if any); a link when either end's agent is held.
+//  of the services (if any); a link when either end's agent is held. A
+//  name ending in '*' is a prefix ("web*": web, web-1, ...; "*": any).
 //  Before _start. Returns 0, or -1 with errno EINVAL (not a valid host ID
 //  / service name), EBUSY (started) or ENOMEM.
 int zwatch_client_add_host_filter (zwatch_client_t *self, const char *host);
