@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #  Install what zwatch needs to build and test, if it is missing (Debian/Ubuntu).
 set -euo pipefail
-packages="build-essential cmake pkg-config libzmq3-dev libczmq-dev libmsgpack-dev libncurses-dev tmux"
+packages="build-essential cmake pkg-config libzmq3-dev libczmq-dev libmsgpack-dev scdoc libncurses-dev tmux"
 missing=0
 for module in libzmq libczmq; do
     pkg-config --exists "$module" 2>/dev/null || missing=1

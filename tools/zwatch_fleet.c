@@ -34,7 +34,7 @@ static void
 s_usage (FILE *stream)
 {
     fprintf (stream,
-        "Usage: " PROGRAM " [agents|sockets|links] [OPTION]...\n"
+        "Usage: " PROGRAM " [agents|sockets|links|events] [OPTION]...\n"
         "Print the fleet's current state from a zwatch broker (default: links).\n"
         "\n"
         "  --connect EP     broker publish endpoint (default " ZWATCH_CLIENT_PUBLISH_DEFAULT ")\n"
@@ -43,6 +43,8 @@ s_usage (FILE *stream)
         "  --service S      only agents of service S (repeatable)\n"
         "  --json           one JSON object per line\n"
         "  --watch          after the state, print every change as it comes\n"
+        "  --history N      events: the broker's last N events of the whole fleet, of\n"
+        "                   which those of --host / --service are printed (default 100)\n"
         "  --timeout SEC    exit 1 if no snapshot came in SEC seconds (default 10)\n"
         "  --server-key KEY CURVE: the broker's public key (default $ZWATCH_CURVE_SERVER_KEY)\n"
         "  --cert FILE      CURVE: our secret certificate (default $ZWATCH_CURVE_CERT)\n"
@@ -65,7 +67,7 @@ int
 main (int argc, char *argv [])
 {
     enum { OPT_CONNECT = 1, OPT_SNAPSHOT, OPT_HOST, OPT_SERVICE, OPT_JSON, OPT_WATCH,
-           OPT_TIMEOUT, OPT_KEY, OPT_CERT, OPT_HELP, OPT_VERSION };
+           OPT_TIMEOUT, OPT_KEY, OPT_CERT, OPT_HISTORY, OPT_HELP, OPT_VERSION };
     static const struct option options [] = {
         { "connect", required_argument, NULL, OPT_CONNECT },
         { "snapshot", required_argument, NULL, OPT_SNAPSHOT },
@@ -76,17 +78,19 @@ main (int argc, char *argv [])
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "server-key", required_argument, NULL, OPT_KEY },
         { "cert", required_argument, NULL, OPT_CERT },
+        { "history", required_argument, NULL, OPT_HISTORY },
         { "help", no_argument, NULL, OPT_HELP },
         { "version", no_argument, NULL, OPT_VERSION },
         { NULL, 0, NULL, 0 }
     };
     const char *publish = NULL, *snapshot = NULL;
     const char *server_key = getenv ("ZWATCH_CURVE_SERVER_KEY"), *cert = getenv ("ZWATCH_CURVE_CERT");
-    const char **hosts = (const char **) calloc ((size_t) argc, sizeof (char *));
-    const char **services = (const char **) calloc ((size_t) argc, sizeof (char *));
+    //  At most argc of each: on the stack, so that no exit path leaks them
+    const char *hosts [argc], *services [argc];
     size_t host_count = 0, service_count = 0;
     bool json = false, watch = false;
     double timeout = 10;
+    long history = 100;
     int option;
     opterr = 0;
     while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
@@ -113,6 +117,12 @@ main (int argc, char *argv [])
                 if (*end || !(timeout > 0) || timeout > 1e6)
                     return s_usage_error ("invalid --timeout '%s' (want seconds > 0)", optarg);
                 break;
+            case OPT_HISTORY:
+                history = strtol (optarg, &end, 10);
+                if (*end || history <= 0 || history > 10000000)
+                    return s_usage_error ("invalid --history '%s' (want a positive integer)",
+                                          optarg);
+                break;
             case OPT_KEY: server_key = optarg; break;
             case OPT_CERT: cert = optarg; break;
             case OPT_HELP:
@@ -130,8 +140,10 @@ main (int argc, char *argv [])
         view = argv [optind++];
     if (optind < argc)
         return s_usage_error ("unexpected argument '%s'", argv [optind]);
-    if (strcmp (view, "agents") && strcmp (view, "sockets") && strcmp (view, "links"))
-        return s_usage_error ("unknown view '%s' (agents, sockets or links)", view);
+    if (strcmp (view, "agents") && strcmp (view, "sockets") && strcmp (view, "links")
+    &&  strcmp (view, "events"))
+        return s_usage_error ("unknown view '%s' (agents, sockets, links or events)", view);
+    bool events = strcmp (view, "events") == 0;
 
     zwatch_client_t *client = zwatch_client_new (publish, snapshot);
     if (!client)
@@ -149,15 +161,17 @@ main (int argc, char *argv [])
         zwatch_client_add_host_filter (client, hosts [index]);
     for (size_t index = 0; index < service_count && !rc; index++)
         zwatch_client_add_service_filter (client, services [index]);
-    free (hosts);
-    free (services);
+    if (!rc && events)
+        zwatch_client_set_history (client, (size_t) history);
+    zwatch_sub_format_t *format = zwatch_sub_format_new ();
     if (!rc && zwatch_client_start (client) != 0) {
         fprintf (stderr, PROGRAM ": %s\n", zwatch_client_error (client));
         rc = EXIT_RUNTIME;
     }
-    if (rc) {
+    if (rc || !format) {
         zwatch_client_destroy (&client);
-        return rc;
+        zwatch_sub_format_destroy (&format);
+        return rc? rc: EXIT_RUNTIME;
     }
     signal (SIGINT, s_on_signal);
     signal (SIGTERM, s_on_signal);
@@ -170,6 +184,8 @@ main (int argc, char *argv [])
         const zwatch_change_t *change = zwatch_client_next (client, 100);
         if (change && change->kind == ZWATCH_CHANGE_RESYNC_DONE)
             synced = true;
+        if (change && change->kind == ZWATCH_CHANGE_HISTORY)
+            zwatch_fleet_view_event (stdout, change, json, format);
         if (change && change->kind == ZWATCH_CHANGE_BROKER_UNREACHABLE && change->reason
         &&  (strcmp (change->reason, "auth") == 0 || strcmp (change->reason, "protocol") == 0))
             refused = change->reason;
@@ -180,8 +196,12 @@ main (int argc, char *argv [])
                      "the broker refused the handshake (check --server-key and --cert)":
                      "no snapshot from the broker in time (is it running? --connect, --snapshot)");
         zwatch_client_destroy (&client);
+        zwatch_sub_format_destroy (&format);
         return s_stop? 0: EXIT_RUNTIME;
     }
+    if (events)
+        ;                           //  printed as they came
+    else
     if (strcmp (view, "agents") == 0)
         zwatch_fleet_view_agents (stdout, client, json);
     else
@@ -192,11 +212,17 @@ main (int argc, char *argv [])
     fflush (stdout);
     while (watch && !s_stop) {
         const zwatch_change_t *change = zwatch_client_next (client, 200);
-        if (change && change->kind != ZWATCH_CHANGE_STATS) {
+        if (change && events && change->kind == ZWATCH_CHANGE_EVENT) {
+            zwatch_fleet_view_event (stdout, change, json, format);
+            fflush (stdout);
+        }
+        else
+        if (change && !events && change->kind != ZWATCH_CHANGE_STATS) {
             zwatch_fleet_view_change (stdout, change, json);
             fflush (stdout);
         }
     }
     zwatch_client_destroy (&client);
+    zwatch_sub_format_destroy (&format);
     return 0;
 }

@@ -31,6 +31,18 @@ unexpected=$(objdump -p "$lib" | awk '/NEEDED/ { print $2 }' \
              | grep -Ev '^(libzmq\.so\.5|libc\.so\.6|ld-linux.*|libpthread\.so\.0|libm\.so\.6|libdl\.so\.2|libasan\.so.*|libubsan\.so.*|libgcc_s\.so\.1)$' || true)
 [ -z "$unexpected" ] || fail "libzwatch.so needs $(echo $unexpected)"
 
+#  Exported: exactly the functions the installed headers declare (zwatch.map);
+#  nothing of common/, the engine or proto/'s helpers
+declared=$(grep -hoE '^[A-Za-z][^(#]*[ *](zwatch_[a-z0-9_]+) \(' "$prefix"/include/zwatch.h \
+               "$prefix"/include/zwatch_agent.h "$prefix"/include/zwatch_proto.h \
+           | grep -v typedef | sed -E 's/.*[ *](zwatch_[a-z0-9_]+) \($/\1/' | sort -u)
+exported=$(nm -D --defined-only "$lib" | awk '{ print $3 }' | sort -u)
+[ -n "$declared" ] || fail "no functions found in the installed headers"
+extra=$(comm -13 <(echo "$declared") <(echo "$exported"))
+missing=$(comm -23 <(echo "$declared") <(echo "$exported"))
+[ -z "$extra" ] || fail "libzwatch.so exports what no header declares: $(echo $extra)"
+[ -z "$missing" ] || fail "libzwatch.so does not export: $(echo $missing)"
+
 #  A service built as the README says links no CZMQ or msgpack-c
 app=$prefix/app
 cat > "$app.c" <<'CODE'
@@ -57,4 +69,4 @@ command=$(grep -o 'cc agent_basic\.c -o agent_basic \$(pkg-config --cflags --lib
 cp "$source/examples/agent_basic.c" "$prefix/"
 (cd "$prefix" && eval "$command") || fail "README's '$command' failed"
 [ -x "$prefix/agent_basic" ] || fail "README's '$command' made no agent_basic"
-echo "ok: zwatch.pc requires libzmq only; libzwatch.so needs $(objdump -p "$lib" | awk '/NEEDED/ { printf "%s ", $2 }')"
+echo "ok: zwatch.pc requires libzmq only; libzwatch.so needs $(objdump -p "$lib" | awk '/NEEDED/ { printf "%s ", $2 }')and exports the $(echo "$declared" | wc -l) functions of its headers"
