@@ -2,8 +2,7 @@
     share (--connect, --snapshot, --host, --service, --server-key, --cert)
     and the client they make.
 
-    zwatch-top reads them through this; zwatch-fleet has the same flags
-    and texts (in its main, until it moves here too).
+    zwatch-fleet and zwatch-top read them through this.
 */
 #ifndef ZWATCH_TOOL_CLIENT_H_INCLUDED
 #define ZWATCH_TOOL_CLIENT_H_INCLUDED
