@@ -13,6 +13,7 @@
 #include <time.h>
 #include "zwatch.h"
 #include "zwatch_client.h"
+#include "tools_fleet_util.h"
 #include "agent_child.h"
 #include "broker_proc.h"
 #include "testutil.h"
@@ -40,27 +41,6 @@ s_run (broker_proc_t *broker, const char *const *args, int *code)
     free (out);
     free (bin);
     return text;
-}
-
-static char *
-s_clock (uint64_t ns)
-{
-    time_t seconds = (time_t) (ns / 1000000000u);
-    struct tm tm;
-    gmtime_r (&seconds, &tm);
-    char text [16];
-    strftime (text, sizeof (text), "%H:%M:%S", &tm);
-    return strdup (text);
-}
-
-static zwatch_client_agent_t *
-s_agent (zwatch_client_t *client, const char *svc)
-{
-    for (zwatch_client_agent_t *agent = zwatch_client_agent_first (client); agent;
-         agent = zwatch_client_agent_next (client))
-        if (strcmp (zwatch_client_agent_svc (agent), svc) == 0)
-            return agent;
-    return NULL;
 }
 
 //  The number after key in text becomes "N"
@@ -123,16 +103,16 @@ s_test_views (void)
     while (!(srv_done && cli_done && zwatch_client_links (client) == 1)) {
         CHECK (tu_now_ms () < deadline);
         const zwatch_change_t *change = zwatch_client_next (client, 100);
-        zwatch_client_agent_t *srv = s_agent (client, "srv");
+        zwatch_client_agent_t *srv = tools_fleet_agent (client, "srv");
         zwatch_client_socket_t *api = srv? zwatch_client_socket_first (srv): NULL;
         if (!opened && zwatch_client_synced (client) && api
-        &&  zwatch_client_listening_first (api) && s_agent (client, "cli")) {
+        &&  zwatch_client_listening_first (api) && tools_fleet_agent (client, "cli")) {
             agent_child_say (&dealer, 'o');
             opened = true;
         }
         if (change && (change->kind == ZWATCH_CHANGE_EVENT || change->kind == ZWATCH_CHANGE_HISTORY)
         &&  strcmp (change->svc, "srv") == 0 && change->seq >= 1 && change->seq <= 3) {
-            char *clock = s_clock (change->ts);
+            char *clock = tools_fleet_clock (change->ts);
             free (srv_events [change->seq - 1]);
             srv_events [change->seq - 1] = zsys_sprintf ("%s fl-host/srv api %s %s\n", clock,
                                                          change->event, change->endpoint);
@@ -144,13 +124,13 @@ s_test_views (void)
             cli_done |= strcmp (change->svc, "cli") == 0;
         }
     }
-    zwatch_client_agent_t *srv = s_agent (client, "srv"), *cli = s_agent (client, "cli");
+    zwatch_client_agent_t *srv = tools_fleet_agent (client, "srv"), *cli = tools_fleet_agent (client, "cli");
     zwatch_client_socket_t *client_socket = zwatch_client_socket_first (cli);
     const char *client_addr = zwatch_client_conn_local (zwatch_client_conn_first (client_socket));
-    char *srv_start = s_clock (zwatch_client_agent_start (srv));
-    char *cli_start = s_clock (zwatch_client_agent_start (cli));
+    char *srv_start = tools_fleet_clock (zwatch_client_agent_start (srv));
+    char *cli_start = tools_fleet_clock (zwatch_client_agent_start (cli));
     const zwatch_client_link_t *link = zwatch_client_link_first (client);
-    char *link_since = s_clock (zwatch_client_link_since (link));
+    char *link_since = tools_fleet_clock (zwatch_client_link_since (link));
 
     //  agents
     int code;

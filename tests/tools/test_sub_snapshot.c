@@ -22,6 +22,7 @@
 #include <time.h>
 #include "zwatch.h"
 #include "zwatch_client.h"
+#include "tools_fleet_util.h"
 #include "zwatch_sub_format.h"
 #include "agent_child.h"
 #include "broker_proc.h"
@@ -66,27 +67,6 @@ s_wait_errors (tu_child_t *sub, const char *text)
         fprintf (stderr, "zwatch-sub's stderr lacks '%s':\n%s\n", text, errors);
         exit (1);
     }
-}
-
-static char *
-s_clock (uint64_t ns)
-{
-    time_t seconds = (time_t) (ns / 1000000000u);
-    struct tm tm;
-    gmtime_r (&seconds, &tm);
-    char text [16];
-    strftime (text, sizeof (text), "%H:%M:%S", &tm);
-    return strdup (text);
-}
-
-static zwatch_client_agent_t *
-s_agent (zwatch_client_t *client, const char *svc)
-{
-    for (zwatch_client_agent_t *agent = zwatch_client_agent_first (client); agent;
-         agent = zwatch_client_agent_next (client))
-        if (strcmp (zwatch_client_agent_svc (agent), svc) == 0)
-            return agent;
-    return NULL;
 }
 
 //  JSON lines of text, canonical (key=value, sorted), via json_canon.py
@@ -143,10 +123,10 @@ s_fleet_up (fleet_t *fleet, const char *host_filter)
     while (!(srv_done && cli_done && zwatch_client_links (fleet->client) == 1)) {
         CHECK (tu_now_ms () < deadline);
         const zwatch_change_t *change = zwatch_client_next (fleet->client, 100);
-        zwatch_client_agent_t *srv = s_agent (fleet->client, "srv");
+        zwatch_client_agent_t *srv = tools_fleet_agent (fleet->client, "srv");
         zwatch_client_socket_t *api = srv? zwatch_client_socket_first (srv): NULL;
         if (!opened && zwatch_client_synced (fleet->client) && api
-        &&  zwatch_client_listening_first (api) && s_agent (fleet->client, "cli")) {
+        &&  zwatch_client_listening_first (api) && tools_fleet_agent (fleet->client, "cli")) {
             agent_child_say (&fleet->dealer, 'o');
             opened = true;
         }
@@ -237,11 +217,11 @@ s_test_lines (void)
     fleet_t fleet;
     s_fleet_up (&fleet, "ss-h*");
     zwatch_client_t *client = fleet.client;
-    zwatch_client_agent_t *srv = s_agent (client, "srv"), *cli = s_agent (client, "cli");
-    CHECK (!s_agent (client, "zz"));
-    char *srv_start = s_clock (zwatch_client_agent_start (srv));
-    char *cli_start = s_clock (zwatch_client_agent_start (cli));
-    char *link_since = s_clock (zwatch_client_link_since (zwatch_client_link_first (client)));
+    zwatch_client_agent_t *srv = tools_fleet_agent (client, "srv"), *cli = tools_fleet_agent (client, "cli");
+    CHECK (!tools_fleet_agent (client, "zz"));
+    char *srv_start = tools_fleet_clock (zwatch_client_agent_start (srv));
+    char *cli_start = tools_fleet_clock (zwatch_client_agent_start (cli));
+    char *link_since = tools_fleet_clock (zwatch_client_link_since (zwatch_client_link_first (client)));
     char *snapshot = zsys_sprintf (
         "HOST             SERVICE              PID UP SINCE   EVENTS  DROPPED PARTIAL\n"
         "%-16s %-16s %7d %8s %8d %8d %7s\n"
@@ -309,7 +289,7 @@ s_test_json (void)
     fleet_t fleet;
     s_fleet_up (&fleet, NULL);
     zwatch_client_t *client = fleet.client;
-    zwatch_client_agent_t *srv = s_agent (client, "srv"), *cli = s_agent (client, "cli");
+    zwatch_client_agent_t *srv = tools_fleet_agent (client, "srv"), *cli = tools_fleet_agent (client, "cli");
     const zwatch_client_link_t *link = zwatch_client_link_first (client);
     const char *client_addr = zwatch_client_link_from (link)->addr;
     const char *server_addr = fleet.server_ep + strlen ("tcp://");
