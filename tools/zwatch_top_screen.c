@@ -252,7 +252,7 @@ s_table (zwatch_top_model_t *model, int top, int height)
         char name_cut [128], sock_cut [128], type_cut [8], ep_cut [300], last_cut [80];
         char endpoint [ZWATCH_ENDPOINT_MAX + 8];
         s_endpoint (endpoint, sizeof (endpoint), row);
-        char fails [16] = "-";
+        char fails [24] = "-";
         if (row->failures)
             snprintf (fails, sizeof (fails), "%zu", row->failures);
         s_put (top + 1 + line, 0, "%-*s %7" PRIu64 " %-*s %-6s %4zu %5zu %-*s %4s %s", w.name,
