@@ -20,7 +20,7 @@ requires=$(pkg-config --print-requires zwatch)
 [ "$requires" = "libzmq >= 4.3" ] || fail "zwatch.pc Requires: '$requires' (want 'libzmq >= 4.3' only)"
 private=$(pkg-config --print-requires-private zwatch)
 [ -z "$private" ] || fail "zwatch.pc Requires.private: '$private' (want nothing)"
-if pkg-config --static --libs zwatch | grep -Eq 'czmq|msgpack'; then
+if grep -Eq 'czmq|msgpack' <<< "$(pkg-config --static --libs zwatch)"; then
     fail "pkg-config --static --libs zwatch names CZMQ or msgpack: $(pkg-config --static --libs zwatch)"
 fi
 
@@ -57,7 +57,7 @@ if echo "$linked" | grep -Eq 'czmq|msgpack'; then
 fi
 #  A sanitizer build's library needs its runtime loaded first, which a plain
 #  program does not do: run it only from a plain build
-if ! objdump -p "$lib" | grep -q 'NEEDED.*libasan'; then
+if ! grep -q 'NEEDED.*libasan' <<< "$(objdump -p "$lib")"; then
     LD_LIBRARY_PATH=$(dirname "$lib") "$app" 2>/dev/null \
         || fail "the program built against the installed agent did not run"
 fi

@@ -36,7 +36,7 @@ done
 #  The libraries carry no run path of their own
 for lib in "$prefix"/lib*/libzwatch.so.* "$prefix"/lib*/libzwatch-preload.so; do
     [ -f "$lib" ] || fail "$lib not installed"
-    if objdump -p "$lib" | grep -Eq 'RUNPATH|RPATH'; then
+    if grep -Eq 'RUNPATH|RPATH' <<< "$(objdump -p "$lib")"; then
         fail "$(basename "$lib") has a run path"
     fi
 done

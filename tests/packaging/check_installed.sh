@@ -37,7 +37,7 @@ score=$(systemd-analyze security --offline=true "$unit" 2>&1 \
         | sed -n 's/.*Overall exposure level for zwatch-broker.service: \([0-9.]*\).*/\1/p')
 getent passwd zwatch >/dev/null || fail "no user zwatch after installing zwatch-broker"
 [ -f /etc/zwatch/zwatch-broker.cfg ] || fail "/etc/zwatch/zwatch-broker.cfg not installed"
-dpkg-query -W -f='${Conffiles}\n' zwatch-broker | grep -q /etc/zwatch/zwatch-broker.cfg \
+grep -q /etc/zwatch/zwatch-broker.cfg <<< "$(dpkg-query -W -f='${Conffiles}\n' zwatch-broker)" \
     || fail "/etc/zwatch/zwatch-broker.cfg is not a conffile"
 
 #  Every page
@@ -103,7 +103,9 @@ cc -DWITH_AGENT "$work/service.c" -o "$work/agent_service" $(pkg-config --cflags
 # shellcheck disable=SC2046
 cc "$work/service.c" -o "$work/plain_service" $(pkg-config --cflags --libs libzmq) \
     || fail "cc with pkg-config libzmq failed"
-ldd "$work/agent_service" | grep -Eq "=> (/usr)?/lib/[^ ]*/libzwatch\.so\.1 " \
+#  Whole outputs into grep (under pipefail, grep -q ending first would make
+#  the writer's SIGPIPE fail the pipe)
+grep -Eq "=> (/usr)?/lib/[^ ]*/libzwatch\.so\.1 " <<< "$(ldd "$work/agent_service")" \
     || fail "agent_service does not use the installed libzwatch.so.1: $(ldd "$work/agent_service")"
 cat > "$work/client.c" <<'CODE'
 #include <zwatch_client.h>
@@ -122,8 +124,8 @@ cc "$work/client.c" -o "$work/client" $(pkg-config --cflags --libs zwatch-client
 
 #  has_socket SERVICE LABEL: the broker's snapshot holds that socket
 has_socket () {
-    zwatch-fleet sockets --connect "$ep/pub" --snapshot "$ep/snap" --service "$1" \
-        --timeout 10 --json 2>/dev/null | grep -qF -- "\"$2\""
+    grep -qF -- "\"$2\"" <<< "$(zwatch-fleet sockets --connect "$ep/pub" --snapshot "$ep/snap" \
+        --service "$1" --timeout 10 --json 2>/dev/null)"
 }
 ZWATCH_BROKER=$ep/in ZWATCH_SERVICE=pkgcheck-agent "$work/agent_service" "$ep/app1" \
     "$work/stop" &
