@@ -416,7 +416,8 @@ s_handle_body (zwatch_broker_t *self, int64_t now)
         int topic_len = zwatch_topic_event (topic, sizeof (topic), &msg);
         if (topic_len >= 0) {   //  cannot fail within the decoder's limits
             if (self->fleet_on)
-                zwatch_history_add (self->history, &self->body);
+                zwatch_history_add (self->history, zmq_msg_data (&self->body),
+                                   zmq_msg_size (&self->body));
             if (zmq_send (self->publish_handle, topic, (size_t) topic_len,
                           ZMQ_SNDMORE | ZMQ_DONTWAIT) != -1
             &&  zmq_msg_send (&self->body, self->publish_handle, ZMQ_DONTWAIT) != -1)

@@ -535,7 +535,11 @@ s_zpl_load (const char *path, char *detail, size_t size)
         close (saved);
         saved = -1;
     }
-    zconfig_t *root = zconfig_load (path);
+    //  zconfig_load leaks its zfile when the text does not parse (CZMQ
+    //  4.2.1): read the file ourselves and parse the chunk
+    zchunk_t *chunk = zchunk_slurp (path, 0);
+    zconfig_t *root = chunk? zconfig_chunk_load (chunk): NULL;
+    zchunk_destroy (&chunk);
     if (saved != -1) {
         fflush (stdout);
         dup2 (saved, STDOUT_FILENO);

@@ -286,12 +286,14 @@ s_send_session (zwatch_snapshot_server_t *self, session_t *session, size_t budge
                 session->stage = STAGE_END;
                 continue;
             }
-            zmq_msg_t *event = zwatch_history_get (self->history, session->history_next);
-            if (!event || zmq_msg_size (event) == 0) {
+            size_t event_size = 0;
+            const uint8_t *event = zwatch_history_get (self->history, session->history_next,
+                                                       &event_size);
+            if (!event || event_size == 0) {
                 session->history_next++;
                 continue;
             }
-            if (!s_try (self, session, zmq_msg_data (event), zmq_msg_size (event), now, &dropped))
+            if (!s_try (self, session, event, event_size, now, &dropped))
                 return sent;
             session->history_next++;
             session->events++;

@@ -76,6 +76,8 @@ struct _zwatch_client_t {
     size_t load_facts;
     size_t frames [4];              //  agents, sockets, links, events read
     bool any_partial;
+    zlistx_t *history;              //  zframe_t: history events of the reply
+    size_t history_max;             //  asked for (0: none)
 
     //  Continuity
     bool lseq_known;
@@ -98,6 +100,10 @@ struct _zwatch_client_t {
 };
 
 static void s_on_change (void *arg, const zwatch_fleet_change_t *change);
+static void s_history_clear (zwatch_client_t *self);
+static void s_push_event (zwatch_client_t *self, zwatch_change_kind_t kind,
+                          const zwatch_msg_t *msg, uint64_t start, const void *body,
+                          size_t body_size);
 
 
 /*  Small helpers  */
@@ -151,15 +157,27 @@ s_cstr (char *buf, size_t size, zwatch_str_t str)
     return buf;
 }
 
+//  The exact part of a filter, and whether it is a prefix ("web*")
+static size_t
+s_filter_len (const char *filter, bool *prefix)
+{
+    size_t len = strlen (filter);
+    *prefix = len && filter [len - 1] == '*';
+    return *prefix? len - 1: len;
+}
+
 static bool
 s_listed (zlistx_t *list, zwatch_str_t name)
 {
     if (zlistx_size (list) == 0)
         return true;
     const char *item = (const char *) zlistx_first (list);
-    for (; item; item = (const char *) zlistx_next (list))
-        if (strlen (item) == name.len && memcmp (item, name.ptr, name.len) == 0)
+    for (; item; item = (const char *) zlistx_next (list)) {
+        bool prefix;
+        size_t want = s_filter_len (item, &prefix);
+        if ((prefix? want <= name.len: want == name.len) && memcmp (item, name.ptr, want) == 0)
             return true;
+    }
     return false;
 }
 
@@ -218,17 +236,27 @@ s_request (zwatch_client_t *self)
     zsock_set_linger (self->dealer, 0);
     zsock_set_maxmsgsize (self->dealer, ZWATCH_CLIENT_FRAME_MAX);
     zwatch_curve_apply (&self->curve, zsock_resolve (self->dealer));
-    //  One host (and one service) is a prefix; anything else is filtered here
+    //  One host (and one service) is a prefix; anything else is filtered
+    //  here. A filter "web*" ends the prefix ("ev/web" also takes web-2)
     char prefix [ZWATCH_FLEET_PREFIX_MAX + 1];
     const char *use = NULL;
     if (zlistx_size (self->hosts) == 1 && zlistx_size (self->svcs) <= 1) {
+        bool host_prefix, svc_prefix = false;
+        const char *host = (const char *) zlistx_first (self->hosts);
+        int host_len = (int) s_filter_len (host, &host_prefix);
         const char *svc = (const char *) zlistx_first (self->svcs);
-        snprintf (prefix, sizeof (prefix), "ev/%s/%s%s", (char *) zlistx_first (self->hosts),
-                  svc? svc: "", svc? "/": "");
+        int svc_len = svc? (int) s_filter_len (svc, &svc_prefix): 0;
+        if (host_prefix || !svc)
+            snprintf (prefix, sizeof (prefix), "ev/%.*s%s", host_len, host,
+                      host_prefix? "": "/");
+        else
+            snprintf (prefix, sizeof (prefix), "ev/%.*s/%.*s%s", host_len, host, svc_len, svc,
+                      svc_prefix? "": "/");
         use = prefix;
     }
     uint8_t request [ZWATCH_FLEET_REQUEST_MAX];
-    int size = zwatch_fleet_request_encode (request, sizeof (request), use, -1);
+    int size = zwatch_fleet_request_encode (request, sizeof (request), use,
+                                            self->history_max? (int64_t) self->history_max: -1);
     if (zsock_connect (self->dealer, "%s", self->snapshot_ep) != 0 || size < 0
     ||  zmq_send (zsock_resolve (self->dealer), request, (size_t) size, ZMQ_DONTWAIT) != size) {
         s_dealer_close (self);
@@ -244,6 +272,7 @@ s_request (zwatch_client_t *self)
     self->next_links = client_links_new (ZWATCH_FLEET_LINKS_DEFAULT);
     self->loading = false;
     self->any_partial = false;
+    s_history_clear (self);
     memset (self->frames, 0, sizeof (self->frames));
     if (!self->next_fleet || !self->next_links) {
         s_dealer_close (self);
@@ -337,6 +366,31 @@ s_same_agent (const zwatch_msg_t *load, const client_map_t *map)
         && memcmp (load->svc.ptr, map->svc.ptr, map->svc.len) == 0;
 }
 
+//  A history event: strictly decoded, kept for the caller until the reply
+//  is whole (bounded by what was asked). False if refused.
+static bool
+s_history (zwatch_client_t *self, zframe_t *frame)
+{
+    zwatch_msg_t msg;
+    zwatch_reason_t reason = zwatch_msg_decode (&msg, zframe_data (frame), zframe_size (frame),
+                                                NULL);
+    if (reason != ZWATCH_OK || msg.kind != ZWATCH_KIND_EVENT) {
+        s_snapshot_failed (self, reason? zwatch_reason_name (reason): "bad_kind");
+        return false;
+    }
+    if (s_held (self, msg.host, msg.svc) && zlistx_size (self->history) < self->history_max)
+        zlistx_add_end (self->history, zframe_dup (frame));
+    return true;
+}
+
+static void
+s_history_clear (zwatch_client_t *self)
+{
+    zframe_t *frame;
+    while ((frame = (zframe_t *) zlistx_detach (self->history, NULL)))
+        zframe_destroy (&frame);
+}
+
 //  The new model takes over; the kept feed is applied next (DRAIN)
 static void
 s_snapshot_done (zwatch_client_t *self, uint64_t lseq)
@@ -349,6 +403,15 @@ s_snapshot_done (zwatch_client_t *self, uint64_t lseq)
     self->next_fleet = NULL;
     self->next_links = NULL;
     zwatch_fleet_set_change_handler (self->fleet, s_on_change, self);
+    //  The history first, oldest first, as the broker sent it
+    zframe_t *frame;
+    while ((frame = (zframe_t *) zlistx_detach (self->history, NULL))) {
+        zwatch_msg_t msg;
+        if (zwatch_msg_decode (&msg, zframe_data (frame), zframe_size (frame), NULL) == ZWATCH_OK)
+            s_push_event (self, ZWATCH_CHANGE_HISTORY, &msg, 0, zframe_data (frame),
+                          zframe_size (frame));
+        zframe_destroy (&frame);
+    }
     self->lseq = lseq;
     self->lseq_known = true;
     self->phase = PHASE_DRAIN;
@@ -414,7 +477,9 @@ s_snapshot_frame (zwatch_client_t *self, zmsg_t *msg)
                 client_links_add (self->next_links, &map);
             break;
         case CLIENT_MAP_EVENT:
-            self->frames [3]++;     //  history: not asked for
+            self->frames [3]++;
+            if (!s_history (self, frame))
+                return;
             break;
         case CLIENT_MAP_SNAPSHOT_END:
             if (map.agents != self->frames [0] || map.sockets != self->frames [1]
@@ -482,6 +547,32 @@ s_topic_is (zframe_t *topic, const char *expected, int length)
         && memcmp (zframe_data (topic), expected, (size_t) length) == 0;
 }
 
+//  An event as a change: EVENT, or HISTORY (from the snapshot)
+static void
+s_push_event (zwatch_client_t *self, zwatch_change_kind_t kind, const zwatch_msg_t *msg,
+              uint64_t start, const void *body, size_t body_size)
+{
+    char host [ZWATCH_HOST_MAX + 1], svc [ZWATCH_SVC_MAX + 1], sock [ZWATCH_SOCK_MAX + 1];
+    char stype [ZWATCH_STYPE_MAX + 1], event [ZWATCH_EVENT_NAME_MAX + 1];
+    char endpoint [ZWATCH_ENDPOINT_MAX + 1], local [ZWATCH_ENDPOINT_MAX + 1];
+    char peer [ZWATCH_ENDPOINT_MAX + 1];
+    zwatch_change_t change = {
+        .kind = kind,
+        .host = s_cstr (host, sizeof (host), msg->host),
+        .svc = s_cstr (svc, sizeof (svc), msg->svc),
+        .pid = msg->pid, .start = start, .seq = msg->seq,
+        .sock = s_cstr (sock, sizeof (sock), msg->sock),
+        .stype = s_cstr (stype, sizeof (stype), msg->stype),
+        .event = s_cstr (event, sizeof (event), msg->event),
+        .endpoint = s_cstr (endpoint, sizeof (endpoint), msg->endpoint),
+        .local = s_cstr (local, sizeof (local), msg->local),
+        .peer = s_cstr (peer, sizeof (peer), msg->peer),
+        .peer_pid = msg->peer_pid, .code = msg->code, .value = msg->value, .ts = msg->ts,
+        .body = body, .body_size = body_size
+    };
+    s_push (self, &change);
+}
+
 static void
 s_feed_event (zwatch_client_t *self, zframe_t *topic, zframe_t *body)
 {
@@ -506,10 +597,7 @@ s_feed_event (zwatch_client_t *self, zframe_t *topic, zframe_t *body)
     bool known = agent && zwatch_fleet_agent_seq (agent, &last);
     if (known && msg.seq <= last)
         return;                     //  in the snapshot already, or a duplicate
-    char host [ZWATCH_HOST_MAX + 1], svc [ZWATCH_SVC_MAX + 1], sock [ZWATCH_SOCK_MAX + 1];
-    char stype [ZWATCH_STYPE_MAX + 1], event [ZWATCH_EVENT_NAME_MAX + 1];
-    char endpoint [ZWATCH_ENDPOINT_MAX + 1], local [ZWATCH_ENDPOINT_MAX + 1];
-    char peer [ZWATCH_ENDPOINT_MAX + 1];
+    char host [ZWATCH_HOST_MAX + 1], svc [ZWATCH_SVC_MAX + 1];
     zwatch_change_t change = {
         .host = s_cstr (host, sizeof (host), msg.host),
         .svc = s_cstr (svc, sizeof (svc), msg.svc),
@@ -522,24 +610,10 @@ s_feed_event (zwatch_client_t *self, zframe_t *topic, zframe_t *body)
         s_push (self, &change);
         if (!self->resync)
             self->resync = "gap";   //  what was lost may have changed the state
-        change.lost = 0;
     }
     zwatch_fleet_apply (self->fleet, &msg);
-    change.kind = ZWATCH_CHANGE_EVENT;
-    change.start = agent? zwatch_fleet_agent_start (agent): 0;
-    change.sock = s_cstr (sock, sizeof (sock), msg.sock);
-    change.stype = s_cstr (stype, sizeof (stype), msg.stype);
-    change.event = s_cstr (event, sizeof (event), msg.event);
-    change.endpoint = s_cstr (endpoint, sizeof (endpoint), msg.endpoint);
-    change.local = s_cstr (local, sizeof (local), msg.local);
-    change.peer = s_cstr (peer, sizeof (peer), msg.peer);
-    change.peer_pid = msg.peer_pid;
-    change.code = msg.code;
-    change.value = msg.value;
-    change.ts = msg.ts;
-    change.body = zframe_data (body);
-    change.body_size = zframe_size (body);
-    s_push (self, &change);
+    s_push_event (self, ZWATCH_CHANGE_EVENT, &msg, agent? zwatch_fleet_agent_start (agent): 0,
+                  zframe_data (body), zframe_size (body));
 }
 
 static void
@@ -567,7 +641,8 @@ s_feed_agent (zwatch_client_t *self, zframe_t *topic, zframe_t *body)
         .host = s_cstr (host, sizeof (host), map.host),
         .svc = s_cstr (svc, sizeof (svc), map.svc),
         .pid = map.pid, .start = map.start, .seq = map.seq, .events = map.events,
-        .lost = map.lost
+        .lost = map.lost, .ts = map.ts,
+        .body = zframe_data (body), .body_size = zframe_size (body)
     };
     if (map.state.ptr [0] == 'u') {
         //  The same pid with another start is a new instance
@@ -721,6 +796,7 @@ s_monitor_event (zwatch_client_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->monitor);
     zframe_t *frame = msg? zmsg_first (msg): NULL;
+    zframe_t *where = msg? zmsg_next (msg): NULL;
     uint16_t code;
     uint32_t value;
     if (!frame || !zwatch_monitor_parse (zframe_data (frame), zframe_size (frame), &code,
@@ -728,12 +804,27 @@ s_monitor_event (zwatch_client_t *self)
         zmsg_destroy (&msg);
         return;
     }
+    //  The endpoint libzmq names, printable ASCII only (it is ours, as given)
+    char endpoint [ZWATCH_ENDPOINT_MAX + 1] = "";
+    size_t len = where? zframe_size (where): 0;
+    if (len > ZWATCH_ENDPOINT_MAX)
+        len = ZWATCH_ENDPOINT_MAX;
+    for (size_t index = 0; index < len; index++) {
+        char byte = (char) zframe_data (where) [index];
+        endpoint [index] = byte >= 0x20 && byte < 0x7f? byte: '?';
+    }
+    endpoint [len] = 0;
     zmsg_destroy (&msg);
+    zwatch_change_t change = { .code = code, .value = value,
+                               .endpoint = *endpoint? endpoint: self->publish_ep };
+    bool refused = code == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                || code == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
     if (code == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
         self->connected = true;
         if (self->unreachable) {
             self->unreachable = false;
-            s_push_kind (self, ZWATCH_CHANGE_BROKER_BACK, NULL);
+            change.kind = ZWATCH_CHANGE_BROKER_BACK;
+            s_push (self, &change);
         }
         if (self->ever_connected) {
             //  Whatever it published meanwhile is lost to us
@@ -746,15 +837,17 @@ s_monitor_event (zwatch_client_t *self)
         self->ever_connected = true;
     }
     else
-    if (!self->unreachable
+    //  A refusal is told even while unreachable: waiting will not change it
+    if ((!self->unreachable || refused)
     &&  (code == ZMQ_EVENT_DISCONNECTED || code & ZWATCH_HANDSHAKE_FAILURES
      ||  (code == ZMQ_EVENT_CONNECT_RETRIED && !self->connected))) {
         self->connected = false;
         self->unreachable = true;
-        const char *reason = code == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH? "auth"
-                           : code == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL? "protocol"
-                           : code == ZMQ_EVENT_DISCONNECTED? "disconnected": "retrying";
-        s_push_kind (self, ZWATCH_CHANGE_BROKER_UNREACHABLE, reason);
+        change.kind = ZWATCH_CHANGE_BROKER_UNREACHABLE;
+        change.reason = code == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH? "auth"
+                      : code == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL? "protocol"
+                      : code == ZMQ_EVENT_DISCONNECTED? "disconnected": "retrying";
+        s_push (self, &change);
     }
     else
     if (code == ZMQ_EVENT_DISCONNECTED)
@@ -782,11 +875,13 @@ zwatch_client_new (const char *publish_ep, const char *snapshot_ep)
     self->hosts = zlistx_new ();
     self->svcs = zlistx_new ();
     self->kept = zlistx_new ();
+    self->history = zlistx_new ();
     self->fleet = zwatch_fleet_new (NULL);
     self->links = client_links_new (ZWATCH_FLEET_LINKS_DEFAULT);
     self->changes = client_changes_new (ZWATCH_CLIENT_CHANGES_MAX);
     self->queue_limit = ZWATCH_CLIENT_QUEUE_DEFAULT;
     if (!self->publish_ep || !self->snapshot_ep || !self->hosts || !self->svcs || !self->kept
+    ||  !self->history
     ||  !self->fleet || !self->links || !self->changes) {
         zwatch_client_destroy (&self);
         errno = ENOMEM;
@@ -806,6 +901,9 @@ zwatch_client_destroy (zwatch_client_t **self_p)
     if (self->kept)
         s_kept_clear (self);
     zlistx_destroy (&self->kept);
+    if (self->history)
+        s_history_clear (self);
+    zlistx_destroy (&self->history);
     s_dealer_close (self);
     if (self->sub)
         zmq_socket_monitor (zsock_resolve (self->sub), NULL, 0);
@@ -848,7 +946,10 @@ s_add_filter (zwatch_client_t *self, zlistx_t *list, const char *name, size_t ma
         errno = EBUSY;
         return -1;
     }
-    if (!name || !zwatch_name_valid (name, strlen (name), max)) {
+    //  A name, or the start of one and '*' ("*" alone: any)
+    bool prefix;
+    size_t len = name? s_filter_len (name, &prefix): 0;
+    if (!name || !((prefix && len == 0) || zwatch_name_valid (name, len, max))) {
         errno = EINVAL;
         return -1;
     }
@@ -897,21 +998,40 @@ s_subscribe (zwatch_client_t *self)
         zsock_set_subscribe (self->sub, "agent/");
         return;
     }
+    //  A filter "web*" ends the topic prefix; what follows is checked here
     const char *host = (const char *) zlistx_first (self->hosts);
     for (; host; host = (const char *) zlistx_next (self->hosts)) {
+        bool host_prefix;
+        int host_len = (int) s_filter_len (host, &host_prefix);
+        const char *end = host_prefix? "": "/";
         char prefix [ZWATCH_TOPIC_MAX + 1];
-        snprintf (prefix, sizeof (prefix), "agent/%s/", host);
+        snprintf (prefix, sizeof (prefix), "agent/%.*s%s", host_len, host, end);
         zsock_set_subscribe (self->sub, prefix);
-        if (zlistx_size (self->svcs) == 0) {
-            snprintf (prefix, sizeof (prefix), "ev/%s/", host);
+        if (zlistx_size (self->svcs) == 0 || host_prefix) {
+            snprintf (prefix, sizeof (prefix), "ev/%.*s%s", host_len, host, end);
             zsock_set_subscribe (self->sub, prefix);
+            continue;
         }
         const char *svc = (const char *) zlistx_first (self->svcs);
         for (; svc; svc = (const char *) zlistx_next (self->svcs)) {
-            snprintf (prefix, sizeof (prefix), "ev/%s/%s/", host, svc);
+            bool svc_prefix;
+            int svc_len = (int) s_filter_len (svc, &svc_prefix);
+            snprintf (prefix, sizeof (prefix), "ev/%.*s/%.*s%s", host_len, host, svc_len, svc,
+                      svc_prefix? "": "/");
             zsock_set_subscribe (self->sub, prefix);
         }
     }
+}
+
+int
+zwatch_client_set_history (zwatch_client_t *self, size_t events)
+{
+    if (self->phase != PHASE_IDLE) {
+        errno = EBUSY;
+        return -1;
+    }
+    self->history_max = events;
+    return 0;
 }
 
 int
@@ -1033,8 +1153,12 @@ zwatch_client_next (zwatch_client_t *self, int timeout_ms)
                 zmsg_destroy (&msg);
             }
             else {
+                //  Handed out before the network is read again: the state the
+                //  caller reads at RESYNC_DONE is the snapshot and the kept
+                //  feed, no more (a live message would be in it, and after it)
                 self->phase = PHASE_LIVE;
                 s_push_kind (self, ZWATCH_CHANGE_RESYNC_DONE, NULL);
+                continue;
             }
             //  Read the network too, without waiting
             end = now < end? end: now;

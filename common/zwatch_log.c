@@ -243,16 +243,16 @@ s_zsys_write (void *cookie, const char *data, size_t size)
 FILE *
 zwatch_log_zsys_stream (void)
 {
-    //  Never freed: zsys may log until the very end of the process
-    s_zsys_t *self = (s_zsys_t *) calloc (1, sizeof (s_zsys_t));
-    if (!self)
-        return NULL;
+    //  Static, never closed: zsys may log until the very end of the process
+    //  (after its shutdown lets go of the stream, which a heap cookie would
+    //  make a leak)
+    static s_zsys_t s_cookie;
+    static FILE *s_stream;
+    if (s_stream)
+        return s_stream;
     cookie_io_functions_t functions = { NULL, s_zsys_write, NULL, NULL };
-    FILE *stream = fopencookie (self, "w", functions);
-    if (!stream) {
-        free (self);
-        return NULL;
-    }
-    setvbuf (stream, NULL, _IOLBF, 0);
-    return stream;
+    s_stream = fopencookie (&s_cookie, "w", functions);
+    if (s_stream)
+        setvbuf (s_stream, NULL, _IOLBF, 0);
+    return s_stream;
 }

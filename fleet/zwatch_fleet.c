@@ -63,12 +63,37 @@ s_same_text (const char *a, const char *b)
 
 /*  Connections and their join slots  */
 
+//  A connection and its three strings in one allocation (one malloc and
+//  one free per connection: a replaced connection is the common event)
+static fleet_conn_t *
+s_conn_new (fleet_socket_t *socket, const zwatch_msg_t *msg)
+{
+    size_t size = sizeof (fleet_conn_t);
+    const zwatch_str_t *text [3] = { &msg->endpoint, &msg->local, &msg->peer };
+    for (int index = 0; index < 3; index++)
+        if (text [index]->ptr)
+            size += text [index]->len + 1;
+    fleet_conn_t *conn = (fleet_conn_t *) zmalloc (size);
+    char *next = (char *) (conn + 1);
+    char **field [3] = { &conn->endpoint, &conn->local, &conn->peer };
+    for (int index = 0; index < 3; index++)
+        if (text [index]->ptr) {
+            *field [index] = next;
+            memcpy (next, text [index]->ptr, text [index]->len);
+            next [text [index]->len] = 0;
+            next += text [index]->len + 1;
+        }
+    conn->socket = socket;
+    conn->in = msg->code == EV_ACCEPTED;
+    conn->fd = msg->value;
+    conn->since = msg->ts;
+    conn->peer_pid = conn->in? msg->peer_pid: 0;
+    return conn;
+}
+
 static void
 s_conn_free (fleet_conn_t *conn)
 {
-    free (conn->endpoint);
-    free (conn->local);
-    free (conn->peer);
     free (conn);
 }
 
@@ -81,6 +106,19 @@ s_loopback (const char *addr)
 
 //  The key both ends of one connection share, or false if this end
 //  cannot be joined (PROTOCOL.md 11.3)
+//  Appends text at buf [at], cut at size - 1 as snprintf would; returns
+//  the new end. By hand: snprintf was the most of building a key.
+static size_t
+s_put (char *buf, size_t size, size_t at, const char *text)
+{
+    size_t len = strlen (text);
+    if (at + len > size - 1)
+        len = size - 1 - at;
+    memcpy (buf + at, text, len);
+    buf [at + len] = 0;
+    return at + len;
+}
+
 static bool
 s_join_key (fleet_conn_t *conn, char *buf, size_t size)
 {
@@ -90,15 +128,27 @@ s_join_key (fleet_conn_t *conn, char *buf, size_t size)
             return false;
         const char *from = conn->in? conn->peer: conn->local;
         const char *to = conn->in? conn->local: conn->peer;
-        //  A loopback pair names a connection on one host only
-        snprintf (buf, size, "t|%s|%s|%s", s_loopback (to)? agent->host: "", from, to);
+        //  "t|host|from|to": a loopback pair names a connection on one host only
+        size_t at = s_put (buf, size, 0, "t|");
+        at = s_put (buf, size, at, s_loopback (to)? agent->host: "");
+        at = s_put (buf, size, at, "|");
+        at = s_put (buf, size, at, from);
+        at = s_put (buf, size, at, "|");
+        s_put (buf, size, at, to);
         return true;
     }
     if (strncmp (conn->endpoint, "ipc://", 6) == 0) {
         uint64_t connecting = conn->in? conn->peer_pid: agent->pid;
         if (!connecting)
             return false;
-        snprintf (buf, size, "i|%s|%s|%" PRIu64, agent->host, conn->endpoint, connecting);
+        char pid [24];
+        snprintf (pid, sizeof (pid), "%" PRIu64, connecting);
+        size_t at = s_put (buf, size, 0, "i|");
+        at = s_put (buf, size, at, agent->host);
+        at = s_put (buf, size, at, "|");
+        at = s_put (buf, size, at, conn->endpoint);
+        at = s_put (buf, size, at, "|");
+        s_put (buf, size, at, pid);
         return true;
     }
     return false;
@@ -109,19 +159,26 @@ s_touch (zwatch_fleet_t *self, fleet_pair_t *pair)
 {
     if (!pair->touched) {
         pair->touched = true;
-        zlistx_add_end (self->touched, pair);
+        pair->next_touched = NULL;
+        if (self->touched_tail)
+            self->touched_tail->next_touched = pair;
+        else
+            self->touched = pair;
+        self->touched_tail = pair;
     }
 }
 
 //  Put a live connection in its join slot; a newer end with the same
-//  addresses takes the place of an older one
+//  addresses takes the place of an older one. hint: the pair the
+//  connection it replaces held (likely its own: no hash lookup), or NULL
 static void
-s_pair_attach (zwatch_fleet_t *self, fleet_conn_t *conn)
+s_pair_attach (zwatch_fleet_t *self, fleet_conn_t *conn, fleet_pair_t *hint)
 {
     char key [JOIN_KEY_MAX];
     if (!s_join_key (conn, key, sizeof (key)))
         return;
-    fleet_pair_t *pair = (fleet_pair_t *) zhashx_lookup (self->pairs, key);
+    fleet_pair_t *pair = hint && strcmp (hint->key, key) == 0? hint
+                       : (fleet_pair_t *) zhashx_lookup (self->pairs, key);
     if (!pair) {
         pair = (fleet_pair_t *) zmalloc (sizeof (fleet_pair_t));
         pair->key = strdup (key);
@@ -157,7 +214,7 @@ static bool
 s_same_end (fleet_conn_t *a, fleet_conn_t *b)
 {
     return a->socket->agent == b->socket->agent && a->in == b->in
-        && strcmp (a->socket->label, b->socket->label) == 0
+        && (a->socket == b->socket || strcmp (a->socket->label, b->socket->label) == 0)
         && s_same_text (a->endpoint, b->endpoint)
         && s_same_text (a->local, b->local) && s_same_text (a->peer, b->peer);
 }
@@ -206,7 +263,10 @@ static void
 s_settle (zwatch_fleet_t *self)
 {
     fleet_pair_t *pair;
-    while ((pair = (fleet_pair_t *) zlistx_detach (self->touched, NULL))) {
+    while ((pair = self->touched)) {
+        self->touched = pair->next_touched;
+        if (!self->touched)
+            self->touched_tail = NULL;
         pair->touched = false;
         bool linked = pair->linked_out != NULL;
         bool joined = pair->out && pair->in;
@@ -327,7 +387,8 @@ s_conn_remove (zwatch_fleet_t *self, fleet_conn_t *conn, bool live)
     //  One that was never joined is in no pair: it can go now
     if (live && conn->joined) {
         s_pair_detach (self, conn);
-        zlistx_add_end (self->dead_conns, conn);
+        conn->next_dead = self->dead_conns;
+        self->dead_conns = conn;
     }
     else
         s_conn_free (conn);
@@ -340,6 +401,8 @@ s_socket_remove (zwatch_fleet_t *self, zhashx_t *sockets, fleet_socket_t *socket
     while ((conn = (fleet_conn_t *) zlistx_first (socket->conns)))
         s_conn_remove (self, conn, live);
     zhashx_delete (sockets, socket->label);
+    if (socket->agent->last_socket == socket)
+        socket->agent->last_socket = NULL;
     if (live) {
         s_change (self, ZWATCH_FLEET_SOCKET_REMOVED, socket, NULL);
         self->sockets--;
@@ -436,27 +499,22 @@ s_conn_add (zwatch_fleet_t *self, fleet_socket_t *socket, bool live, bool count,
 {
     //  One fd is one connection at a time: an old one with this fd ended unseen
     fleet_conn_t *conn = (fleet_conn_t *) zhashx_lookup (socket->conns_by_fd, &msg->value);
-    if (conn)
+    fleet_pair_t *hint = NULL;
+    if (conn) {
+        hint = conn->pair;      //  stays until the settle: the new end likely joins it
         s_conn_remove (self, conn, live);
+    }
     if (zlistx_size (socket->conns) >= self->limits.connections
     ||  self->conns >= self->limits.connections_all)
         return s_refuse (&self->counters.connections_refused, count);
-    conn = (fleet_conn_t *) zmalloc (sizeof (fleet_conn_t));
-    conn->socket = socket;
-    conn->in = msg->code == EV_ACCEPTED;
-    conn->fd = msg->value;
-    conn->since = msg->ts;
-    conn->peer_pid = conn->in? msg->peer_pid: 0;
-    conn->endpoint = s_strdup (msg->endpoint);
-    conn->local = s_strdup (msg->local);
-    conn->peer = s_strdup (msg->peer);
+    conn = s_conn_new (socket, msg);
     conn->handle = zlistx_add_end (socket->conns, conn);
     zhashx_insert (socket->conns_by_fd, &conn->fd, conn);
     self->conns++;
     if (live) {
         self->conns_live++;
         s_change (self, ZWATCH_FLEET_CONNECTION_UP, socket, conn);
-        s_pair_attach (self, conn);
+        s_pair_attach (self, conn, hint);
     }
     return 0;
 }
@@ -489,8 +547,14 @@ s_apply_event (zwatch_fleet_t *self, fleet_agent_t *agent, zhashx_t *sockets, bo
                bool count, const zwatch_msg_t *msg)
 {
     char label [ZWATCH_SOCK_MAX + 1];
-    s_copy (label, sizeof (label), msg->sock);
-    fleet_socket_t *socket = (fleet_socket_t *) zhashx_lookup (sockets, label);
+    fleet_socket_t *socket = NULL;
+    bool own = sockets == agent->sockets;
+    if (own && agent->last_socket && s_is (agent->last_socket->label, msg->sock))
+        socket = agent->last_socket;
+    else {
+        s_copy (label, sizeof (label), msg->sock);
+        socket = (fleet_socket_t *) zhashx_lookup (sockets, label);
+    }
     if (msg->code == EV_MONITOR_STOPPED) {
         if (socket)
             s_socket_remove (self, sockets, socket, live);
@@ -507,6 +571,8 @@ s_apply_event (zwatch_fleet_t *self, fleet_agent_t *agent, zhashx_t *sockets, bo
             s_change (self, ZWATCH_FLEET_SOCKET_ADDED, socket, NULL);
         }
     }
+    if (own)
+        agent->last_socket = socket;
     s_copy (socket->stype, sizeof (socket->stype), msg->stype);
 
     switch (msg->code) {
@@ -617,6 +683,8 @@ s_agent_remove (zwatch_fleet_t *self, fleet_agent_t *agent)
 {
     s_agent_clear (self, agent);
     zhashx_delete (self->agents, agent->key);
+    if (self->last_agent == agent)
+        self->last_agent = NULL;
     zlistx_add_end (self->dead_agents, agent);
 }
 
@@ -697,7 +765,7 @@ s_agent_state_end (zwatch_fleet_t *self, fleet_agent_t *agent, const zwatch_msg_
         for (; conn; conn = (fleet_conn_t *) zlistx_next (socket->conns)) {
             self->conns_live++;
             s_change (self, ZWATCH_FLEET_CONNECTION_UP, socket, conn);
-            s_pair_attach (self, conn);
+            s_pair_attach (self, conn, NULL);
         }
     }
     if (!agent->seq_known || msg->seq > agent->seq)
@@ -714,8 +782,10 @@ s_finish (zwatch_fleet_t *self)
 {
     s_settle (self);
     fleet_conn_t *conn;
-    while ((conn = (fleet_conn_t *) zlistx_detach (self->dead_conns, NULL)))
+    while ((conn = self->dead_conns)) {
+        self->dead_conns = conn->next_dead;
         s_conn_free (conn);
+    }
     fleet_socket_t *socket;
     while ((socket = (fleet_socket_t *) zlistx_detach (self->dead_sockets, NULL)))
         s_socket_free (socket);
@@ -744,12 +814,9 @@ zwatch_fleet_new (const zwatch_fleet_limits_t *limits)
     #undef DEFAULT
     self->agents = zhashx_new ();
     self->pairs = zhashx_new ();
-    self->touched = zlistx_new ();
-    self->dead_conns = zlistx_new ();
     self->dead_sockets = zlistx_new ();
     self->dead_agents = zlistx_new ();
-    if (!self->agents || !self->pairs || !self->touched || !self->dead_conns
-    ||  !self->dead_sockets || !self->dead_agents)
+    if (!self->agents || !self->pairs || !self->dead_sockets || !self->dead_agents)
         zwatch_fleet_destroy (&self);
     return self;
 }
@@ -765,12 +832,10 @@ zwatch_fleet_destroy (zwatch_fleet_t **self_p)
     fleet_agent_t *agent;
     while (self->agents && (agent = (fleet_agent_t *) zhashx_first (self->agents)))
         s_agent_remove (self, agent);
-    if (self->touched)
+    if (self->dead_sockets && self->dead_agents)
         s_finish (self);
     zhashx_destroy (&self->agents);
     zhashx_destroy (&self->pairs);
-    zlistx_destroy (&self->touched);
-    zlistx_destroy (&self->dead_conns);
     zlistx_destroy (&self->dead_sockets);
     zlistx_destroy (&self->dead_agents);
     free (self);
@@ -795,8 +860,12 @@ int
 zwatch_fleet_apply (zwatch_fleet_t *self, const zwatch_msg_t *msg)
 {
     char key [sizeof (((fleet_agent_t *) 0)->key)];
-    s_agent_key (key, sizeof (key), msg->host, msg->svc, msg->pid);
-    fleet_agent_t *agent = (fleet_agent_t *) zhashx_lookup (self->agents, key);
+    fleet_agent_t *agent = self->last_agent;
+    if (!agent || agent->pid != msg->pid
+    ||  !s_is (agent->host, msg->host) || !s_is (agent->svc, msg->svc)) {
+        s_agent_key (key, sizeof (key), msg->host, msg->svc, msg->pid);
+        agent = (fleet_agent_t *) zhashx_lookup (self->agents, key);
+    }
     if (!agent) {
         if (msg->kind == ZWATCH_KIND_BYE)
             return 0;
@@ -811,6 +880,7 @@ zwatch_fleet_apply (zwatch_fleet_t *self, const zwatch_msg_t *msg)
         agent->sockets = zhashx_new ();
         zhashx_insert (self->agents, key, agent);
     }
+    self->last_agent = agent;
     bool lifecycle = msg->kind == ZWATCH_KIND_HELLO || msg->kind == ZWATCH_KIND_HEARTBEAT
                   || msg->kind == ZWATCH_KIND_BYE;
     if (lifecycle && msg->start) {

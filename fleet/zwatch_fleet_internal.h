@@ -26,6 +26,8 @@ struct _fleet_conn_t {
     char *peer;                 //  NULL: unknown
     fleet_pair_t *pair;         //  the join slot it holds, or NULL
     bool joined;                //  it held one once: a pair may name it until the settle
+    fleet_conn_t *next_dead;    //  in the fleet's list of removed ones, until the settle
+    //  endpoint, local and peer live here, in the same allocation
 };
 
 //  The join slot of one address pair: a link when both ends are there
@@ -37,6 +39,7 @@ struct _fleet_pair_t {
     fleet_conn_t *linked_out;
     fleet_conn_t *linked_in;
     bool touched;               //  in the fleet's list of pairs to settle
+    fleet_pair_t *next_touched; //  the next in that list
 };
 
 typedef struct {
@@ -88,6 +91,7 @@ struct _fleet_agent_t {
     bool partial;               //  no complete replay since first seen, or cut short
     uint64_t read, sent, dropped, watched;  //  from the last heartbeat
     zhashx_t *sockets;          //  label -> fleet_socket_t
+    fleet_socket_t *last_socket;    //  of sockets, the one the last event named (or NULL)
     fleet_replay_t *replay;     //  NULL: none in progress
 };
 
@@ -96,8 +100,12 @@ struct _zwatch_fleet_t {
     zwatch_fleet_counters_t counters;
     zhashx_t *agents;           //  "host/svc/pid" -> fleet_agent_t
     zhashx_t *pairs;            //  join key -> fleet_pair_t
-    zlistx_t *touched;          //  pairs changed in this step, to settle
-    zlistx_t *dead_conns;       //  removed in this step, freed after the settle
+    //  Intrusive lists: no allocation per event
+    fleet_pair_t *touched;      //  pairs changed in this step, to settle, in order
+    fleet_pair_t *touched_tail;
+    fleet_conn_t *dead_conns;   //  removed in this step, freed after the settle
+    fleet_agent_t *last_agent;  //  the one the last message named (or NULL): agents
+                                //  send in runs, so this saves a key and a hash
     zlistx_t *dead_sockets;
     zlistx_t *dead_agents;
     size_t sockets;             //  live sockets, all agents

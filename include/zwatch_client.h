@@ -51,7 +51,8 @@ typedef struct _zwatch_client_t zwatch_client_t;
 
 //  What changed. Stable numbers.
 typedef enum {
-    ZWATCH_CHANGE_AGENT_UP = 1,         //  the broker heard from an agent first (agent/ up)
+    ZWATCH_CHANGE_AGENT_UP = 1,         //  the broker heard from an agent first (agent/ up);
+                                        //  AGENT_* from the feed: ts and body (its agent/ map)
     ZWATCH_CHANGE_AGENT_GONE,           //  it said bye; its sockets were removed before
     ZWATCH_CHANGE_AGENT_LOST,           //  it went silent (the broker's heartbeat timeout)
     ZWATCH_CHANGE_SOCKET_ADDED,         //  sock, stype
@@ -65,8 +66,16 @@ typedef enum {
     ZWATCH_CHANGE_GAP,                  //  an agent's seq skipped: lost events, seq after them
     ZWATCH_CHANGE_RESYNC_START,         //  reason: why the client starts over
     ZWATCH_CHANGE_RESYNC_DONE,          //  the state is whole again: read it afresh
-    ZWATCH_CHANGE_BROKER_UNREACHABLE,   //  the feed's connection is down (libzmq retries)
-    ZWATCH_CHANGE_BROKER_BACK           //  and up again (a RESYNC_START follows)
+    ZWATCH_CHANGE_BROKER_UNREACHABLE,   //  the feed's connection is down (libzmq retries);
+                                        //  reason "auth" / "protocol" (a refusal: told
+                                        //  even while unreachable), "disconnected",
+                                        //  "retrying"
+    ZWATCH_CHANGE_BROKER_BACK,          //  and up again (a RESYNC_START follows); BROKER_*:
+                                        //  the SUB monitor's event as code, value (errno,
+                                        //  ZAP status, protocol error) and endpoint
+    ZWATCH_CHANGE_HISTORY               //  an event the broker held before the snapshot
+                                        //  (zwatch_client_set_history), oldest first, after
+                                        //  RESYNC_START; as EVENT, but not applied to the state
 } zwatch_change_kind_t;
 
 //  One end of a link
@@ -82,7 +91,7 @@ typedef struct {
 //  NULL. Strings NUL-terminated.
 typedef struct {
     zwatch_change_kind_t kind;
-    //  The agent: AGENT_*, SOCKET_*, CONNECTION_*, EVENT, GAP
+    //  The agent: AGENT_*, SOCKET_*, CONNECTION_*, EVENT, HISTORY, GAP
     const char *host;
     const char *svc;
     uint64_t pid;
@@ -118,7 +127,8 @@ typedef struct {
     //  RESYNC_START: "start", "broker_restart", "reconnect", "gap",
     //  "link_gap", "replay", "queue_full", "changes_full", "snapshot_failed"
     const char *reason;
-    //  EVENT (the agent's msgpack message) and STATS (the broker's map)
+    //  EVENT and HISTORY (the agent's msgpack message), STATS (the broker's map),
+    //  AGENT_* from the feed (the broker's agent/ map; none from a snapshot)
     const void *body;
     size_t body_size;
 } zwatch_change_t;
@@ -148,7 +158,8 @@ int zwatch_client_set_curve (zwatch_client_t *self, const char *server_key,
 
 //  Only agents of these hosts / services (repeatable; none: all). An agent
 //  is held when its host is one of the hosts (if any) and its service one
-//  of the services (if any); a link when either end's agent is held.
+//  of the services (if any); a link when either end's agent is held. A
+//  name ending in '*' is a prefix ("web*": web, web-1, ...; "*": any).
 //  Before _start. Returns 0, or -1 with errno EINVAL (not a valid host ID
 //  / service name), EBUSY (started) or ENOMEM.
 int zwatch_client_add_host_filter (zwatch_client_t *self, const char *host);
@@ -158,6 +169,12 @@ int zwatch_client_add_service_filter (zwatch_client_t *self, const char *svc);
 //  the client counts them (zwatch_client_dropped) and starts over.
 //  Before _start. Returns 0, or -1 with errno EBUSY.
 int zwatch_client_set_queue_limit (zwatch_client_t *self, size_t limit);
+
+//  Ask each snapshot for up to events of the broker's recent history
+//  (0: none, the default; the broker caps it at its ring). They come as
+//  HISTORY changes before RESYNC_DONE, within the filters. Before _start.
+//  Returns 0, or -1 with errno EBUSY.
+int zwatch_client_set_history (zwatch_client_t *self, size_t events);
 
 //  Connect, subscribe, ask for the first snapshot. Returns 0, or -1 with
 //  errno EBUSY (started already) or what libzmq said (zwatch_client_error).

@@ -353,7 +353,10 @@ zwatch_fleet_view_links (FILE *out, zwatch_client_t *client, bool json)
             snprintf (parts [2], PART_MAX, "%s/%s", to->host, to->svc);
             s_part (parts [3], to->sock);
             s_part (parts [4], zwatch_client_link_endpoint (link));
-            //  "A a -> B b (E, since HH:MM:SS)": 25 bytes besides the parts
+            //  "A a -> B b (E, since HH:MM:SS)": 25 bytes besides the parts;
+            //  names are cut before the endpoint
+            size_t names = 80 - 25 - strlen (parts [4]);
+            s_fit (parts, 4, names > 24? names: 24);
             s_fit (parts, 5, 80 - 25);
             line = zsys_sprintf ("%s %s -> %s %s (%s, since %s)", parts [0], parts [1],
                                  parts [2], parts [3], parts [4],
@@ -405,6 +408,8 @@ zwatch_fleet_view_links (FILE *out, zwatch_client_t *client, bool json)
                               zwatch_client_agent_svc (agent));
                     s_part (parts [1], zwatch_client_socket_label (socket));
                     s_part (parts [2], peer);
+                    size_t names = 80 - 34 - strlen (parts [2]);
+                    s_fit (parts, 2, names > 16? names: 16);
                     s_fit (parts, 3, 80 - 34);
                     line = zsys_sprintf ("%s %s %s %s (not watched, since %s)", parts [0],
                                          parts [1], in? "<-": "->", parts [2],
@@ -435,9 +440,9 @@ s_kind_name (zwatch_change_kind_t kind)
     static const char *names [] = {
         "?", "agent_up", "agent_gone", "agent_lost", "socket_added", "socket_removed",
         "connection_up", "connection_down", "link_up", "link_down", "event", "stats", "gap",
-        "resync_start", "resync_done", "broker_unreachable", "broker_back"
+        "resync_start", "resync_done", "broker_unreachable", "broker_back", "history"
     };
-    return kind <= ZWATCH_CHANGE_BROKER_BACK? names [kind]: "?";
+    return kind <= ZWATCH_CHANGE_HISTORY? names [kind]: "?";
 }
 
 void
@@ -469,7 +474,8 @@ zwatch_fleet_view_change (FILE *out, const zwatch_change_t *change, bool json)
             s_end_json (out, "to", &change->to);
             fprintf (out, ",\"lseq\":%" PRIu64, change->lseq);
         }
-        if (change->kind == ZWATCH_CHANGE_EVENT || change->kind == ZWATCH_CHANGE_GAP)
+        if (change->kind == ZWATCH_CHANGE_EVENT || change->kind == ZWATCH_CHANGE_HISTORY
+        ||  change->kind == ZWATCH_CHANGE_GAP)
             fprintf (out, ",\"seq\":%" PRIu64, change->seq);
         if (change->kind == ZWATCH_CHANGE_GAP)
             fprintf (out, ",\"lost\":%" PRIu64, change->lost);
@@ -509,6 +515,7 @@ zwatch_fleet_view_change (FILE *out, const zwatch_change_t *change, bool json)
                      parts [3], parts [4]);
             break;
         case ZWATCH_CHANGE_EVENT:
+        case ZWATCH_CHANGE_HISTORY:
             s_part (parts [1], change->sock);
             s_part (parts [2], change->endpoint);
             s_fit (parts, 3, 80 - strlen (kind) - strlen (change->event) - 4);
@@ -530,4 +537,28 @@ zwatch_fleet_view_change (FILE *out, const zwatch_change_t *change, bool json)
             fprintf (out, "%s%s%s\n", kind, change->reason? " ": "",
                      change->reason? change->reason: "");
     }
+}
+
+void
+zwatch_fleet_view_event (FILE *out, const zwatch_change_t *change, bool json,
+                         zwatch_sub_format_t *format)
+{
+    if (json) {
+        //  The agent's message itself, as zwatch-sub --json prints it
+        const char *reason;
+        const msgpack_object *object = zwatch_sub_format_parse (format, change->body,
+                                                                change->body_size, &reason);
+        const char *line = object? zwatch_sub_format_json (format, object): NULL;
+        if (line)
+            fprintf (out, "%s\n", line);
+        return;
+    }
+    char parts [3][PART_MAX], clock [16];
+    snprintf (parts [0], PART_MAX, "%s/%s", change->host, change->svc);
+    s_part (parts [1], change->sock);
+    s_part (parts [2], change->endpoint);
+    //  "HH:MM:SS A s EVENT E": 11 bytes besides the parts and the name
+    s_fit (parts, 3, 80 - 11 - strlen (change->event));
+    fprintf (out, "%s %s %s %s %s\n", s_clock (clock, sizeof (clock), change->ts), parts [0],
+             parts [1], change->event, parts [2]);
 }

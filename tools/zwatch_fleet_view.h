@@ -13,12 +13,18 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "zwatch_client.h"
+#include "zwatch_sub_format.h"
 
 //  One table (with its header line when not json)
 void zwatch_fleet_view_agents (FILE *out, zwatch_client_t *client, bool json);
 void zwatch_fleet_view_sockets (FILE *out, zwatch_client_t *client, bool json);
 //  Links, then the connections whose other end is not watched
 void zwatch_fleet_view_links (FILE *out, zwatch_client_t *client, bool json);
+
+//  One event (EVENT or HISTORY): "HH:MM:SS host/svc sock EVENT endpoint",
+//  or the agent's message as JSON, as zwatch-sub --json prints it
+void zwatch_fleet_view_event (FILE *out, const zwatch_change_t *change, bool json,
+                              zwatch_sub_format_t *format);
 
 //  One change as one line
 void zwatch_fleet_view_change (FILE *out, const zwatch_change_t *change, bool json);

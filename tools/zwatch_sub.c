@@ -5,7 +5,10 @@
     also match host "web2"). With --server-key (or the agents'
     $ZWATCH_CURVE_SERVER_KEY) it speaks CURVE. It keeps watching while a
     broker is unreachable (libzmq reconnects) and says so on stderr, and
-    when it is back (zwatch_sub_link). Exit codes: 0 ok (count reached,
+    when it is back (zwatch_sub_link). With --snapshot it reads the broker
+    through libzwatch-client instead (zwatch_sub_snapshot): the snapshot's
+    agents, sockets and links first, then the feed by the merge rule, each
+    message printed as without it. Exit codes: 0 ok (count reached,
     SIGINT, SIGTERM), 1 runtime error (idle timeout, the broker refused
     our key or speaks another protocol), 2 usage error.
 */
@@ -25,6 +28,7 @@
 #include "zwatch_ratelimit.h"
 #include "zwatch_sub_format.h"
 #include "zwatch_sub_link.h"
+#include "zwatch_sub_snapshot.h"
 
 #define PROGRAM         "zwatch-sub"
 #define EXIT_RUNTIME    1
@@ -51,6 +55,8 @@ typedef struct {
     const char *cert;           //  CURVE: our certificate's secret file, or NULL
     zwatch_curve_t curve;       //  the keys, once checked
     bool with_cert;             //  CURVE with our own certificate, not a fresh key
+    bool snapshot;              //  the snapshot first, through libzwatch-client
+    const char *snapshot_ep;    //  its endpoint, NULL: the library's default
 } options_t;
 
 typedef struct {
@@ -99,6 +105,11 @@ s_usage (FILE *stream)
         "                   after an errno value\n"
         "  --count N        exit after printing N events\n"
         "  --timeout SEC    exit 1 if no event arrives for SEC seconds (decimals ok)\n"
+        "  --snapshot[=EP]  first print the fleet's state from the broker's snapshot\n"
+        "                   endpoint EP (default " ZWATCH_CLIENT_SNAPSHOT_DEFAULT "): its agents,\n"
+        "                   sockets and links as zwatch-fleet prints them (--json too),\n"
+        "                   within --host / --service; then the feed, without the\n"
+        "                   events the snapshot already holds. One --connect\n"
         "  --server-key KEY CURVE: the broker's public key, 40 characters of Z85\n"
         "                   (default $ZWATCH_CURVE_SERVER_KEY)\n"
         "  --cert FILE      CURVE: this subscriber's secret certificate file\n"
@@ -113,6 +124,9 @@ s_usage (FILE *stream)
         "While a broker is unreachable (not started, restarting, a port that resets\n"
         "connections) it keeps retrying and says so on stderr, and again when the\n"
         "broker is back; at most one such line per broker every 2 seconds.\n"
+        "With --snapshot, --timeout also bounds the wait for the snapshot, and when\n"
+        "the view is lost (the broker restarted, events lost) a line on stderr says so\n"
+        "and the new snapshot is printed again before the feed goes on.\n"
         "\n"
         "Exit status: 0 count reached, SIGINT or SIGTERM; 1 --timeout reached, or the\n"
         "broker refused our key or speaks another protocol (a message says which);\n"
@@ -202,7 +216,8 @@ static int
 s_parse_options (options_t *options, int argc, char *argv [])
 {
     enum { OPT_CONNECT = 256, OPT_HOST, OPT_SERVICE, OPT_EVENT, OPT_EVENTS_ONLY,
-           OPT_JSON, OPT_COUNT, OPT_TIMEOUT, OPT_VERSION, OPT_SERVER_KEY, OPT_CERT };
+           OPT_JSON, OPT_COUNT, OPT_TIMEOUT, OPT_VERSION, OPT_SERVER_KEY, OPT_CERT,
+           OPT_SNAPSHOT };
     static const struct option long_options [] = {
         { "connect",     required_argument, NULL, OPT_CONNECT },
         { "host",        required_argument, NULL, OPT_HOST },
@@ -214,6 +229,7 @@ s_parse_options (options_t *options, int argc, char *argv [])
         { "timeout",     required_argument, NULL, OPT_TIMEOUT },
         { "server-key",  required_argument, NULL, OPT_SERVER_KEY },
         { "cert",        required_argument, NULL, OPT_CERT },
+        { "snapshot",    optional_argument, NULL, OPT_SNAPSHOT },
         { "help",        no_argument,       NULL, 'h' },
         { "version",     no_argument,       NULL, OPT_VERSION },
         { NULL, 0, NULL, 0 }
@@ -265,6 +281,11 @@ s_parse_options (options_t *options, int argc, char *argv [])
             case OPT_CERT:
                 options->cert = optarg;
                 break;
+            case OPT_SNAPSHOT:
+                options->snapshot = true;
+                if (optarg)
+                    options->snapshot_ep = optarg;
+                break;
             case 'h':
                 s_usage (stdout);
                 return 0;
@@ -280,8 +301,15 @@ s_parse_options (options_t *options, int argc, char *argv [])
                                                                   : argv [optind - 1]);
         }
     }
-    if (optind < argc)
+    if (optind < argc) {
+        //  zwatch-fleet's "--snapshot EP" is "--snapshot=EP" here (it may go alone)
+        if (options->snapshot && !options->snapshot_ep && strstr (argv [optind], "://"))
+            return s_usage_error ("unexpected argument '%s' (an endpoint for --snapshot "
+                                  "goes as --snapshot=EP)", argv [optind]);
         return s_usage_error ("unexpected argument '%s'", argv [optind]);
+    }
+    if (options->snapshot && options->connect_count > 1)
+        return s_usage_error ("%s", "--snapshot reads one broker: give one --connect");
     if (options->connect_count == 0)
         options->connects [options->connect_count++] = ZWATCH_DEFAULT_PUBLISH;
     //  CURVE: each flag, else the variable the agents read
@@ -297,6 +325,8 @@ s_parse_options (options_t *options, int argc, char *argv [])
                                            sizeof (error)) != 0)
         return s_usage_error ("%s", error);
     options->with_cert = cert != NULL;
+    options->server_key = server_key;       //  as used, for the client library
+    options->cert = cert;
     return -1;
 }
 
@@ -600,6 +630,118 @@ s_run (sub_t *self, zsock_t *sub, zsock_t *monitor)
     return 0;                   //  SIGINT or SIGTERM
 }
 
+//  A change of the client that carries a feed message: filtered and
+//  printed as s_handle prints the feed. Returns s_drain's result: 1 when
+//  an event was printed, -1 once the count is reached, else 0.
+static int
+s_snapshot_message (sub_t *self, const zwatch_change_t *change)
+{
+    char topic [TOPIC_MAX + 1];
+    size_t topic_len = zwatch_sub_snapshot_topic (change, topic, sizeof (topic));
+    if (!topic_len
+    ||  !s_handle (self, topic, topic_len, (const char *) change->body, change->body_size))
+        return 0;
+    self->printed++;
+    return self->options->count && self->printed >= self->options->count? -1: 1;
+}
+
+//  --snapshot: the client's state once whole, then what the feed brings
+//  after it (the client applies the merge rule: an event at or below its
+//  agent's seq in the snapshot is not handed out). The feed's changes
+//  before the state is whole are in the state printed, so not printed.
+static int
+s_run_snapshot (sub_t *self)
+{
+    const options_t *options = self->options;
+    char error [512];
+    bool usage;
+    zwatch_client_t *client =
+        zwatch_sub_snapshot_client (options->connects [0], options->snapshot_ep,
+                                    options->hosts, options->host_count, options->services,
+                                    options->service_count, options->server_key, options->cert,
+                                    error, sizeof (error), &usage);
+    if (!client) {
+        fprintf (stderr, PROGRAM ": %s\n", error);
+        return usage? EXIT_USAGE: EXIT_RUNTIME;
+    }
+    int64_t timeout_ms = (int64_t) ceil (options->timeout * 1000);
+    int64_t deadline = zclock_mono () + timeout_ms;
+    bool whole = false;         //  a snapshot printed, no resync since
+    bool printed_one = false;
+    int rc = 0;
+    while (!zsys_interrupted) {
+        int64_t now = zclock_mono ();
+        const char *line;
+        while ((line = zwatch_sub_link_due (self->link, now)))
+            fprintf (stderr, "%s\n", line);
+        int64_t wait = zwatch_sub_link_wait (self->link, now);
+        if (timeout_ms) {
+            int64_t left = deadline - now;
+            if (left <= 0) {
+                fprintf (stderr, PROGRAM ": timeout: no %s for %g s\n",
+                         printed_one? "event": "snapshot", options->timeout);
+                rc = EXIT_RUNTIME;
+                break;
+            }
+            if (wait < 0 || left < wait)
+                wait = left;
+        }
+        if (wait < 0 || wait > 1000)
+            wait = 1000;        //  the loop checks zsys_interrupted
+        const zwatch_change_t *change = zwatch_client_next (client, (int) wait);
+        if (!change)
+            continue;           //  EAGAIN, or EINTR: the loop checks
+        bool fatal = false;
+        switch (change->kind) {
+            case ZWATCH_CHANGE_RESYNC_DONE:
+                zwatch_sub_snapshot_print (stdout, client, options->json);
+                fflush (stdout);
+                whole = printed_one = true;
+                deadline = zclock_mono () + timeout_ms;
+                break;
+            case ZWATCH_CHANGE_RESYNC_START:
+                if (printed_one)
+                    fprintf (stderr, PROGRAM ": starting over (%s): a new snapshot follows\n",
+                             change->reason? change->reason: "?");
+                whole = false;
+                break;
+            case ZWATCH_CHANGE_BROKER_UNREACHABLE:
+            case ZWATCH_CHANGE_BROKER_BACK: {
+                const char *endpoint = change->endpoint? change->endpoint: options->connects [0];
+                const char *safe = zwatch_sub_format_text (self->format, endpoint,
+                                                           strlen (endpoint));
+                line = zwatch_sub_link_event (self->link, (uint16_t) change->code,
+                                              (uint32_t) change->value, safe? safe: "?",
+                                              zclock_mono (), &fatal);
+                if (line)
+                    fprintf (stderr, "%s\n", line);
+                break;
+            }
+            case ZWATCH_CHANGE_GAP:
+                if (whole)
+                    fprintf (stderr, PROGRAM ": %s/%s pid %" PRIu64 ": %" PRIu64 " events lost "
+                             "before seq %" PRIu64 "\n", change->host, change->svc, change->pid,
+                             change->lost, change->seq);
+                break;
+            default:
+                if (whole) {
+                    int printed = s_snapshot_message (self, change);
+                    if (printed < 0)
+                        goto done;
+                    if (printed > 0)
+                        deadline = zclock_mono () + timeout_ms;
+                }
+        }
+        if (fatal) {
+            rc = EXIT_RUNTIME;
+            break;
+        }
+    }
+done:
+    zwatch_client_destroy (&client);
+    return rc;
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -627,6 +769,10 @@ main (int argc, char *argv [])
     if (!self.link) {
         fprintf (stderr, PROGRAM ": out of memory\n");
         rc = EXIT_RUNTIME;
+        goto cleanup;
+    }
+    if (options.snapshot) {
+        rc = s_run_snapshot (&self);
         goto cleanup;
     }
 

@@ -38,9 +38,9 @@ s_kind_name (zwatch_change_kind_t kind)
     static const char *names [] = {
         "?", "AGENT_UP", "AGENT_GONE", "AGENT_LOST", "SOCKET_ADDED", "SOCKET_REMOVED",
         "CONNECTION_UP", "CONNECTION_DOWN", "LINK_UP", "LINK_DOWN", "EVENT", "STATS", "GAP",
-        "RESYNC_START", "RESYNC_DONE", "BROKER_UNREACHABLE", "BROKER_BACK"
+        "RESYNC_START", "RESYNC_DONE", "BROKER_UNREACHABLE", "BROKER_BACK", "HISTORY"
     };
-    return kind <= ZWATCH_CHANGE_BROKER_BACK? names [kind]: "?";
+    return kind <= ZWATCH_CHANGE_HISTORY? names [kind]: "?";
 }
 
 //  A change as one line the tests compare
@@ -62,8 +62,9 @@ s_line (const zwatch_change_t *change)
                                  change->from.svc, change->from.sock, change->to.svc,
                                  change->to.sock, change->endpoint);
         case ZWATCH_CHANGE_EVENT:
-            return zsys_sprintf ("EVENT %s %s %s %" PRIu64, change->svc, change->sock,
-                                 change->event, change->seq);
+        case ZWATCH_CHANGE_HISTORY:
+            return zsys_sprintf ("%s %s %s %s %" PRIu64, s_kind_name (change->kind),
+                                 change->svc, change->sock, change->event, change->seq);
         default:
             return zsys_sprintf ("%s %s", s_kind_name (change->kind),
                                  change->reason? change->reason: "");
@@ -315,6 +316,66 @@ s_test_gap (void)
 
     fake_agent_destroy (&agent);
     zwatch_client_destroy (&client);
+    broker_proc_destroy (&broker);
+}
+
+
+/*  history  */
+
+static void s_replay_empty (fake_agent_t *agent, const char *host, const char *svc, int64_t pid);
+
+static void
+s_test_history (void)
+{
+    broker_proc_t *broker = broker_proc_new (NULL, true);
+    fake_agent_t *agent = fake_agent_new (broker_proc_ingest (broker), "hi-host", "hi-svc", 77);
+    fake_agent_send_state (agent, ZWATCH_KIND_HELLO, 0);
+    s_replay_empty (agent, "hi-host", "hi-svc", 77);
+    size_t size;
+    for (uint64_t seq = 1; seq <= 3; seq++)
+        fake_agent_send_event (agent, seq, "CONNECT_DELAYED", &size);
+    //  A first client sees the three applied
+    zwatch_client_t *first = zwatch_client_new (broker_proc_publish (broker),
+                                                broker_proc_snapshot (broker));
+    CHECK_INT_EQ (zwatch_client_start (first), 0);
+    long long deadline = tu_now_ms () + WAIT_MS;
+    zwatch_client_agent_t *held = NULL;
+    while (!held || zwatch_client_agent_seq (held) < 3 || !zwatch_client_synced (first)) {
+        CHECK (tu_now_ms () < deadline);
+        zwatch_client_next (first, STEP_MS);
+        held = zwatch_client_agent_lookup (first, "hi-host", "hi-svc", 77);
+    }
+    //  A second asks for the last two: they come before RESYNC_DONE, oldest
+    //  first, and are not applied again
+    zwatch_client_t *client = zwatch_client_new (broker_proc_publish (broker),
+                                                 broker_proc_snapshot (broker));
+    CHECK_INT_EQ (zwatch_client_set_history (client, 2), 0);
+    CHECK_INT_EQ (zwatch_client_start (client), 0);
+    CHECK (zwatch_client_set_history (client, 2) == -1 && errno == EBUSY);
+    const char *expected [] = {
+        "RESYNC_START start", "HISTORY hi-svc fake-sock CONNECT_DELAYED 2",
+        "HISTORY hi-svc fake-sock CONNECT_DELAYED 3", "RESYNC_DONE "
+    };
+    for (size_t index = 0; index < sizeof (expected) / sizeof (expected [0]); index++) {
+        const zwatch_change_t *change;
+        do {
+            CHECK (tu_now_ms () < deadline);
+            change = zwatch_client_next (client, STEP_MS);
+        } while (!change || change->kind == ZWATCH_CHANGE_STATS);
+        char *line = s_line (change);
+        CHECK_STR_EQ (line, expected [index]);
+        free (line);
+        if (change->kind == ZWATCH_CHANGE_HISTORY) {
+            zwatch_msg_t msg;
+            CHECK (zwatch_msg_decode (&msg, change->body, change->body_size, NULL) == ZWATCH_OK);
+            CHECK_INT_EQ (msg.seq, change->seq);
+        }
+    }
+    held = zwatch_client_agent_lookup (client, "hi-host", "hi-svc", 77);
+    CHECK (held && zwatch_client_agent_seq (held) == 3);
+    zwatch_client_destroy (&first);
+    zwatch_client_destroy (&client);
+    fake_agent_destroy (&agent);
     broker_proc_destroy (&broker);
 }
 
@@ -876,7 +937,7 @@ main (int argc, char *argv [])
     const tu_case_t cases [] = {
         { "changes", s_test_changes }, { "gap", s_test_gap }, { "restart", s_test_restart },
         { "filters", s_test_filters }, { "bad_input", s_test_bad_input },
-        { "poll_fd", s_test_poll_fd }
+        { "poll_fd", s_test_poll_fd }, { "history", s_test_history }
     };
     return tu_run_cases (argc, argv, "test_client", cases, sizeof (cases) / sizeof (cases [0]));
 }

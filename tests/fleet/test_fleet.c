@@ -323,6 +323,30 @@ s_test_link_rules (void)
     CHECK_INT_EQ (zwatch_fleet_counters (fleet)->link_conflicts, 1);
     CHECK_INT_EQ (zwatch_fleet_links (fleet), 2);
     zwatch_fleet_destroy (&fleet);
+
+    //  An fd taken again by a connection with other addresses (the old
+    //  one's end went unseen): the old link goes, the new end joins its own pair
+    fleet = zwatch_fleet_new (NULL);
+    links.count = 0;
+    zwatch_fleet_set_link_handler (fleet, fu_links_handler, &links);
+    s_connect (fleet, true, 1);
+    CHECK_INT_EQ (links.count, 1);
+    fu_apply (fleet, &s_server, EV (.sock = "srv", .event = "ACCEPTED", .value = 20,
+                                    .endpoint = "tcp://0.0.0.0:5555", .local = "10.0.0.1:5555",
+                                    .peer = "10.0.0.3:41000", .seq = 5));
+    CHECK_INT_EQ (links.count, 2);
+    s_check_link (&links.links [1], false, 2);
+    CHECK_INT_EQ (zwatch_fleet_links (fleet), 0);
+    fu_agent_t third = { "web-3", "worker", 400, 1 };
+    fu_apply (fleet, &third, EV (.sock = "cli", .event = "CONNECTED", .value = 30,
+                                 .endpoint = "tcp://10.0.0.1:5555", .local = "10.0.0.3:41000",
+                                 .peer = "10.0.0.1:5555", .seq = 1));
+    CHECK_INT_EQ (links.count, 3);
+    CHECK (links.links [2].up);
+    CHECK_STR_EQ (links.links [2].from, "web-3/worker/400/cli/10.0.0.3:41000");
+    CHECK_STR_EQ (links.links [2].to, "web-1/api/100/srv/10.0.0.1:5555");
+    CHECK_INT_EQ (zwatch_fleet_connections (fleet), 3);
+    zwatch_fleet_destroy (&fleet);
 }
 
 //  A replay replaces the agent's state; events during it are kept

@@ -20,7 +20,7 @@ requires=$(pkg-config --print-requires zwatch)
 [ "$requires" = "libzmq >= 4.3" ] || fail "zwatch.pc Requires: '$requires' (want 'libzmq >= 4.3' only)"
 private=$(pkg-config --print-requires-private zwatch)
 [ -z "$private" ] || fail "zwatch.pc Requires.private: '$private' (want nothing)"
-if pkg-config --static --libs zwatch | grep -Eq 'czmq|msgpack'; then
+if grep -Eq 'czmq|msgpack' <<< "$(pkg-config --static --libs zwatch)"; then
     fail "pkg-config --static --libs zwatch names CZMQ or msgpack: $(pkg-config --static --libs zwatch)"
 fi
 
@@ -30,6 +30,18 @@ lib=$(find "$prefix" -name 'libzwatch.so.*' -type f | head -n 1)
 unexpected=$(objdump -p "$lib" | awk '/NEEDED/ { print $2 }' \
              | grep -Ev '^(libzmq\.so\.5|libc\.so\.6|ld-linux.*|libpthread\.so\.0|libm\.so\.6|libdl\.so\.2|libasan\.so.*|libubsan\.so.*|libgcc_s\.so\.1)$' || true)
 [ -z "$unexpected" ] || fail "libzwatch.so needs $(echo $unexpected)"
+
+#  Exported: exactly the functions the installed headers declare (zwatch.map);
+#  nothing of common/, the engine or proto/'s helpers
+declared=$(grep -hoE '^[A-Za-z][^(#]*[ *](zwatch_[a-z0-9_]+) \(' "$prefix"/include/zwatch.h \
+               "$prefix"/include/zwatch_agent.h "$prefix"/include/zwatch_proto.h \
+           | grep -v typedef | sed -E 's/.*[ *](zwatch_[a-z0-9_]+) \($/\1/' | sort -u)
+exported=$(nm -D --defined-only "$lib" | awk '{ print $3 }' | sort -u)
+[ -n "$declared" ] || fail "no functions found in the installed headers"
+extra=$(comm -13 <(echo "$declared") <(echo "$exported"))
+missing=$(comm -23 <(echo "$declared") <(echo "$exported"))
+[ -z "$extra" ] || fail "libzwatch.so exports what no header declares: $(echo $extra)"
+[ -z "$missing" ] || fail "libzwatch.so does not export: $(echo $missing)"
 
 #  A service built as the README says links no CZMQ or msgpack-c
 app=$prefix/app
@@ -45,7 +57,7 @@ if echo "$linked" | grep -Eq 'czmq|msgpack'; then
 fi
 #  A sanitizer build's library needs its runtime loaded first, which a plain
 #  program does not do: run it only from a plain build
-if ! objdump -p "$lib" | grep -q 'NEEDED.*libasan'; then
+if ! grep -q 'NEEDED.*libasan' <<< "$(objdump -p "$lib")"; then
     LD_LIBRARY_PATH=$(dirname "$lib") "$app" 2>/dev/null \
         || fail "the program built against the installed agent did not run"
 fi
@@ -57,4 +69,4 @@ command=$(grep -o 'cc agent_basic\.c -o agent_basic \$(pkg-config --cflags --lib
 cp "$source/examples/agent_basic.c" "$prefix/"
 (cd "$prefix" && eval "$command") || fail "README's '$command' failed"
 [ -x "$prefix/agent_basic" ] || fail "README's '$command' made no agent_basic"
-echo "ok: zwatch.pc requires libzmq only; libzwatch.so needs $(objdump -p "$lib" | awk '/NEEDED/ { printf "%s ", $2 }')"
+echo "ok: zwatch.pc requires libzmq only; libzwatch.so needs $(objdump -p "$lib" | awk '/NEEDED/ { printf "%s ", $2 }')and exports the $(echo "$declared" | wc -l) functions of its headers"

@@ -25,7 +25,7 @@ soname=$(objdump -p "$lib" | awk '/SONAME/ { print $2 }')
 others=$(nm -D --defined-only "$lib" | awk '{ print $3 }' | grep -v '^zwatch_client_' || true)
 [ -z "$others" ] || fail "libzwatch-client.so exports $(echo $others)"
 agent=$(find "$prefix" -name 'libzwatch.so.*' -type f | head -n 1)
-if nm -D --defined-only "$agent" | grep -q 'zwatch_client_\|zwatch_fleet_'; then
+if grep -q 'zwatch_client_\|zwatch_fleet_' <<< "$(nm -D --defined-only "$agent")"; then
     fail "libzwatch.so carries client or fleet symbols"
 fi
 
@@ -42,7 +42,7 @@ int main (void)
 CODE
 # shellcheck disable=SC2046
 cc "$app.c" -o "$app" $(pkg-config --cflags --libs zwatch-client)
-if ! objdump -p "$lib" | grep -q 'NEEDED.*libasan'; then
+if ! grep -q 'NEEDED.*libasan' <<< "$(objdump -p "$lib")"; then
     LD_LIBRARY_PATH=$(dirname "$lib") "$app" || fail "the program built against the client did not run"
 fi
 echo "ok: libzwatch-client.so ($soname) exports $(nm -D --defined-only "$lib" | wc -l) zwatch_client_ symbols"

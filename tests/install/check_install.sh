@@ -13,7 +13,7 @@ fail () { echo "FAIL: $*" >&2; exit 1; }
 
 cmake --install "$build" --prefix "$prefix" >/dev/null
 unset LD_LIBRARY_PATH
-commands="zwatch-broker zwatch-sub zwatch-fleet zwatch-keygen zwatch-demo"
+commands="zwatch-broker zwatch-sub zwatch-fleet zwatch-top zwatch-keygen zwatch-demo"
 #  zwatch-web is built only with libmicrohttpd and node-d3
 [ ! -x "$build/bin/zwatch-web" ] || commands="$commands zwatch-web"
 for command in $commands; do
@@ -38,7 +38,7 @@ done
 #  The libraries carry no run path of their own
 for lib in "$prefix"/lib*/libzwatch.so.* "$prefix"/lib*/libzwatch-preload.so; do
     [ -f "$lib" ] || fail "$lib not installed"
-    if objdump -p "$lib" | grep -Eq 'RUNPATH|RPATH'; then
+    if grep -Eq 'RUNPATH|RPATH' <<< "$(objdump -p "$lib")"; then
         fail "$(basename "$lib") has a run path"
     fi
 done

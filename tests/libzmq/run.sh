@@ -5,9 +5,10 @@
 #  twice, plainly and under LD_PRELOAD=libzwatch-preload.so from the zwatch
 #  build tree DIR, with a real zwatch-broker on a free loopback port, and
 #  prints a table. Exit 1 exactly when a test passes plainly and fails (or
-#  hangs) under the preload, again on one rerun, and is not a known limit
-#  listed below; exit 2 on a setup error (no build tree, no source, broker
-#  did not start, no event from any test: the preload was not in effect).
+#  hangs) under the preload, again on one rerun, and is neither a known
+#  limit nor a known race of libzmq's own test, both listed below; exit 2
+#  on a setup error (no build tree, no source, broker did not start, no
+#  event from any test: the preload was not in effect).
 #  The source and its build are cached in DIR/libzmq-suite (fetch.sh):
 #  the first run pays the fetch and a 2 to 8 minute build, later neither.
 set -euo pipefail
@@ -21,6 +22,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 #  the preload's nature, not a bug. Each with its reason; nothing else here.
 declare -A known=(
     [test_many_sockets]="opens sockets until the process runs out of descriptors; each watched socket costs two more (the monitor PAIR and the agent's end of it, each with its mailbox), so under the preload it runs out earlier"
+)
+#  Known races in libzmq's own tests, which fail plainly too: a run that
+#  fails with these assertions and no other (an ERE over Unity's FAIL lines)
+#  is the race, not a regression; any other failure of the same test still
+#  is one. Each with its evidence; nothing else here.
+declare -A races=(
+    [test_filter_ipc]=':125:test_filter_with_possibly_nonexistent_(uid|gid|pid):FAIL: Expected 32 Was -1$'
+)
+declare -A race_why=(
+    [test_filter_ipc]="bounce_fail's first zmq_send on the client comes right after its zmq_connect; when libzmq's I/O thread has connected, had the listener's uid/gid/pid filter close the connection, and ended the session (ZMQ_RECONNECT_IVL -1) before that send, the client has no pipe left and the send times out (testutil_unity.cpp:125, -1 for 32). Plain libzmq on a loaded 2-core machine: 23 of 100 runs failed so; with a 2 ms sleep after zmq_connect and no zwatch, every run fails all three such cases (libzmq issue #1462)"
 )
 
 usage () {
@@ -133,7 +144,10 @@ trap s_cleanup EXIT
 trap 'exit 130' INT TERM
 ingest=tcp://127.0.0.1:$(s_free_port)
 publish=tcp://127.0.0.1:$(s_free_port)
-"$broker_bin" --ingest "$ingest" --publish "$publish" --id libzmq-suite \
+#  The snapshot endpoint too: its default, tcp://*:5572, may be taken (a
+#  broker of the machine's own, another run with another cache)
+snapshot=tcp://127.0.0.1:$(s_free_port)
+"$broker_bin" --ingest "$ingest" --publish "$publish" --snapshot "$snapshot" --id libzmq-suite \
     >"$runs/broker.log" 2>&1 &
 broker_pid=$!
 #  It logs its id once every endpoint is bound
@@ -189,6 +203,22 @@ s_test () {     # name limit workdir command
         read -r preload_status _ <"$runs/preload/$name.res"
     done
 }
+#  True when every failed run under the preload of test name (the last and
+#  the retried ones) failed with its known race's assertions and no other,
+#  and ended as Unity ends (exit status = its count of failures): no crash,
+#  no hang, nothing the race does not explain
+s_race_only () {    # name
+    local name=$1 re=${races[$1]:-} log status fails
+    [ -n "$re" ] || return 1
+    for log in "$runs/preload/$name.log" "$runs/preload/$name.log".[0-9]*; do
+        [ -e "$log" ] || continue
+        read -r status _ <"$runs/preload/$name.res${log#"$runs/preload/$name.log"}"
+        fails=$(grep -c ':FAIL' "$log" || true)
+        [ "$fails" -gt 0 ] && [ "$status" = "FAIL($fails)" ] \
+            && [ "$(grep -cE "$re" "$log" || true)" = "$fails" ] \
+            && grep -qE "^[0-9]+ Tests $fails Failures " "$log" || return 1
+    done
+}
 count=$(wc -l <<<"$list")
 echo "libzmq-suite: $count tests of $version, plainly and under $preload_lib (broker $ingest), $jobs at a time" >&2
 s_running () {
@@ -230,6 +260,7 @@ out=$runs/summary.txt
 regressed=()
 flaky=()
 known_hit=()
+race_hit=()
 plain_only=()
 declare -A tally=()
 total_events=0
@@ -247,6 +278,7 @@ total_events=0
         fi
         if [ "$p_status" = pass ] && [ "$l_status" != pass ] && [ "$l_status" != skip ]; then
             if [ -n "${known[$name]:-}" ]; then known_hit+=("$name"); note=" known limit"
+            elif s_race_only "$name"; then race_hit+=("$name"); note="$note known libzmq race"
             else regressed+=("$name"); note="$note <- REGRESSION"; fi
         elif [ -n "$note" ]; then
             flaky+=("$name"); note="$note flaky"
@@ -289,6 +321,13 @@ s_tail () {     # the failing assertions, then the end of the output
         echo
         echo "flaky under the preload: $name ($(cut -d' ' -f1 "$runs/preload/$name.res.1") then $(cut -d' ' -f1 "$runs/preload/$name.res"))"
         s_tail "$runs/preload/$name.log.1"
+    done
+    for name in "${race_hit[@]}"; do
+        echo
+        echo "known libzmq race $name (plainly too; not counted): ${race_why[$name]}"
+        for log in "$runs/preload/$name.log".[0-9]* "$runs/preload/$name.log"; do
+            [ -e "$log" ] && { grep -E "${races[$name]}" "$log" | sed "s|^|    ! ${log##*/}: |" || true; }
+        done
     done
     for name in "${known_hit[@]}"; do
         echo

@@ -2,6 +2,7 @@
 
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include "testutil.h"
@@ -59,8 +61,13 @@ s_child (pid_t pid, bool started)
     CHECK (!started);           //  more than CHILDREN_MAX children at once
 }
 
-int
-tu_free_port (void)
+//  The kernel may hand out a port again as soon as it is closed: a process
+//  that asks for several (a broker's ingest, publish and snapshot) would
+//  get one twice, so the last ones given are remembered and not given again
+#define RECENT_PORTS 256
+
+static int
+s_any_port (void)
 {
     int fd = socket (AF_INET, SOCK_STREAM, 0);
     CHECK (fd >= 0);
@@ -74,6 +81,29 @@ tu_free_port (void)
     CHECK (getsockname (fd, (struct sockaddr *) &addr, &len) == 0);
     close (fd);
     return ntohs (addr.sin_port);
+}
+
+int
+tu_free_port (void)
+{
+    static int recent [RECENT_PORTS];
+    static size_t given;
+    static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock (&mutex);
+    int port = 0;
+    for (int attempt = 0; attempt < 1000 && !port; attempt++) {
+        port = s_any_port ();
+        size_t kept = given < RECENT_PORTS? given: RECENT_PORTS;
+        for (size_t index = 0; index < kept; index++)
+            if (recent [index] == port) {
+                port = 0;
+                break;
+            }
+    }
+    CHECK (port);
+    recent [given++ % RECENT_PORTS] = port;
+    pthread_mutex_unlock (&mutex);
+    return port;
 }
 
 char *
