@@ -207,6 +207,8 @@ s_take (zwatch_web_model_t *model, zwatch_web_sse_t *sse, zwatch_web_buf_t *json
         const zwatch_change_t *change, bool verbose)
 {
     zwatch_web_model_apply (model, change);
+    if (change->kind == ZWATCH_CHANGE_HISTORY)
+        return;                         //  /api/history has it; streams carry what is new
     zwatch_web_buf_clear (json);
     if (zwatch_web_model_change_json (change, json) == 0) {
         zwatch_web_sse_send (sse, change, json->data);
@@ -395,6 +397,8 @@ main (int argc, char *argv [])
             zwatch_log_warning ("listening on %s, not loopback, without --token-file: anyone who "
                                 "can reach it can read the fleet", settings.listen);
         http_config.token = token;
+        //  /api/history starts with the broker's recent events
+        zwatch_client_set_history (client, ZWATCH_WEB_HISTORY_MAX);
         if (zwatch_client_start (client) != 0) {
             zwatch_log_error ("%s", zwatch_client_error (client));
             rc = EXIT_RUNTIME;

@@ -26,7 +26,7 @@ struct _zwatch_web_model_t {
 static const char *s_kind_names [] = {
     NULL, "agent_up", "agent_gone", "agent_lost", "socket_added", "socket_removed",
     "connection_up", "connection_down", "link_up", "link_down", "event", "stats", "gap",
-    "resync_start", "resync_done", "broker_unreachable", "broker_back"
+    "resync_start", "resync_done", "broker_unreachable", "broker_back", "event"
 };
 
 static void
@@ -198,7 +198,13 @@ zwatch_web_model_apply (zwatch_web_model_t *self, const zwatch_change_t *change)
         case ZWATCH_CHANGE_STATS:
             s_take_stats (self, change);
             return;                     //  not history: every few seconds
+        case ZWATCH_CHANGE_HISTORY:
+            break;                      //  the broker's, before the snapshot: not counted
         case ZWATCH_CHANGE_RESYNC_START:
+            //  The snapshot brings the broker's history afresh
+            for (size_t index = 0; index < ZWATCH_WEB_HISTORY_MAX; index++)
+                zstr_free (&self->history [index]);
+            self->history_next = self->history_count = 0;
             self->resyncing = true;
             snprintf (self->resync_reason, sizeof (self->resync_reason), "%s",
                       change->reason? change->reason: "unknown");
@@ -293,6 +299,9 @@ zwatch_web_model_change_json (const zwatch_change_t *change, zwatch_web_buf_t *b
                                    change->since, change->lseq);
             break;
         case ZWATCH_CHANGE_EVENT:
+        case ZWATCH_CHANGE_HISTORY:
+            if (change->kind == ZWATCH_CHANGE_HISTORY)
+                zwatch_web_buf_puts (buf, ",\"history\":true");
             zwatch_web_buf_puts (buf, ",");
             zwatch_web_buf_json_kv (buf, "sock", change->sock);
             zwatch_web_buf_puts (buf, ",");

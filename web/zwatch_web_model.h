@@ -4,7 +4,8 @@
     connections, links. The model adds what the views need on top of it,
     all from the changes the client hands out: counts per host and service
     (events by name, events lost in the feed's gaps, events agents
-    dropped), a ring of recent changes (/api/history), the feed's own state
+    dropped), a ring of recent events and changes (/api/history: the
+    broker's history from the last snapshot, then what came since), the feed's own state
     (synced, resyncing and why, broker reachable, gaps), and the broker's
     last stats. Every table is bounded; what does not fit is counted.
 */
@@ -18,7 +19,7 @@
 
 //  Host + service pairs counted; more are refused (series_refused)
 #define ZWATCH_WEB_SERIES_MAX       4096
-//  Changes kept for /api/history
+//  Changes kept for /api/history (and events of history asked of the broker)
 #define ZWATCH_WEB_HISTORY_MAX      1000
 //  Broker figures kept from its stats (top-level and one level down)
 #define ZWATCH_WEB_FIGURES_MAX      96

@@ -335,6 +335,24 @@ test_api (void)
     CHECK (strstr (body, "\"synced\":true"));
     free (body);
 
+    //  A zwatch-web started now has the broker's earlier events in its history
+    int late_port;
+    tu_child_t *late = web_start (broker_proc_publish (fleet.broker),
+                                  broker_proc_snapshot (fleet.broker), NULL, &late_port);
+    body = web_wait_body (late_port, "/api/history", "\"history\":true", false, 20000);
+    CHECK (body);
+    CHECK (strstr (body, "\"kind\":\"event\",\"at\":"));
+    CHECK (strstr (body, "\"event\":\"ACCEPTED\""));
+    CHECK (strstr (body, "\"event\":\"LISTENING\""));
+    free (body);
+    //  ... and counts none of them: they came before its snapshot
+    body = web_wait_body (late_port, "/metrics", "zwatch_links{", false, 10000);
+    CHECK (body);
+    CHECK (!strstr (body, "zwatch_events_total{"));
+    free (body);
+    CHECK_INT_EQ (tu_child_stop (late, SIGTERM, 10000), 0);
+    tu_child_destroy (&late);
+
     //  The client closes its socket: the link and its connections go
     agent_child_say (&fleet.client, 'c');
     body = web_wait_body (port, "/metrics", "zwatch_links{", true, 20000);
