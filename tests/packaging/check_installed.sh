@@ -42,11 +42,11 @@ grep -q /etc/zwatch/zwatch-broker.cfg <<< "$(dpkg-query -W -f='${Conffiles}\n' z
 
 #  Every page
 pages="zwatch.7 zwatch-broker.8 zwatch-preload.8 zwatch-sub.1 zwatch-fleet.1 zwatch-top.1 zwatch-keygen.1
-       zwatch-demo.1 zwatch_agent.3 zwatch_client.3"
+       zwatch-demo.1 zwatch-web.1 zwatch_agent.3 zwatch_client.3"
 for page in $pages; do
     man -w "${page##*.}" "${page%.*}" >/dev/null 2>&1 || fail "man -w ${page##*.} ${page%.*} finds nothing"
 done
-for command in zwatch-broker zwatch-sub zwatch-fleet zwatch-top zwatch-keygen zwatch-demo; do
+for command in zwatch-broker zwatch-sub zwatch-fleet zwatch-top zwatch-keygen zwatch-demo zwatch-web; do
     [ "$(command -v "$command")" = "/usr/bin/$command" ] || fail "$command is not /usr/bin/$command"
     "$command" --version >/dev/null || fail "$command --version failed"
 done
