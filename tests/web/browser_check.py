@@ -79,6 +79,13 @@ def main():
     driver.execute_script("document.getElementById('f-service').dispatchEvent(new Event('input'))")
     wait(driver, "svc-client's rows back", lambda: client_rows[0].is_displayed())
 
+    # Failures only: ACCEPTED is not one
+    driver.find_element(By.ID, "f-failures").click()
+    wait(driver, "'failures only' hiding ACCEPTED",
+         lambda: not any(row.is_displayed() for row in css('#events .ev[data-event="ACCEPTED"]')))
+    driver.find_element(By.ID, "f-failures").click()
+    wait(driver, "ACCEPTED back", lambda: css('#events .ev[data-event="ACCEPTED"]')[0].is_displayed())
+
     # Click the server: its details
     driver.execute_script(
         "document.querySelector('g.node[data-id=\"svc-server\"]').dispatchEvent(new MouseEvent('click', {bubbles: true}))")

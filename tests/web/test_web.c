@@ -81,7 +81,7 @@ s_fleet_stop (s_fleet_t *self)
 static int
 s_status (int port, const char *request)
 {
-    web_reply_t reply = web_http_raw (port, request, strlen (request), 10000);
+    web_reply_t reply = web_http_raw (port, request, 10000);
     int status = reply.status;
     web_reply_free (&reply);
     return status;
@@ -109,7 +109,7 @@ test_http (void)
     CHECK_INT_EQ (s_status (port, "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 404);
     CHECK_INT_EQ (s_status (port, "GET /api HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 404);
     web_reply_t reply = web_http_raw (port, "POST /api/fleet HTTP/1.1\r\nHost: x\r\nContent-Length: 3"
-                                      "\r\nConnection: close\r\n\r\nabc", 0, 10000);
+                                      "\r\nConnection: close\r\n\r\nabc", 10000);
     CHECK_INT_EQ (reply.status, 405);
     CHECK (strstr (reply.head, "\r\nAllow: GET, HEAD"));
     web_reply_free (&reply);
@@ -143,7 +143,7 @@ test_http (void)
     CHECK_INT_EQ (s_status (port, request), 414);
     free (request);
     //  HEAD: the headers only
-    reply = web_http_raw (port, "HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0, 10000);
+    reply = web_http_raw (port, "HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 10000);
     CHECK_INT_EQ (reply.status, 200);
     CHECK_STR_EQ (reply.body, "");
     web_reply_free (&reply);
@@ -164,7 +164,7 @@ test_http (void)
     int idle [64];
     for (int index = 0; index < 64; index++)
         idle [index] = web_http_open (port, "GET / HTTP/1.1\r\n", 0);
-    reply = web_http_raw (port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0, 1000);
+    reply = web_http_raw (port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 1000);
     CHECK_INT_EQ (reply.status, 0);
     web_reply_free (&reply);
     char *body = web_wait_body (port, "/healthz", "200 ok", false, 30000);

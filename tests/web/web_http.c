@@ -64,9 +64,8 @@ web_http_read_until (int fd, char **buf, size_t *size, const char *needle, int t
 }
 
 web_reply_t
-web_http_raw (int port, const char *request, size_t size, int timeout_ms)
+web_http_raw (int port, const char *request, int timeout_ms)
 {
-    (void) size;
     web_reply_t reply = { 0 };
     int fd = web_http_open (port, request, 0);
     char *buf = NULL;
@@ -98,7 +97,7 @@ web_http_get (int port, const char *path, const char *header)
     char request [4096];
     snprintf (request, sizeof (request), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s"
               "Connection: close\r\n\r\n", path, header? header: "", header? "\r\n": "");
-    return web_http_raw (port, request, strlen (request), 10000);
+    return web_http_raw (port, request, 10000);
 }
 
 void

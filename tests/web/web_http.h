@@ -16,7 +16,7 @@ typedef struct {
 
 //  Send request bytes as they are to 127.0.0.1:port, read until the
 //  server closes or timeout_ms; reply fields caller frees (web_reply_free)
-web_reply_t web_http_raw (int port, const char *request, size_t size, int timeout_ms);
+web_reply_t web_http_raw (int port, const char *request, int timeout_ms);
 //  GET path with Connection: close (and an extra header line if not NULL)
 web_reply_t web_http_get (int port, const char *path, const char *header);
 void web_reply_free (web_reply_t *reply);
