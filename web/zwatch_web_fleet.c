@@ -94,20 +94,6 @@ s_conn (zwatch_web_buf_t *buf, zwatch_client_agent_t *agent, zwatch_client_socke
 }
 
 static void
-s_end (zwatch_web_buf_t *buf, const char *key, const zwatch_change_end_t *end)
-{
-    zwatch_web_buf_printf (buf, "\"%s\":{", key);
-    zwatch_web_buf_json_kv (buf, "host", end->host);
-    zwatch_web_buf_puts (buf, ",");
-    zwatch_web_buf_json_kv (buf, "svc", end->svc);
-    zwatch_web_buf_printf (buf, ",\"pid\":%" PRIu64 ",", end->pid);
-    zwatch_web_buf_json_kv (buf, "sock", end->sock);
-    zwatch_web_buf_puts (buf, ",");
-    zwatch_web_buf_json_kv (buf, "addr", end->addr);
-    zwatch_web_buf_puts (buf, "}");
-}
-
-static void
 s_feed (zwatch_web_buf_t *buf, zwatch_web_model_t *model, const zwatch_web_own_t *own)
 {
     zwatch_web_feed_t feed;
@@ -173,9 +159,9 @@ zwatch_web_views_fleet (zwatch_web_model_t *model, const zwatch_web_own_t *own,
     for (const zwatch_client_link_t *link = zwatch_client_link_first (client); link;
          link = zwatch_client_link_next (client), sep = ",\n") {
         zwatch_web_buf_printf (buf, "%s{", sep);
-        s_end (buf, "from", zwatch_client_link_from (link));
+        zwatch_web_model_end_json (buf, "from", zwatch_client_link_from (link));
         zwatch_web_buf_puts (buf, ",");
-        s_end (buf, "to", zwatch_client_link_to (link));
+        zwatch_web_model_end_json (buf, "to", zwatch_client_link_to (link));
         zwatch_web_buf_puts (buf, ",");
         zwatch_web_buf_json_kv (buf, "endpoint", zwatch_client_link_endpoint (link));
         zwatch_web_buf_printf (buf, ",\"since\":%" PRIu64 "}", zwatch_client_link_since (link));

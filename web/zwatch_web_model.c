@@ -231,8 +231,8 @@ zwatch_web_model_apply (zwatch_web_model_t *self, const zwatch_change_t *change)
     }
 }
 
-static int
-s_end_json (zwatch_web_buf_t *buf, const char *key, const zwatch_change_end_t *end)
+int
+zwatch_web_model_end_json (zwatch_web_buf_t *buf, const char *key, const zwatch_change_end_t *end)
 {
     zwatch_web_buf_printf (buf, "\"%s\":{", key);
     zwatch_web_buf_json_kv (buf, "host", end->host);
@@ -290,9 +290,9 @@ zwatch_web_model_change_json (const zwatch_change_t *change, zwatch_web_buf_t *b
         case ZWATCH_CHANGE_LINK_UP:
         case ZWATCH_CHANGE_LINK_DOWN:
             zwatch_web_buf_puts (buf, ",");
-            s_end_json (buf, "from", &change->from);
+            zwatch_web_model_end_json (buf, "from", &change->from);
             zwatch_web_buf_puts (buf, ",");
-            s_end_json (buf, "to", &change->to);
+            zwatch_web_model_end_json (buf, "to", &change->to);
             zwatch_web_buf_puts (buf, ",");
             zwatch_web_buf_json_kv (buf, "endpoint", change->endpoint);
             zwatch_web_buf_printf (buf, ",\"since\":%" PRIu64 ",\"lseq\":%" PRIu64,

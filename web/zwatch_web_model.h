@@ -49,6 +49,11 @@ void zwatch_web_model_destroy (zwatch_web_model_t **self_p);
 //  Take one change into account (before the next zwatch_client_next)
 void zwatch_web_model_apply (zwatch_web_model_t *self, const zwatch_change_t *change);
 
+//  A link end as "key":{host, svc, pid, sock, addr}, appended to buf;
+//  /api/fleet and the change stream write link ends alike. Returns 0 or -1
+int zwatch_web_model_end_json (zwatch_web_buf_t *buf, const char *key,
+                               const zwatch_change_end_t *end);
+
 //  The change as one JSON object, appended to buf. Returns 0 or -1
 int zwatch_web_model_change_json (const zwatch_change_t *change, zwatch_web_buf_t *buf);
 
