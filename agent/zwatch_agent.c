@@ -76,6 +76,14 @@ zwatch_agent_new (void *zmq_ctx, const char *broker_endpoint)
         errno = err;
         return NULL;
     }
+    //  Folding is on unless the environment says 0; a value we do not know
+    //  leaves it on, and says so
+    const char *fold = getenv ("ZWATCH_FOLD");
+    if (fold && strcmp (fold, "0") == 0)
+        zwatch_agent_set_fold (self, false);
+    else
+    if (fold && *fold && strcmp (fold, "1") != 0)
+        zwatch_log_warning ("ZWATCH_FOLD must be 0 or 1, not '%.40s': folding stays on", fold);
     return self;
 }
 
@@ -319,6 +327,17 @@ zwatch_agent_set_queue_limit (zwatch_agent_t *self, size_t limit)
         return -1;
     }
     zwatch_engine_command_t command = { .op = ENGINE_SET_QUEUE, .value = (int) limit };
+    return s_call (self, &command);
+}
+
+int
+zwatch_agent_set_fold (zwatch_agent_t *self, bool fold)
+{
+    if (!self) {
+        errno = EINVAL;
+        return -1;
+    }
+    zwatch_engine_command_t command = { .op = ENGINE_SET_FOLD, .value = fold? 1: 0 };
     return s_call (self, &command);
 }
 

@@ -112,6 +112,9 @@ s_handle_command (zwatch_engine_t *self, zwatch_engine_command_t *command)
         case ENGINE_RELEASE_CTX:
             zwatch_watchset_release_ctx (watchset, command->ctx, command->value);
             break;
+        case ENGINE_SET_FOLD:
+            rc = zwatch_watchset_set_fold (watchset, command->value != 0);
+            break;
     }
     if (rc != 0)
         s_fail (command, errno);
@@ -159,6 +162,9 @@ s_timeout (zwatch_engine_t *self)
     int64_t retry_at = zwatch_upstream_retry_at (self->upstream);
     if (retry_at && retry_at - now < timeout)
         timeout = retry_at - now;
+    int64_t fold_due = zwatch_watchset_due (self->watchset);
+    if (fold_due && fold_due - now < timeout)
+        timeout = fold_due - now;
     return timeout > 0? (long) timeout: 0;
 }
 
@@ -226,10 +232,12 @@ s_engine_thread (void *args)
             self->next_heartbeat = now + self->heartbeat_msecs;
         }
         zwatch_upstream_tick (self->upstream, now);
+        zwatch_watchset_tick (self->watchset, now);
         if (zwatch_watchset_has_tees (self->watchset))
             self->tees_holding = zwatch_watchset_flush_tees (self->watchset);
     }
     zwatch_watchset_drain_all (self->watchset);
+    zwatch_watchset_set_fold (self->watchset, false);      //  what storms hold goes before bye
     zwatch_upstream_say (self->upstream, ZWATCH_KIND_BYE);
     zwatch_upstream_set_replay (self->upstream, NULL, NULL);
     zwatch_watchset_destroy (&self->watchset);
@@ -344,6 +352,8 @@ zwatch_engine_stats (zwatch_engine_t *self, zwatch_agent_stats_t *stats)
     stats->untracked = zwatch_watchset_untracked (self->watchset);
     stats->state_dropped = zwatch_upstream_state_dropped (self->upstream);
     stats->refused = zwatch_upstream_refused (self->upstream);
+    stats->folded = zwatch_upstream_folded_count (self->upstream);
+    stats->unfolded = zwatch_watchset_unfolded (self->watchset);
 }
 
 void

@@ -33,7 +33,8 @@ typedef enum {
     ENGINE_TEE_FAILED,      //  moving socket's monitor failed after libzmq stopped the old one
     ENGINE_CLOSING,         //  the service is closing socket
     ENGINE_BIND_FAILED,     //  value out: errno of socket's last BIND_FAILED (0: none), cleared
-    ENGINE_RELEASE_CTX      //  ctx (NULL: all) ends: wait for closing sockets, let go of it
+    ENGINE_RELEASE_CTX,     //  ctx (NULL: all) ends: wait for closing sockets, let go of it
+    ENGINE_SET_FOLD         //  storm folding on (value 1) or off (0)
 } zwatch_engine_op_t;
 
 typedef struct {
@@ -43,7 +44,7 @@ typedef struct {
     const char *label;          //  WATCH: NULL for "<label_prefix><STYPE>-<n>"
     const char *label_prefix;   //  WATCH: may be NULL
     int type;                   //  WATCH: ZMQ_TYPE of socket
-    int value;                  //  SET_QUEUE, SET_HEARTBEAT, SET_CONNECTIONS; RELEASE_CTX: msecs to wait at most (0: 1 s)
+    int value;                  //  SET_QUEUE, SET_HEARTBEAT, SET_CONNECTIONS, SET_FOLD; RELEASE_CTX: msecs to wait at most (0: 1 s)
     const zwatch_curve_t *curve;    //  SET_CURVE
     const char *tee_endpoint;   //  TEE: the service's monitor endpoint, or NULL
     int events;                 //  TEE: the service's event mask

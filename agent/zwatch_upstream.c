@@ -48,6 +48,7 @@ struct _zwatch_upstream_t {
     atomic_uint_fast64_t read;
     atomic_uint_fast64_t sent;
     atomic_uint_fast64_t dropped;
+    atomic_uint_fast64_t folded;            //  events held for a summary (zwatch_fold)
     atomic_uint_fast64_t watched;
     atomic_uint_fast64_t state_dropped;     //  replay messages the queue did not take
     atomic_uint_fast64_t refused;           //  refusals the broker sent us
@@ -113,23 +114,53 @@ s_stamp (zwatch_upstream_t *self, zwatch_msg_t *msg, zwatch_kind_t kind)
     msg->pid = self->pid;
 }
 
+//  One event message standing for events monitor events (a folded storm:
+//  more than one). seq numbers events: the message takes the next events
+//  numbers and carries the last, and only events that enter the queue get
+//  them, so a gap the broker sees is loss after the agent, counted in
+//  events, and drops are counted here, in events too
+static bool
+s_event_send (zwatch_upstream_t *self, zwatch_msg_t *event, uint64_t events)
+{
+    s_stamp (self, event, ZWATCH_KIND_EVENT);
+    const char *name = zwatch_event_name (event->code);
+    event->event = s_str (name, strlen (name));
+    event->seq = self->seq + events;
+    if (s_send (self, zwatch_msg_encode (event, self->buffer, sizeof (self->buffer)))) {
+        self->seq += events;
+        atomic_fetch_add (&self->sent, events);
+        return true;
+    }
+    atomic_fetch_add (&self->dropped, events);
+    return false;
+}
+
 bool
 zwatch_upstream_event (zwatch_upstream_t *self, zwatch_msg_t *event)
 {
     atomic_fetch_add (&self->read, 1);
-    s_stamp (self, event, ZWATCH_KIND_EVENT);
-    const char *name = zwatch_event_name (event->code);
-    event->event = s_str (name, strlen (name));
-    event->seq = self->seq + 1;
-    //  seq only advances for events that enter the queue, so a gap the
-    //  broker sees means loss after the agent, and drops are counted here
-    if (s_send (self, zwatch_msg_encode (event, self->buffer, sizeof (self->buffer)))) {
-        self->seq++;
-        atomic_fetch_add (&self->sent, 1);
-        return true;
-    }
-    atomic_fetch_add (&self->dropped, 1);
-    return false;
+    event->count = 0;
+    return s_event_send (self, event, 1);
+}
+
+void
+zwatch_upstream_held (zwatch_upstream_t *self)
+{
+    atomic_fetch_add (&self->read, 1);
+    atomic_fetch_add (&self->folded, 1);
+}
+
+bool
+zwatch_upstream_folded (zwatch_upstream_t *self, zwatch_msg_t *event)
+{
+    uint64_t events = event->count? event->count: 1;
+    return s_event_send (self, event, events);
+}
+
+uint64_t
+zwatch_upstream_folded_count (zwatch_upstream_t *self)
+{
+    return atomic_load (&self->folded);
 }
 
 bool

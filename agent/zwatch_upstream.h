@@ -3,7 +3,8 @@
     One DEALER (in the agent's private context, or in the service's for an
     inproc:// broker) and a PAIR reading the DEALER's own monitor. It
     encodes every message (proto/) with the agent's identity, numbers the
-    events that enter its queue (seq), and never blocks: the DEALER's send
+    events that enter its queue (seq; a folded summary takes one number per
+    event it stands for), and never blocks: the DEALER's send
     queue (ZMQ_SNDHWM) is the bounded queue, a full queue drops the event
     and counts it. It says hello, heartbeat and bye, says hello again after
     every reconnection (a restarted broker learns who we are), and backs off
@@ -37,6 +38,18 @@ void zwatch_upstream_destroy (zwatch_upstream_t **self_p);
 //  identity, its name and a seq and queued, or dropped and counted. True
 //  if queued.
 bool zwatch_upstream_event (zwatch_upstream_t *self, zwatch_msg_t *event);
+
+//  One monitor event read and held for a summary (zwatch_fold): counted
+//  as read and folded, not sent
+void zwatch_upstream_held (zwatch_upstream_t *self);
+
+//  A summary of event->count events held before (or one held event,
+//  count 1): queued with count seqs, or dropped and counted as count
+//  events. True if queued.
+bool zwatch_upstream_folded (zwatch_upstream_t *self, zwatch_msg_t *event);
+
+//  Events held for summaries since start (any thread)
+uint64_t zwatch_upstream_folded_count (zwatch_upstream_t *self);
 
 //  One fact of a replay (the event keys set by the caller), with the last
 //  event seq; never blocks: true if queued. Then the state_end with count,

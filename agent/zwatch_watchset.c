@@ -20,6 +20,7 @@
 #include "zwatch_proto.h"
 #include "zwatch_agent.h"
 #include "zwatch_clock.h"
+#include "zwatch_fold.h"
 #include "zwatch_identity.h"
 #include "zwatch_log.h"
 #include "zwatch_monitor.h"
@@ -74,6 +75,7 @@ typedef enum { DRAIN_EMPTY, DRAIN_MORE, DRAIN_RELEASED } drain_t;
 struct _zwatch_watchset_t {
     void *service_ctx;
     zwatch_upstream_t *upstream;
+    zwatch_fold_t *fold;            //  storm folding, NULL when off
     _Atomic (void *) *moving;       //  the socket whose monitor a caller is moving, or NULL
     int epoll;
     zwatch_ptrmap_t map;            //  socket -> watch
@@ -95,6 +97,7 @@ struct _zwatch_watchset_t {
     size_t connections_max;         //  per socket, for sockets watched from now on
     atomic_uint_fast64_t untracked; //  facts over a socket's bound, not kept
     zwatch_ratelimit_t untracked_warnings;
+    atomic_uint_fast64_t unfolded;  //  events not folded: their key did not fit the table
 };
 
 static void
@@ -151,10 +154,21 @@ s_epoll_event (zwatch_watchset_t *self, uint32_t slot)
     return event;
 }
 
-//  Let go of one reader (and its tee); O(1)
+//  A summary the fold table lets go: to the broker
+static void
+s_fold_emit (void *arg, zwatch_msg_t *msg)
+{
+    zwatch_watchset_t *self = (zwatch_watchset_t *) arg;
+    zwatch_upstream_folded (self->upstream, msg);
+}
+
+//  Let go of one reader (and its tee); O(1), but for the counts its
+//  storms still hold, which go out first
 static void
 s_release (zwatch_watchset_t *self, watch_t *watch)
 {
+    if (self->fold)
+        zwatch_fold_release (self->fold, watch, s_fold_emit, self);
     epoll_ctl (self->epoll, EPOLL_CTL_DEL, watch->fd, NULL);
     zmq_close (watch->reader);
     if (watch->tee) {
@@ -264,7 +278,15 @@ s_event (zwatch_watchset_t *self, watch_t *watch, uint16_t code, uint32_t value,
     }
     else
         zwatch_sockstate_describe (watch->state, &msg);
-    zwatch_upstream_event (self->upstream, &msg);
+    zwatch_fold_verdict_t verdict = self->fold
+        ? zwatch_fold_event (self->fold, watch, &msg, zwatch_clock_mono_ms (), s_fold_emit, self)
+        : ZWATCH_FOLD_SEND;
+    if (verdict == ZWATCH_FOLD_HELD)
+        zwatch_upstream_held (self->upstream);
+    else
+        zwatch_upstream_event (self->upstream, &msg);
+    if (verdict == ZWATCH_FOLD_FULL)
+        atomic_fetch_add (&self->unfolded, 1);
     if (!zwatch_sockstate_apply (watch->state, &msg))
         s_untracked (self, watch, code);
 }
@@ -866,19 +888,56 @@ zwatch_watchset_new (void *service_ctx, zwatch_upstream_t *upstream, _Atomic (vo
     self->skip_warnings = (zwatch_ratelimit_t) ZWATCH_RATELIMIT_INIT;
     self->untracked_warnings = (zwatch_ratelimit_t) ZWATCH_RATELIMIT_INIT;
     self->connections_max = ZWATCH_AGENT_CONNECTIONS_DEFAULT;
+    self->fold = zwatch_fold_new (0);          //  on by default
     self->epoll = epoll_create1 (EPOLL_CLOEXEC);
     self->slot_capacity = SLOTS_MIN;
     self->slots = calloc (SLOTS_MIN, sizeof (slot_t));
     self->free_slots = calloc (SLOTS_MIN, sizeof (uint32_t));
     zwatch_ptrmap_slot_t *map_slots = calloc (2 * SLOTS_MIN, sizeof (zwatch_ptrmap_slot_t));
     zwatch_ptrmap_init (&self->map, map_slots, map_slots? 2 * SLOTS_MIN: 0);
-    if (self->epoll < 0 || !self->slots || !self->free_slots || !map_slots) {
+    if (self->epoll < 0 || !self->slots || !self->free_slots || !map_slots || !self->fold) {
         int err = self->epoll < 0? errno: ENOMEM;
         zwatch_watchset_destroy (&self);
         errno = err;
         return NULL;
     }
     return self;
+}
+
+int
+zwatch_watchset_set_fold (zwatch_watchset_t *self, bool fold)
+{
+    if (fold && !self->fold) {
+        self->fold = zwatch_fold_new (0);
+        if (!self->fold) {
+            errno = ENOMEM;
+            return -1;
+        }
+    }
+    if (!fold && self->fold) {
+        zwatch_fold_release (self->fold, NULL, s_fold_emit, self);
+        zwatch_fold_destroy (&self->fold);
+    }
+    return 0;
+}
+
+void
+zwatch_watchset_tick (zwatch_watchset_t *self, int64_t now)
+{
+    if (self->fold)
+        zwatch_fold_tick (self->fold, now, s_fold_emit, self);
+}
+
+int64_t
+zwatch_watchset_due (zwatch_watchset_t *self)
+{
+    return self->fold? zwatch_fold_due (self->fold): 0;
+}
+
+uint64_t
+zwatch_watchset_unfolded (zwatch_watchset_t *self)
+{
+    return atomic_load (&self->unfolded);
 }
 
 void
@@ -890,6 +949,7 @@ zwatch_watchset_destroy (zwatch_watchset_t **self_p)
     for (size_t slot = 0; slot < self->slots_used; slot++)
         if (self->slots [slot].watch)
             s_release (self, self->slots [slot].watch);
+    zwatch_fold_destroy (&self->fold);
     if (self->epoll >= 0)
         close (self->epoll);
     free (self->map.slots);

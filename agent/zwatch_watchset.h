@@ -120,6 +120,18 @@ uint64_t zwatch_watchset_untracked (zwatch_watchset_t *self);
 //  Live connections kept per socket, for sockets watched from now on
 void zwatch_watchset_set_connections (zwatch_watchset_t *self, size_t max);
 
+//  Storm folding (zwatch_fold) on or off; on by default. Off lets go of
+//  what it holds first. Returns 0, or -1 with errno ENOMEM
+int zwatch_watchset_set_fold (zwatch_watchset_t *self, bool fold);
+
+//  Send the fold summaries due at now (monotonic msecs); when the next is
+//  due (0: none held)
+void zwatch_watchset_tick (zwatch_watchset_t *self, int64_t now);
+int64_t zwatch_watchset_due (zwatch_watchset_t *self);
+
+//  Events not folded because the fold table was full (from any thread)
+uint64_t zwatch_watchset_unfolded (zwatch_watchset_t *self);
+
 //  Replay every watched socket's state to the upstream (a
 //  zwatch_upstream_replay_fn; arg is the watch set)
 void zwatch_watchset_replay (void *arg);

@@ -243,12 +243,16 @@ zwatch_agent_account (zwatch_agent_t *agent, const zwatch_msg_t *msg, bool first
         }
         return;
     }
-    agent->events++;
+    //  seq numbers monitor events: a folded summary carries the last of
+    //  its count, and the ones before are its own, no gap
+    uint64_t count = msg->count? msg->count: 1;
+    agent->events += count;
     if (first)
         agent->last_seq = msg->seq;     //  no gap before the first we see
     else
     if (msg->seq > agent->last_seq) {
-        uint64_t gap = msg->seq - agent->last_seq - 1;
+        uint64_t gap = msg->seq - agent->last_seq;
+        gap = gap > count? gap - count: 0;
         agent->lost += gap;
         *lost += gap;
         agent->last_seq = msg->seq;

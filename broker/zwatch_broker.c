@@ -420,8 +420,10 @@ s_handle_body (zwatch_broker_t *self, int64_t now)
                                    zmq_msg_size (&self->body));
             if (zmq_send (self->publish_handle, topic, (size_t) topic_len,
                           ZMQ_SNDMORE | ZMQ_DONTWAIT) != -1
-            &&  zmq_msg_send (&self->body, self->publish_handle, ZMQ_DONTWAIT) != -1)
+            &&  zmq_msg_send (&self->body, self->publish_handle, ZMQ_DONTWAIT) != -1) {
                 self->counters.events_out++;
+                self->counters.events_represented += msg.count? msg.count: 1;
+            }
         }
     }
     if (self->links_size)

@@ -11,6 +11,7 @@
 typedef struct {
     uint64_t msgs_in;               //  all messages read from ingest
     uint64_t events_out;            //  events published
+    uint64_t events_represented;    //  monitor events they stand for (Σ count: folded storms)
     uint64_t invalid;               //  messages rejected, all reasons
     uint64_t invalid_by [ZWATCH_REJECT_COUNT];
     uint64_t agents_refused;        //  messages from new agents when the table was full

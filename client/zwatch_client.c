@@ -568,6 +568,7 @@ s_push_event (zwatch_client_t *self, zwatch_change_kind_t kind, const zwatch_msg
         .local = s_cstr (local, sizeof (local), msg->local),
         .peer = s_cstr (peer, sizeof (peer), msg->peer),
         .peer_pid = msg->peer_pid, .code = msg->code, .value = msg->value, .ts = msg->ts,
+        .events = msg->count? msg->count: 1, .since = msg->count >= 2? msg->since: 0,
         .body = body, .body_size = body_size
     };
     s_push (self, &change);
@@ -604,9 +605,11 @@ s_feed_event (zwatch_client_t *self, zframe_t *topic, zframe_t *body)
         .pid = msg.pid,
         .seq = msg.seq
     };
-    if (known && msg.seq > last + 1) {
+    //  seq numbers monitor events: a folded summary carries the last of its count
+    uint64_t count = msg.count? msg.count: 1;
+    if (known && msg.seq - last > count) {
         change.kind = ZWATCH_CHANGE_GAP;
-        change.lost = msg.seq - last - 1;
+        change.lost = msg.seq - last - count;
         s_push (self, &change);
         if (!self->resync)
             self->resync = "gap";   //  what was lost may have changed the state

@@ -4,6 +4,7 @@
 #ifndef ZWATCH_AGENT_H_INCLUDED
 #define ZWATCH_AGENT_H_INCLUDED
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,8 +17,9 @@ typedef struct _zwatch_agent_t zwatch_agent_t;
 //  Agent counters, as reported in heartbeats
 typedef struct {
     uint64_t read;          //  monitor events read from watched sockets
-    uint64_t sent;          //  event messages handed to the upstream socket
-    uint64_t dropped;       //  event messages dropped because the queue was full
+    uint64_t sent;          //  events handed to the upstream socket (= the last seq;
+                            //  a folded summary counts the events it stands for)
+    uint64_t dropped;       //  events dropped because the queue was full (in events too)
     uint64_t watched;       //  sockets watched now
     uint64_t skipped;       //  monitor frames skipped: not part of a whole event (a
                             //  signal on a service thread can cut libzmq's send of one)
@@ -27,6 +29,9 @@ typedef struct {
     uint64_t state_dropped; //  replay messages (state, state_end) the queue did not take
     uint64_t refused;       //  refusals from the broker: it drops our messages (host_mismatch:
                             //  our certificate is for another host; logged once)
+    uint64_t folded;        //  events held for a storm's summary instead of sent one by one
+                            //  (read = sent + dropped + those held now, at most a second's)
+    uint64_t unfolded;      //  storm events sent one by one: the fold table was full
 } zwatch_agent_stats_t;
 
 #define ZWATCH_AGENT_QUEUE_DEFAULT      10000   //  messages held for the broker
@@ -86,6 +91,14 @@ int zwatch_agent_set_heartbeat (zwatch_agent_t *self, int msecs);
 //  Live connections kept per socket for replays, for sockets watched
 //  afterwards; default ZWATCH_AGENT_CONNECTIONS_DEFAULT.
 int zwatch_agent_set_connection_limit (zwatch_agent_t *self, size_t limit);
+
+//  Storm folding, on by default ($ZWATCH_FOLD=0 turns it off from
+//  zwatch_agent_new): of one socket's repeats of an event (same code and
+//  endpoint, e.g. CONNECT_RETRIED to a dead peer) the first 3 within a
+//  second go out at once, the rest as one summary a second with their count
+//  (docs/PROTOCOL.md section 4, "Folding"). Off sends what is held first.
+//  Any time. Returns 0, or -1 with errno EINVAL (agent NULL), ENOMEM.
+int zwatch_agent_set_fold (zwatch_agent_t *self, bool fold);
 
 //  Secure the link to the broker with CURVE. server_key: the broker's
 //  public key (40 characters of Z85); cert_path: this agent's certificate

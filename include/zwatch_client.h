@@ -97,7 +97,9 @@ typedef struct {
     uint64_t pid;
     uint64_t start;                     //  AGENT_*: its start (epoch ns), 0 if not known
     //  AGENT_*: the broker's counts (seq, events, lost); EVENT: its seq;
-    //  GAP: the seq that came after the gap
+    //  GAP: the seq that came after the gap. EVENT, HISTORY: events is how
+    //  many monitor events it stands for (1, or a folded storm's count;
+    //  since is then the first one's ts)
     uint64_t seq;
     uint64_t events;
     uint64_t lost;                      //  AGENT_*: all lost; GAP: lost in this gap
@@ -111,7 +113,7 @@ typedef struct {
     const char *peer;
     uint64_t peer_pid;                  //  0 if unknown
     int64_t fd;                         //  CONNECTION_*: the connection's fd
-    uint64_t since;                     //  CONNECTION_*, LINK_*: when it began (ts)
+    uint64_t since;                     //  CONNECTION_*, LINK_*: when it began (ts); EVENT: above
     //  EVENT: its name, libzmq code, value, ts (epoch ns)
     const char *event;
     uint32_t code;

@@ -94,9 +94,15 @@ typedef struct {
     uint64_t sent;              //  event messages handed to the upstream
     uint64_t dropped;           //  event messages dropped at the queue limit
     uint64_t watched;           //  sockets watched now
-    //  kind == state_end
-    uint64_t count;             //  state messages in this replay
+    //  kind == state_end: state messages in this replay. kind == event:
+    //  monitor events this message stands for, itself included (a folded
+    //  storm, PROTOCOL.md section 4 "Folding"); the decoder gives 1 when the
+    //  key is absent, the encoder writes it when >= 2
+    uint64_t count;
+    uint64_t since;             //  event with count >= 2: ts of the first of them
 } zwatch_msg_t;
+
+#define ZWATCH_COUNT_MAX        UINT32_MAX      //  an event's count at most
 
 //  Encode msg into buf (capacity bytes). No allocation. Returns the encoded
 //  size, or -1 with errno EMSGSIZE (does not fit / string beyond a limit)

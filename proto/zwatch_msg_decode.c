@@ -26,7 +26,7 @@ typedef enum {
     KEY_V, KEY_KIND, KEY_HOST, KEY_PID, KEY_SVC, KEY_TS, KEY_SEQ,
     KEY_SOCK, KEY_STYPE, KEY_EVENT, KEY_CODE, KEY_VALUE, KEY_ENDPOINT, KEY_PEER,
     KEY_START, KEY_READ, KEY_SENT, KEY_DROPPED, KEY_WATCHED,
-    KEY_LOCAL, KEY_PEER_PID, KEY_STATES,
+    KEY_LOCAL, KEY_PEER_PID, KEY_STATES, KEY_SINCE,
     KEY_COUNT, KEY_UNKNOWN = KEY_COUNT
 } key_id_t;
 
@@ -34,14 +34,14 @@ static const char *s_key_names [KEY_COUNT] = {
     "v", "kind", "host", "pid", "svc", "ts", "seq",
     "sock", "stype", "event", "code", "value", "endpoint", "peer",
     "start", "read", "sent", "dropped", "watched",
-    "local", "peer_pid", "count"
+    "local", "peer_pid", "count", "since"
 };
 
 static const key_type_t s_key_types [KEY_COUNT] = {
     TYPE_UINT, TYPE_STR, TYPE_STR, TYPE_UINT, TYPE_STR, TYPE_UINT, TYPE_UINT,
     TYPE_STR, TYPE_STR, TYPE_STR, TYPE_UINT, TYPE_INT, TYPE_STR, TYPE_STR,
     TYPE_UINT, TYPE_UINT, TYPE_UINT, TYPE_UINT, TYPE_UINT,
-    TYPE_STR, TYPE_UINT, TYPE_UINT
+    TYPE_STR, TYPE_UINT, TYPE_UINT, TYPE_UINT
 };
 
 #define BIT(key) (1u << (key))
@@ -84,6 +84,7 @@ s_key_id (const char *key, size_t len)
             if (KEY_IS ("start")) return KEY_START;
             if (KEY_IS ("local")) return KEY_LOCAL;
             if (KEY_IS ("count")) return KEY_STATES;
+            if (KEY_IS ("since")) return KEY_SINCE;
             return KEY_UNKNOWN;
         case 7:
             if (KEY_IS ("dropped")) return KEY_DROPPED;
@@ -112,6 +113,7 @@ s_key_target (zwatch_msg_t *msg, key_id_t key, uint64_t *scratch)
         case KEY_LOCAL:    return &msg->local;
         case KEY_PEER_PID: return &msg->peer_pid;
         case KEY_STATES:   return &msg->count;
+        case KEY_SINCE:    return &msg->since;
         case KEY_PID:      return &msg->pid;
         case KEY_TS:       return &msg->ts;
         case KEY_SEQ:      return &msg->seq;
@@ -148,9 +150,11 @@ s_fail (const char **detail, zwatch_reason_t reason, const char *key)
 }
 
 //  Checks that only apply to event and state messages; peer_pid_seen: the
-//  key was present (0 then is out of range, not "absent")
+//  key was present (0 then is out of range, not "absent"); count_seen the
+//  same for an event's count (absent: 1)
 static zwatch_reason_t
-s_check_event (zwatch_msg_t *msg, uint64_t code, bool peer_pid_seen, const char **detail)
+s_check_event (zwatch_msg_t *msg, uint64_t code, bool peer_pid_seen, bool count_seen,
+               const char **detail)
 {
     if (!s_printable (msg->sock, 1, ZWATCH_SOCK_MAX))
         return s_fail (detail, ZWATCH_REJECT_BAD_STRING, "sock");
@@ -169,6 +173,12 @@ s_check_event (zwatch_msg_t *msg, uint64_t code, bool peer_pid_seen, const char 
         return s_fail (detail, ZWATCH_REJECT_BAD_VALUE, "seq");
     if (peer_pid_seen && msg->peer_pid == 0)
         return s_fail (detail, ZWATCH_REJECT_BAD_VALUE, "peer_pid");
+    if (msg->kind == ZWATCH_KIND_EVENT) {
+        if (count_seen && (msg->count == 0 || msg->count > ZWATCH_COUNT_MAX))
+            return s_fail (detail, ZWATCH_REJECT_BAD_VALUE, "count");
+        if (!count_seen)
+            msg->count = 1;
+    }
     msg->code = (uint32_t) code;
     if (!s_upper (msg->event, ZWATCH_EVENT_NAME_MAX))
         return s_fail (detail, ZWATCH_REJECT_BAD_EVENT, "event");
@@ -188,7 +198,7 @@ s_check_event (zwatch_msg_t *msg, uint64_t code, bool peer_pid_seen, const char 
 }
 
 static zwatch_reason_t s_check_fields (zwatch_msg_t *msg, uint64_t code, bool peer_pid_seen,
-                                       const char **detail);
+                                       bool count_seen, const char **detail);
 
 zwatch_reason_t
 zwatch_msg_decode_general (zwatch_msg_t *msg, const void *data, size_t size,
@@ -309,7 +319,8 @@ zwatch_msg_decode_general (zwatch_msg_t *msg, const void *data, size_t size,
     if (missing)
         return s_fail (detail, ZWATCH_REJECT_MISSING_KEY,
                        s_key_names [__builtin_ctz (missing)]);
-    return s_check_fields (msg, code, (seen & BIT (KEY_PEER_PID)) != 0, detail);
+    return s_check_fields (msg, code, (seen & BIT (KEY_PEER_PID)) != 0,
+                           (seen & BIT (KEY_STATES)) != 0, detail);
 }
 
 //  Fixed-layout event: the reference encoder's key bytes, in its order
@@ -382,7 +393,7 @@ zwatch_msg_decode (zwatch_msg_t *msg, const void *data, size_t size, const char 
         if (s_read_event_layout (msg, &reader, &code, &peer_pid_seen)) {
             if (detail)
                 *detail = "";
-            return s_check_fields (msg, code, peer_pid_seen, detail);
+            return s_check_fields (msg, code, peer_pid_seen, false, detail);
         }
     }
     return zwatch_msg_decode_general (msg, data, size, detail);
@@ -390,7 +401,8 @@ zwatch_msg_decode (zwatch_msg_t *msg, const void *data, size_t size, const char 
 
 //  What the general path and the fast path check alike, once the keys are in
 static zwatch_reason_t
-s_check_fields (zwatch_msg_t *msg, uint64_t code, bool peer_pid_seen, const char **detail)
+s_check_fields (zwatch_msg_t *msg, uint64_t code, bool peer_pid_seen, bool count_seen,
+                const char **detail)
 {
     if (!zwatch_name_valid (msg->host.ptr, msg->host.len, ZWATCH_HOST_MAX))
         return s_fail (detail, ZWATCH_REJECT_BAD_HOST, "host");
@@ -399,6 +411,6 @@ s_check_fields (zwatch_msg_t *msg, uint64_t code, bool peer_pid_seen, const char
     if (msg->pid == 0)
         return s_fail (detail, ZWATCH_REJECT_BAD_VALUE, "pid");
     if (msg->kind == ZWATCH_KIND_EVENT || msg->kind == ZWATCH_KIND_STATE)
-        return s_check_event (msg, code, peer_pid_seen, detail);
+        return s_check_event (msg, code, peer_pid_seen, count_seen, detail);
     return ZWATCH_OK;
 }

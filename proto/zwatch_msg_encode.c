@@ -129,16 +129,20 @@ s_lengths_ok (const zwatch_msg_t *msg)
         && msg->local.len <= ZWATCH_ENDPOINT_MAX;
 }
 
-//  event and state: the same keys, optional ones last (peer, local, peer_pid)
+//  event and state: the same keys, optional ones last (peer, local,
+//  peer_pid; then an event's count and since when it stands for several)
 static uint8_t *
 s_encode_event (uint8_t *p, const zwatch_msg_t *msg)
 {
+    bool folded = msg->kind == ZWATCH_KIND_EVENT && msg->count >= 2;
     unsigned entries = 13 + (msg->peer.ptr? 1: 0) + (msg->local.ptr? 1: 0)
-                          + (msg->peer_pid? 1: 0);
+                          + (msg->peer_pid? 1: 0) + (folded? 2: 0);
     if (entries < 16)
         *p++ = (uint8_t) (0x80 | entries);          //  fixmap
-    else
-        p = KEY ("\xde" "\x00" "\x10");              //  map16, as msgpack-c does
+    else {
+        *p++ = 0xde;                                //  map16, as msgpack-c does
+        p = s_put_be (p, entries, 2);
+    }
     if (msg->kind == ZWATCH_KIND_STATE)
         p = KEY ("\xa1" "v" "\x01" "\xa4" "kind" "\xa5" "state" "\xa4" "host");
     else
@@ -175,6 +179,12 @@ s_encode_event (uint8_t *p, const zwatch_msg_t *msg)
     if (msg->peer_pid) {
         p = KEY ("\xa8" "peer_pid");
         p = s_put_uint (p, msg->peer_pid);
+    }
+    if (folded) {
+        p = KEY ("\xa5" "count");
+        p = s_put_uint (p, msg->count);
+        p = KEY ("\xa5" "since");
+        p = s_put_uint (p, msg->since);
     }
     return p;
 }

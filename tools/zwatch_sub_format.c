@@ -560,6 +560,8 @@ zwatch_sub_format_event (zwatch_sub_format_t *self, const zwatch_msg_t *msg)
         s_line_puts (line, " peer=");
         s_text_str (line, msg->peer);
     }
+    if (msg->count >= 2)                //  a folded storm: how many this line stands for
+        s_line_printf (line, " x%" PRIu64, msg->count);
     return s_line_result (line);
 }
 

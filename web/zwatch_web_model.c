@@ -163,7 +163,9 @@ zwatch_web_model_apply (zwatch_web_model_t *self, const zwatch_change_t *change)
         case ZWATCH_CHANGE_EVENT:
             series = s_series (self, change->host, change->svc);
             if (series && change->event) {
-                series->events++;
+                //  A folded storm's summary stands for change->events of them
+                uint64_t events = change->events? change->events: 1;
+                series->events += events;
                 uint64_t *count = (uint64_t *) zhashx_lookup ((zhashx_t *) series->by_event,
                                                               change->event);
                 if (!count) {
@@ -172,7 +174,7 @@ zwatch_web_model_apply (zwatch_web_model_t *self, const zwatch_change_t *change)
                         zhashx_insert ((zhashx_t *) series->by_event, change->event, count);
                 }
                 if (count)
-                    (*count)++;
+                    *count += events;
             }
             break;
         case ZWATCH_CHANGE_GAP:

@@ -33,7 +33,7 @@ s_assert_same_decode (const zwatch_msg_t *a, const zwatch_msg_t *b)
     assert (s_same_view (a->sock, b->sock) && s_same_view (a->stype, b->stype));
     assert (s_same_view (a->event, b->event) && s_same_view (a->endpoint, b->endpoint));
     assert (s_same_view (a->peer, b->peer) && s_same_view (a->local, b->local));
-    assert (a->peer_pid == b->peer_pid && a->count == b->count);
+    assert (a->peer_pid == b->peer_pid && a->count == b->count && a->since == b->since);
     assert (a->code == b->code && a->value == b->value && a->start == b->start);
     assert (a->read == b->read && a->sent == b->sent);
     assert (a->dropped == b->dropped && a->watched == b->watched);
@@ -75,6 +75,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         assert (again.peer_pid == msg.peer_pid);
     }
     if (msg.kind == ZWATCH_KIND_EVENT) {
+        assert (msg.count >= 1 && again.count == msg.count);
+        assert (msg.count < 2 || again.since == msg.since);
         char topic [ZWATCH_TOPIC_MAX];
         int length = zwatch_topic_event (topic, sizeof (topic), &msg);
         assert (length > 0);
