@@ -1,7 +1,7 @@
 /*  fault_service: a service with the agent linked in that makes monitor
     events on demand, for the fault tests.
 
-    Usage: fault_service [--rate N] [--burst N] [--queue N] [--heartbeat MS]
+    Usage: fault_service [--rate N] [--burst N] [--queue N] [--heartbeat MS] [--no-fold]
 
     Its events come from a watched socket trying to bind a port its other
     socket holds: each try makes the same events (libzmq 4.3: CLOSED for
@@ -134,11 +134,13 @@ int
 main (int argc, char *argv [])
 {
     long rate = 0, burst = 0, queue = -1, heartbeat = -1;
+    int fold = 1;
     static struct option options [] = {
         { "rate", required_argument, NULL, 'r' },
         { "burst", required_argument, NULL, 'b' },
         { "queue", required_argument, NULL, 'q' },
         { "heartbeat", required_argument, NULL, 'h' },
+        { "no-fold", no_argument, NULL, 'n' },
         { NULL, 0, NULL, 0 }
     };
     int option;
@@ -148,9 +150,10 @@ main (int argc, char *argv [])
             case 'b': burst = s_option (optarg); break;
             case 'q': queue = s_option (optarg); break;
             case 'h': heartbeat = s_option (optarg); break;
+            case 'n': fold = 0; break;
             default:
                 fprintf (stderr, "usage: fault_service [--rate N] [--burst N] [--queue N] "
-                                 "[--heartbeat MS]\n");
+                                 "[--heartbeat MS] [--no-fold]\n");
                 return 2;
         }
     }
@@ -170,6 +173,8 @@ main (int argc, char *argv [])
         zwatch_agent_set_queue_limit (agent, (size_t) queue);
     if (heartbeat > 0)
         zwatch_agent_set_heartbeat (agent, (int) heartbeat);
+    if (!fold)
+        zwatch_agent_set_fold (agent, false);
 
     //  The holder owns a port; the watched socket keeps failing to bind it
     void *holder = zmq_socket (ctx, ZMQ_PULL);

@@ -60,6 +60,16 @@ ledger_add (ledger_t *self, uint64_t seq)
     return true;
 }
 
+bool
+ledger_add_events (ledger_t *self, uint64_t seq, uint64_t count)
+{
+    CHECK (count >= 1 && seq >= count);
+    bool fresh = true;
+    for (uint64_t index = seq - count + 1; index <= seq; index++)
+        fresh &= ledger_add (self, index);
+    return fresh;
+}
+
 uint64_t
 ledger_count (ledger_t *self)
 {

@@ -18,6 +18,12 @@ void
 bool
     ledger_add (ledger_t *self, uint64_t seq);
 
+//  Note the count seqs up to seq (>= count) as received: an event message
+//  standing for count events (a folded storm) carries the last of them.
+//  False if any had been received before
+bool
+    ledger_add_events (ledger_t *self, uint64_t seq, uint64_t count);
+
 //  Distinct seqs received: all of them, or those at or below seq
 uint64_t
     ledger_count (ledger_t *self);

@@ -47,7 +47,7 @@ s_wait (feed_t *feed, victim_t *victim, const char *state, uint64_t events)
             zwatch_msg_t msg;
             feed_event (feed, &msg);
             if (msg.pid == (uint64_t) pid) {
-                CHECK (ledger_add (victim->ledger, msg.seq));
+                CHECK (ledger_add_events (victim->ledger, msg.seq, msg.count));
                 victim->last_event = tu_now_ms ();
             }
             continue;

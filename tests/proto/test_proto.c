@@ -591,6 +591,71 @@ s_test_state_kinds (void)
     CHECK_INT_EQ (s_buffer.size, size);
     CHECK (memcmp (s_buffer.data, bytes, size) == 0);
 
+    //  Vector 12: a folded storm's summary, 37 CONNECT_RETRIED in one message
+    //  (seqs 119..155); the general path takes it
+    size = s_unhex (VECTOR_FOLDED, bytes);
+    CHECK_INT_EQ (size, 175);
+    CHECK_INT_EQ (zwatch_msg_decode (&msg, bytes, size, &detail), ZWATCH_OK);
+    CHECK_INT_EQ (msg.kind, ZWATCH_KIND_EVENT);
+    CHECK (s_str_is (msg.event, "CONNECT_RETRIED"));
+    CHECK_INT_EQ (msg.code, 4);
+    CHECK_INT_EQ (msg.value, 100);
+    CHECK_INT_EQ (msg.seq, 155);
+    CHECK_INT_EQ (msg.count, 37);
+    CHECK (msg.since == 1700000001000000000ULL);
+    CHECK (msg.ts == 1700000001990000000ULL);
+    CHECK (msg.peer.ptr == NULL && msg.local.ptr == NULL);
+    encoded_size = zwatch_msg_encode (&msg, encoded, sizeof (encoded));
+    CHECK_INT_EQ (encoded_size, size);
+    CHECK (memcmp (encoded, bytes, size) == 0);
+    kv_t folded [] = {
+        { "v", 'u', NULL, 1 },              { "kind", 's', "event", 0 },
+        { "host", 's', "web-01", 0 },       { "pid", 'u', NULL, 4242 },
+        { "svc", 's', "orders", 0 },        { "sock", 's', "backend", 0 },
+        { "stype", 's', "DEALER", 0 },      { "event", 's', "CONNECT_RETRIED", 0 },
+        { "code", 'u', NULL, 4 },           { "value", 'i', NULL, 100 },
+        { "endpoint", 's', "tcp://10.0.0.7:5555", 0 },
+        { "ts", 'u', NULL, 1700000001990000000LL }, { "seq", 'u', NULL, 155 },
+        { "count", 'u', NULL, 37 },         { "since", 'u', NULL, 1700000001000000000LL }
+    };
+    s_build (folded, 15, NULL, NULL);
+    CHECK_INT_EQ (s_buffer.size, size);
+    CHECK (memcmp (s_buffer.data, bytes, size) == 0);
+    //  count is a uint >= 1 and <= 2^32-1; absent, it is 1 (vector 1 above
+    //  and every event before folding)
+    kv_t bad_counts [] = {
+        { "count", 'u', NULL, 0 }, { "count", 'u', NULL, 0x100000000LL },
+        { "count", 'i', NULL, -1 }, { "count", 's', "37", 0 }, { "since", 's', "x", 0 }
+    };
+    for (int index = 0; index < 5; index++) {
+        s_build (folded, 15, &bad_counts [index], NULL);
+        CHECK_INT_EQ (s_decode_built (&msg, &detail),
+                      index < 3? ZWATCH_REJECT_BAD_VALUE: ZWATCH_REJECT_BAD_TYPE);
+        CHECK_STR_EQ (detail, index < 4? "count": "since");
+    }
+    kv_t one = { "count", 'u', NULL, 1 };
+    s_build (folded, 15, &one, NULL);
+    CHECK_INT_EQ (s_decode_built (&msg, &detail), ZWATCH_OK);
+    CHECK_INT_EQ (msg.count, 1);
+    s_build (folded, 15, NULL, "count");
+    CHECK_INT_EQ (s_decode_built (&msg, &detail), ZWATCH_OK);
+    CHECK_INT_EQ (msg.count, 1);
+    size = s_unhex (VECTOR_EVENT, bytes);
+    CHECK_INT_EQ (zwatch_msg_decode (&msg, bytes, size, &detail), ZWATCH_OK);
+    CHECK_INT_EQ (msg.count, 1);
+    //  A summary with every optional key: 18 entries, a map16
+    msg.local = s_str ("10.0.0.1:5555");
+    msg.peer_pid = 9;
+    msg.count = 2;
+    msg.since = 5;
+    encoded_size = zwatch_msg_encode (&msg, encoded, sizeof (encoded));
+    CHECK ((uint8_t) encoded [0] == 0xde && encoded [1] == 0 && encoded [2] == 18);
+    zwatch_msg_t again;
+    CHECK_INT_EQ (zwatch_msg_decode (&again, encoded, (size_t) encoded_size, &detail), ZWATCH_OK);
+    CHECK_INT_EQ (again.count, 2);
+    CHECK_INT_EQ (again.since, 5);
+    CHECK_INT_EQ (again.peer_pid, 9);
+
     //  Every combination of the optional keys round-trips
     for (int mask = 0; mask < 8; mask++) {
         zwatch_msg_t in;
