@@ -2,6 +2,7 @@
     events on demand, for the fault tests.
 
     Usage: fault_service [--rate N] [--burst N] [--queue N] [--heartbeat MS] [--no-fold]
+                         [--storm N --dead ENDPOINT]
 
     Its events come from a watched socket trying to bind a port its other
     socket holds: each try makes the same events (libzmq 4.3: CLOSED for
@@ -9,13 +10,19 @@
     first makes --burst tries as fast as it can, timing its own loop, then
     --rate tries a second until SIGTERM or SIGINT; then it closes the
     socket, waits until the agent has read every event, prints the agent's
-    counters and exits cleanly (the agent says bye). ZWATCH_BROKER,
+    counters and exits cleanly (the agent says bye). With --storm, N watched
+    DEALERs instead retry the dead ENDPOINT every msec (ZMQ_RECONNECT_IVL
+    1): a reconnect storm, until SIGTERM. SIGUSR1 pauses the --rate tries,
+    SIGUSR2 resumes them. --no-fold turns the agent's storm folding off
+    (zwatch_agent_set_fold). ZWATCH_BROKER,
     ZWATCH_HOST_ID and ZWATCH_SERVICE set the agent up as usual. Lines on
     stdout:
 
       ready pid=<pid>
       burst tries=<n> max_iter_us=<us> rss_warm_kb=<kb> rss_end_kb=<kb> sent=<n> dropped=<n>
-      done tries=<n> read=<n> sent=<n> dropped=<n>
+      storm sockets=<n>                     (storm mode)
+      paused tries=<n> | resumed tries=<n>  (steady mode, after SIGUSR1 / SIGUSR2)
+      done tries=<n> read=<n> sent=<n> dropped=<n> folded=<n> unfolded=<n>
 */
 
 #define _GNU_SOURCE
@@ -32,13 +39,21 @@
 #define PACE_MS         2           //  steady mode: one batch of tries per pace
 #define SETTLE_MAX_MS   5000        //  bound on waiting for the agent to read all
 
+#define STORM_MAX       1000        //  storm mode: sockets at most
+
 static volatile sig_atomic_t s_stop = 0;
+static volatile sig_atomic_t s_pause = 0;   //  steady mode: SIGUSR1 sets, SIGUSR2 clears
 
 static void
 s_on_signal (int signum)
 {
-    (void) signum;
-    s_stop = 1;
+    if (signum == SIGUSR1)
+        s_pause = 1;
+    else
+    if (signum == SIGUSR2)
+        s_pause = 0;
+    else
+        s_stop = 1;
 }
 
 static long long
@@ -113,15 +128,24 @@ s_burst (zwatch_agent_t *agent, void *socket, const char *taken, long count)
     return index;
 }
 
-//  Steady: rate tries a second, in small batches, until told to stop
+//  Steady: rate tries a second, in small batches, until told to stop;
+//  paused by SIGUSR1, resumed by SIGUSR2 (each says so on a line)
 static long
 s_steady (void *socket, const char *taken, long rate)
 {
     long long start = s_now_us ();
-    long tries = 0;
+    long tries = 0, base = 0;
+    bool paused = false;
     while (!s_stop) {
-        long due = (long) ((s_now_us () - start) * rate / 1000000);
-        while (tries < due && !s_stop) {
+        if (s_pause != paused) {
+            paused = s_pause;
+            printf (paused? "paused tries=%ld\n": "resumed tries=%ld\n", tries);
+            fflush (stdout);
+            start = s_now_us ();
+            base = tries;
+        }
+        long due = base + (long) ((s_now_us () - start) * rate / 1000000);
+        while (!paused && tries < due && !s_stop) {
             s_try (socket, taken);
             tries++;
         }
@@ -130,17 +154,52 @@ s_steady (void *socket, const char *taken, long rate)
     return tries;
 }
 
+//  Storm mode: count DEALERs retrying dead every msec until SIGTERM; then
+//  closes them. (libzmq 4.3.4's zmq_disconnect does not stop a connecter
+//  that retries, so this storm only ends with its sockets.)
+static int
+s_storm (zwatch_agent_t *agent, void *ctx, long count, const char *dead)
+{
+    static void *sockets [STORM_MAX];
+    int ivl = 1, linger = 0;
+    for (long index = 0; index < count; index++) {
+        sockets [index] = zmq_socket (ctx, ZMQ_DEALER);
+        char label [32];
+        snprintf (label, sizeof (label), "storm-%ld", index);
+        if (!sockets [index]
+        ||  zmq_setsockopt (sockets [index], ZMQ_RECONNECT_IVL, &ivl, sizeof (ivl)) != 0
+        ||  zmq_setsockopt (sockets [index], ZMQ_LINGER, &linger, sizeof (linger)) != 0
+        ||  zwatch_agent_watch (agent, sockets [index], label) != 0
+        ||  zmq_connect (sockets [index], dead) != 0) {
+            fprintf (stderr, "fault_service: storm socket %ld: %s\n", index,
+                     zmq_strerror (errno));
+            return -1;
+        }
+    }
+    printf ("storm sockets=%ld\n", count);
+    fflush (stdout);
+    while (!s_stop)
+        usleep (PACE_MS * 1000);
+    for (long index = 0; index < count; index++)
+        zmq_close (sockets [index]);
+    return 0;
+}
+
 int
 main (int argc, char *argv [])
 {
     long rate = 0, burst = 0, queue = -1, heartbeat = -1;
     int fold = 1;
+    long storm = 0;
+    const char *dead = NULL;
     static struct option options [] = {
         { "rate", required_argument, NULL, 'r' },
         { "burst", required_argument, NULL, 'b' },
         { "queue", required_argument, NULL, 'q' },
         { "heartbeat", required_argument, NULL, 'h' },
         { "no-fold", no_argument, NULL, 'n' },
+        { "storm", required_argument, NULL, 's' },
+        { "dead", required_argument, NULL, 'd' },
         { NULL, 0, NULL, 0 }
     };
     int option;
@@ -151,17 +210,25 @@ main (int argc, char *argv [])
             case 'q': queue = s_option (optarg); break;
             case 'h': heartbeat = s_option (optarg); break;
             case 'n': fold = 0; break;
+            case 's': storm = s_option (optarg); break;
+            case 'd': dead = optarg; break;
             default:
                 fprintf (stderr, "usage: fault_service [--rate N] [--burst N] [--queue N] "
-                                 "[--heartbeat MS] [--no-fold]\n");
+                                 "[--heartbeat MS] [--no-fold] [--storm N --dead ENDPOINT]\n");
                 return 2;
         }
+    }
+    if (storm > STORM_MAX || (storm && !dead)) {
+        fprintf (stderr, "fault_service: --storm takes 1..%d sockets and --dead\n", STORM_MAX);
+        return 2;
     }
     struct sigaction action;
     memset (&action, 0, sizeof (action));
     action.sa_handler = s_on_signal;
     sigaction (SIGTERM, &action, NULL);
     sigaction (SIGINT, &action, NULL);
+    sigaction (SIGUSR1, &action, NULL);
+    sigaction (SIGUSR2, &action, NULL);
 
     void *ctx = zmq_ctx_new ();
     zwatch_agent_t *agent = zwatch_agent_new (ctx, NULL);
@@ -191,6 +258,8 @@ main (int argc, char *argv [])
     fflush (stdout);
 
     long tries = burst > 0? s_burst (agent, socket, taken, burst): 0;
+    if (storm && s_storm (agent, ctx, storm, dead) != 0)
+        return 1;
     tries += s_steady (socket, taken, rate);
 
     //  MONITOR_STOPPED is the socket's last event: once the agent forgot
@@ -202,9 +271,10 @@ main (int argc, char *argv [])
         usleep (2000);
         zwatch_agent_stats (agent, &stats);
     } while (stats.watched > 0 && s_now_us () < deadline);
-    printf ("done tries=%ld read=%llu sent=%llu dropped=%llu\n", tries,
-            (unsigned long long) stats.read, (unsigned long long) stats.sent,
-            (unsigned long long) stats.dropped);
+    printf ("done tries=%ld read=%llu sent=%llu dropped=%llu folded=%llu unfolded=%llu\n",
+            tries, (unsigned long long) stats.read, (unsigned long long) stats.sent,
+            (unsigned long long) stats.dropped, (unsigned long long) stats.folded,
+            (unsigned long long) stats.unfolded);
     fflush (stdout);
     zwatch_agent_destroy (&agent);
     zmq_close (holder);

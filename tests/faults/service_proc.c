@@ -150,5 +150,21 @@ service_proc_stop (service_proc_t *self, service_report_t *report)
     report->read = (uint64_t) s_field (line, "read");
     report->sent = (uint64_t) s_field (line, "sent");
     report->dropped = (uint64_t) s_field (line, "dropped");
+    report->folded = (uint64_t) s_field (line, "folded");
+    report->unfolded = (uint64_t) s_field (line, "unfolded");
     free (line);
+}
+
+bool
+service_proc_wait_line (service_proc_t *self, const char *prefix, int timeout_ms)
+{
+    long long deadline = tu_now_ms () + timeout_ms;
+    char *line;
+    while (!(line = s_line (self, prefix))) {
+        if (tu_now_ms () > deadline)
+            return false;
+        usleep (2000);
+    }
+    free (line);
+    return true;
 }

@@ -15,6 +15,8 @@ typedef struct {
     uint64_t read;              //  agent counters at the end
     uint64_t sent;
     uint64_t dropped;
+    uint64_t folded;            //  events held for storm summaries; not folded: table full
+    uint64_t unfolded;
     long long max_iter_us;      //  burst: slowest turn of the service's loop
     long rss_warm_kb;           //  burst: VmRSS a quarter in, and at the end
     long rss_end_kb;
@@ -40,6 +42,10 @@ void
 //  Wait up to timeout_ms for the burst line and read it into *report
 bool
     service_proc_burst (service_proc_t *self, service_report_t *report, int timeout_ms);
+
+//  Wait up to timeout_ms for a line of the service's that starts with prefix
+bool
+    service_proc_wait_line (service_proc_t *self, const char *prefix, int timeout_ms);
 
 //  SIGTERM, wait for a clean exit (the agent says bye), read the final
 //  counters into *report; the test fails if the service does not exit 0
