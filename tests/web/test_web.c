@@ -460,13 +460,13 @@ test_sse (void)
     CHECK (s_data_lines (text [2], s_accepted_only) == 1);
     CHECK (strstr (text [0], "\"svc\":\"svc-client\""));
 
-    //  A stream of events (600 a second): the reader that stopped is
-    //  dropped; the others go on
+    //  A stream of events (600 a second, not folded into a few summaries):
+    //  the reader that stopped is dropped; the others go on
     char *service = tu_bin ("fault_service");
     char ingest_env [300];
     snprintf (ingest_env, sizeof (ingest_env), "ZWATCH_BROKER=%s", broker_proc_ingest (fleet.broker));
     tu_child_t *burst = tu_child_new ((const char *const []) { service, "--burst", "0", "--rate", "300",
-                                       NULL },
+                                       "--no-fold", NULL },
                                       (const char *const []) { ingest_env, "ZWATCH_HOST_ID=h-burst",
                                                                "ZWATCH_SERVICE=burst", NULL },
                                       "ready pid=", 20000, "fault_service");
