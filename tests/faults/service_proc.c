@@ -31,13 +31,20 @@ service_proc_t *
 service_proc_new (const char *ingest, const char *host, const char *svc,
                   const char *const args [])
 {
+    return service_proc_new_env (ingest, host, svc, args, NULL);
+}
+
+service_proc_t *
+service_proc_new_env (const char *ingest, const char *host, const char *svc,
+                      const char *const args [], const char *extra_env)
+{
     service_proc_t *self = (service_proc_t *) calloc (1, sizeof (service_proc_t));
     CHECK (self);
     char *broker_env, *host_env, *svc_env;
     CHECK (asprintf (&broker_env, "ZWATCH_BROKER=%s", ingest) > 0);
     CHECK (asprintf (&host_env, "ZWATCH_HOST_ID=%s", host) > 0);
     CHECK (asprintf (&svc_env, "ZWATCH_SERVICE=%s", svc) > 0);
-    const char *env [] = { broker_env, host_env, svc_env, NULL };
+    const char *env [] = { broker_env, host_env, svc_env, extra_env, NULL };
     const char *argv [ARGS_MAX];
     size_t count = 0;
     char *bin = tu_bin ("fault_service");

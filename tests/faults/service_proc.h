@@ -28,6 +28,11 @@ service_proc_t *
     service_proc_new (const char *ingest, const char *host, const char *svc,
                       const char *const args []);
 
+//  The same with one more "NAME=value" in its environment (NULL: none)
+service_proc_t *
+    service_proc_new_env (const char *ingest, const char *host, const char *svc,
+                          const char *const args [], const char *extra_env);
+
 //  Kill it (SIGKILL) if still running, remove its files; idempotent
 void
     service_proc_destroy (service_proc_t **self_p);

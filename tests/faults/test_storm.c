@@ -2,7 +2,7 @@
     broker and a subscriber.
 
     wire: 100 sockets retry a dead port every msec (ZMQ_RECONNECT_IVL 1)
-    for 3 s, once with folding on and once off. Prints the event messages
+    for 3 s, once with folding on and once off (ZWATCH_FOLD=0). Prints the event messages
     a second the broker published in the storm's steady part (from 1 s on)
     both ways and asserts folding sends at least 10 times fewer; the first
     event of each socket's storm (each of its keys: CONNECT_DELAYED,
@@ -158,9 +158,11 @@ static void
 s_storm (broker_proc_t *broker, feed_t *feed, const char *dead, run_t *run, bool fold,
          service_report_t *report)
 {
-    const char *args [] = { "--storm", "100", "--dead", dead, fold? NULL: "--no-fold", NULL };
-    service_proc_t *service = service_proc_new (broker_proc_ingest (broker), HOST, run->svc,
-                                                args);
+    //  Off through the environment, as an operator turns it off (the other
+    //  tests that want no folding use the API: fault_service --no-fold)
+    const char *args [] = { "--storm", "100", "--dead", dead, NULL };
+    service_proc_t *service = service_proc_new_env (broker_proc_ingest (broker), HOST, run->svc,
+                                                    args, fold? NULL: "ZWATCH_FOLD=0");
     CHECK (service_proc_wait_line (service, "storm sockets=", WAIT_MS));
     long long start = tu_now_ms ();
     while (tu_now_ms () < start + STORM_MS)
