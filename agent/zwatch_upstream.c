@@ -13,10 +13,21 @@
 #include "zwatch_identity.h"
 #include "zwatch_upstream.h"
 
+#define REPLAY_RETRY_MIN    100     //  msecs before a hello and replay that did not fit
+#define REPLAY_RETRY_MAX    5000    //  go again, doubling up to this
+
+//  A link whose last hello or replay did not fit in its queue
+typedef struct {
+    int64_t at;                     //  when to try again (monotonic msecs); 0: not due
+    int msecs;                      //  the last delay; 0 after one went whole
+} replay_retry_t;
+
 struct _zwatch_upstream_t {
     zwatch_link_t *links [ZWATCH_AGENT_BROKERS_MAX];
+    replay_retry_t retries [ZWATCH_AGENT_BROKERS_MAX];
     size_t link_count;
     zwatch_link_t *replaying;       //  the link a replay goes to now, or NULL
+    bool replay_whole;              //  its state_end went, with every fact
 
     char host [ZWATCH_HOST_MAX + 1];
     char service [ZWATCH_SVC_MAX + 1];
@@ -54,6 +65,29 @@ s_send (zwatch_upstream_t *self, zwatch_link_t *link, const zwatch_msg_t *msg)
     return queued;
 }
 
+//  A hello and replay on link went whole, or not: then they go again
+//  later. A broker that reconnects finds its queue still full of what
+//  waited for it (the agent hears of the handshake before libzmq has
+//  drained it), and without its replay its picture would stay partial.
+static void
+s_replay_done (zwatch_upstream_t *self, zwatch_link_t *link, bool whole)
+{
+    for (size_t index = 0; index < self->link_count; index++) {
+        if (self->links [index] != link)
+            continue;
+        replay_retry_t *retry = &self->retries [index];
+        if (whole) {
+            retry->at = 0;
+            retry->msecs = 0;
+            continue;
+        }
+        retry->msecs = retry->msecs? retry->msecs * 2: REPLAY_RETRY_MIN;
+        if (retry->msecs > REPLAY_RETRY_MAX)
+            retry->msecs = REPLAY_RETRY_MAX;
+        retry->at = zwatch_clock_mono_ms () + retry->msecs;
+    }
+}
+
 //  hello, heartbeat or bye on one link, with that broker's own counters
 static void
 s_say (zwatch_upstream_t *self, zwatch_link_t *link, zwatch_kind_t kind)
@@ -73,15 +107,20 @@ s_say (zwatch_upstream_t *self, zwatch_link_t *link, zwatch_kind_t kind)
     msg.sent = counters.sent;
     msg.dropped = counters.dropped;
     msg.watched = atomic_load (&self->watched);
-    s_send (self, link, &msg);
+    bool whole = s_send (self, link, &msg);
+    if (kind != ZWATCH_KIND_HELLO)
+        return;
     //  Right behind the hello, before any event read after it: a broker
     //  new to us (first connect, restart, network cut) learns our state,
     //  and only that broker: the others have it already
-    if (kind == ZWATCH_KIND_HELLO && self->replay) {
+    if (whole && self->replay) {
         self->replaying = link;
+        self->replay_whole = false;
         self->replay (self->replay_arg);
+        whole = self->replay_whole;
         self->replaying = NULL;
     }
+    s_replay_done (self, link, whole);
 }
 
 //  A link reconnected (zwatch_link_hello_fn)
@@ -154,7 +193,9 @@ zwatch_upstream_state_end (zwatch_upstream_t *self, uint64_t count, uint64_t uns
     msg.ts = zwatch_clock_wall_ns ();
     msg.seq = self->seq;
     msg.count = count;
-    return s_send (self, self->replaying, &msg);
+    bool sent = s_send (self, self->replaying, &msg);
+    self->replay_whole = sent && unsent == 0;
+    return sent;
 }
 
 void
@@ -205,18 +246,32 @@ zwatch_upstream_retry_at (zwatch_upstream_t *self)
 {
     int64_t first = 0;
     for (size_t index = 0; index < self->link_count; index++) {
-        int64_t retry_at = zwatch_link_retry_at (self->links [index]);
-        if (retry_at && (!first || retry_at < first))
-            first = retry_at;
+        int64_t times [2] = { zwatch_link_retry_at (self->links [index]),
+                              self->retries [index].at };
+        for (int which = 0; which < 2; which++)
+            if (times [which] && (!first || times [which] < first))
+                first = times [which];
     }
     return first;
 }
 
+//  A link that is down gets its hello when it reconnects, not before
 void
 zwatch_upstream_tick (zwatch_upstream_t *self, int64_t now)
 {
-    for (size_t index = 0; index < self->link_count; index++)
-        zwatch_link_tick (self->links [index], now);
+    for (size_t index = 0; index < self->link_count; index++) {
+        zwatch_link_t *link = self->links [index];
+        zwatch_link_tick (link, now);
+        replay_retry_t *retry = &self->retries [index];
+        if (!retry->at || now < retry->at)
+            continue;
+        zwatch_link_counters_t counters;
+        zwatch_link_counters (link, &counters);
+        if (counters.connected)
+            s_say (self, link, ZWATCH_KIND_HELLO);
+        else
+            retry->at = now + retry->msecs;
+    }
 }
 
 int

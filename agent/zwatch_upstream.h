@@ -8,7 +8,9 @@
     one broker's queue took it; one no queue took is dropped (lost to
     all). It says hello, heartbeat and bye to each broker with that
     broker's own counters, and after a hello on one link replays the
-    watched sockets' state on that link only. Made in the caller's
+    watched sockets' state on that link only; a hello or replay that did
+    not fit in that link's queue goes again later, backing off, until one
+    goes whole. Made in the caller's
     thread, then used only by the engine thread; its counters may be read
     from any thread.
 */
@@ -73,8 +75,9 @@ zwatch_link_t *zwatch_upstream_link (zwatch_upstream_t *self, size_t index);
 //  Refusals all brokers sent us (any thread)
 uint64_t zwatch_upstream_refused (zwatch_upstream_t *self);
 
-//  Msecs (monotonic) when the first refused handshake is retried, 0 if
-//  none is due; zwatch_upstream_tick retries those whose time has come
+//  Msecs (monotonic) when the first refused handshake, or hello and replay
+//  that did not fit in a connected link's queue, is retried (0 if none is
+//  due); zwatch_upstream_tick retries those whose time has come
 int64_t zwatch_upstream_retry_at (zwatch_upstream_t *self);
 void zwatch_upstream_tick (zwatch_upstream_t *self, int64_t now);
 

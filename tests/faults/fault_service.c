@@ -16,6 +16,9 @@
       ready pid=<pid>
       burst tries=<n> max_iter_us=<us> rss_warm_kb=<kb> rss_end_kb=<kb> sent=<n> dropped=<n>
       done tries=<n> read=<n> sent=<n> dropped=<n>
+      broker index=<i> connected=<0|1> sent=<n> dropped=<n> refused=<n> endpoint=<ep>
+
+    (one broker line for each broker of ZWATCH_BROKER, in its order)
 */
 
 #define _GNU_SOURCE
@@ -200,6 +203,14 @@ main (int argc, char *argv [])
     printf ("done tries=%ld read=%llu sent=%llu dropped=%llu\n", tries,
             (unsigned long long) stats.read, (unsigned long long) stats.sent,
             (unsigned long long) stats.dropped);
+    for (size_t index = 0; index < zwatch_agent_brokers (agent); index++) {
+        zwatch_agent_broker_stats_t broker;
+        if (zwatch_agent_broker_stats (agent, index, &broker) == 0)
+            printf ("broker index=%zu connected=%d sent=%llu dropped=%llu refused=%llu "
+                    "endpoint=%s\n", index, broker.connected, (unsigned long long) broker.sent,
+                    (unsigned long long) broker.dropped, (unsigned long long) broker.refused,
+                    broker.endpoint);
+    }
     fflush (stdout);
     zwatch_agent_destroy (&agent);
     zmq_close (holder);
