@@ -26,6 +26,7 @@
 #define OUTAGE_EVENTS   2000        //  events at the live broker while the other is dead:
                                     //  more than the dead one's queue (500) holds
 #define WAIT_MS         30000       //  bound on every wait
+#define SNAPSHOT_EVERY_MS 20        //  B's snapshot during the outage, at most this often
 
 typedef struct {
     char *ingest, *publish, *snapshot;
@@ -154,9 +155,13 @@ main (void)
     size_t snapshots = 0;
     broker_t *live [] = { &b };
     deadline = tu_now_ms () + WAIT_MS;
+    long long snapshot_at = 0;
     while (ledger_max (b.ledger) < at_kill + OUTAGE_EVENTS) {
         CHECK (tu_now_ms () < deadline);
         s_pump (live, 1, service, 100);
+        if (tu_now_ms () < snapshot_at)
+            continue;
+        snapshot_at = tu_now_ms () + SNAPSHOT_EVERY_MS;
         if (!s_snapshot_whole (&b, service)) {
             fprintf (stderr, "broker B's snapshot lacks the agent during A's outage\n");
             return 1;
