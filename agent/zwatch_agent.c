@@ -18,6 +18,7 @@
 #include "zwatch_charset.h"
 #include "zwatch_curve.h"
 #include "zwatch_eintr.h"
+#include "zwatch_endpoints.h"
 #include "zwatch_engine.h"
 #include "zwatch_identity.h"
 #include "zwatch_log.h"
@@ -46,28 +47,41 @@ zwatch_agent_new (void *zmq_ctx, const char *broker_endpoint)
         broker_endpoint = getenv ("ZWATCH_BROKER");
     if (!broker_endpoint || !*broker_endpoint)
         broker_endpoint = ZWATCH_DEFAULT_INGEST;
-
+    char error [512];
+    zwatch_endpoints_t *brokers = zwatch_endpoints_new (broker_endpoint, ZWATCH_AGENT_BROKERS_MAX,
+                                                        error, sizeof (error));
+    if (!brokers) {
+        int err = errno;
+        zwatch_log_error ("cannot start agent for brokers %s", error);
+        errno = err;
+        return NULL;
+    }
     //  CURVE keys from the environment apply before the first connection.
     //  A bad setting fails here rather than send in clear; inproc has no
     //  security handshake, so they do not apply to it.
     zwatch_curve_t curve;
     memset (&curve, 0, sizeof (curve));
-    char error [512];
-    if (strncmp (broker_endpoint, "inproc://", 9) != 0
-    &&  zwatch_curve_from_env (&curve, error, sizeof (error)) != 0) {
+    bool remote = false;
+    for (size_t index = 0; index < zwatch_endpoints_size (brokers); index++)
+        remote |= strncmp (zwatch_endpoints_get (brokers, index), "inproc://", 9) != 0;
+    if (remote && zwatch_curve_from_env (&curve, error, sizeof (error)) != 0) {
         zwatch_log_error ("zwatch_agent_new: %s", error);
+        zwatch_endpoints_destroy (&brokers);
         errno = EINVAL;
         return NULL;
     }
     zwatch_agent_t *self = (zwatch_agent_t *) calloc (1, sizeof (zwatch_agent_t));
-    if (!self)
+    if (!self) {
+        zwatch_endpoints_destroy (&brokers);
         return NULL;
+    }
     pthread_mutex_init (&self->mutex, NULL);
     zwatch_identity_host (self->host, sizeof (self->host));
     zwatch_identity_service (self->service, sizeof (self->service));
     self->ctx = zmq_ctx;
-    self->engine = zwatch_engine_new (zmq_ctx, broker_endpoint, self->host, self->service, &curve);
+    self->engine = zwatch_engine_new (zmq_ctx, brokers, self->host, self->service, &curve);
     explicit_bzero (&curve, sizeof (curve));
+    zwatch_endpoints_destroy (&brokers);
     if (!self->engine) {
         int err = errno;
         zwatch_log_error ("cannot start agent for broker '%s': %s", broker_endpoint, zmq_strerror (err));
@@ -392,6 +406,22 @@ zwatch_agent_stats (zwatch_agent_t *self, zwatch_agent_stats_t *stats)
     }
     zwatch_engine_stats (self->engine, stats);
     return 0;
+}
+
+size_t
+zwatch_agent_brokers (zwatch_agent_t *self)
+{
+    return self? zwatch_engine_brokers (self->engine): 0;
+}
+
+int
+zwatch_agent_broker_stats (zwatch_agent_t *self, size_t index, zwatch_agent_broker_stats_t *stats)
+{
+    if (!self || !stats) {
+        errno = EINVAL;
+        return -1;
+    }
+    return zwatch_engine_broker_stats (self->engine, index, stats);
 }
 
 const char *

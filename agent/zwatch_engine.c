@@ -2,12 +2,12 @@
 
     The public zwatch_agent hands it one command at a time over an inproc
     PAIR pipe (zwatch_engine_call); the loop waits on that pipe, on the
-    upstream's monitor (zwatch_upstream) and on the watch set's epoll fd
+    links' monitors and sockets (zwatch_link) and on the watch set's epoll fd
     (zwatch_watchset), reads the readers first (libzmq may be blocking a
     service thread on them), batches reads in an event storm, and keeps
-    the heartbeat, reconnection and tee timers. The pipe and (unless the
-    broker is inproc) the upstream live in a private context, so the
-    service's context termination never waits on the broker link.
+    the heartbeat, reconnection and tee timers. The pipe and (unless a
+    broker is inproc) the links live in a private context, so the
+    service's context termination never waits on a broker link.
 */
 
 #define _GNU_SOURCE
@@ -30,6 +30,7 @@
 #define TEE_RETRY_MSECS     10      //  retry interval while a tee holds events
 #define COALESCE_USECS      250     //  in a storm, let events gather this long per wake-up
 #define STORM_EVENTS        16      //  events within one msec that make a storm
+#define POLL_ITEMS          (2 + 2 * ZWATCH_AGENT_BROKERS_MAX)
 
 struct _zwatch_engine_t {
     void *service_ctx;
@@ -135,18 +136,44 @@ s_handle_pipe (zwatch_engine_t *self)
     return true;
 }
 
-//  zmq_poll said ETERM: the service's context ended under a local
-//  upstream (inproc broker). Read what the readers hold, let go of it all
+//  zmq_poll said ETERM: the service's context ended under a local link
+//  (inproc broker). Read what the readers hold, let go of it all
 static void
 s_context_ended (zwatch_engine_t *self)
 {
     zwatch_watchset_drain_all (self->watchset);
-    int events;
-    size_t size = sizeof (events);
-    if (zwatch_upstream_local (self->upstream)
-    &&  zmq_getsockopt (zwatch_upstream_monitor (self->upstream), ZMQ_EVENTS, &events, &size) != 0
-    &&  zmq_errno () == ETERM)
-        zwatch_watchset_ctx_gone (self->watchset, self->service_ctx);
+    for (size_t index = 0; index < zwatch_upstream_links (self->upstream); index++) {
+        zwatch_link_t *link = zwatch_upstream_link (self->upstream, index);
+        int events;
+        size_t size = sizeof (events);
+        if (zwatch_link_local (link)
+        &&  zmq_getsockopt (zwatch_link_monitor (link), ZMQ_EVENTS, &events, &size) != 0
+        &&  zmq_errno () == ETERM) {
+            zwatch_watchset_ctx_gone (self->watchset, self->service_ctx);
+            break;
+        }
+    }
+}
+
+//  The pipe, the watch set (its epoll fd: some reader has events), then
+//  each link's monitor and what its broker says to us; once the service's
+//  context is gone a local link is gone too. Returns the items used.
+static int
+s_poll_items (zwatch_engine_t *self, zmq_pollitem_t *items, zwatch_link_t **links)
+{
+    items [0] = (zmq_pollitem_t) { self->pipe_back, 0, ZMQ_POLLIN, 0 };
+    items [1] = (zmq_pollitem_t) { NULL, zwatch_watchset_fd (self->watchset), ZMQ_POLLIN, 0 };
+    int count = 2;
+    bool ctx_gone = zwatch_watchset_service_ctx_gone (self->watchset);
+    for (size_t index = 0; index < zwatch_upstream_links (self->upstream); index++) {
+        zwatch_link_t *link = zwatch_upstream_link (self->upstream, index);
+        if (ctx_gone && zwatch_link_local (link))
+            continue;
+        links [count] = links [count + 1] = link;
+        items [count++] = (zmq_pollitem_t) { zwatch_link_monitor (link), 0, ZMQ_POLLIN, 0 };
+        items [count++] = (zmq_pollitem_t) { zwatch_link_socket (link), 0, ZMQ_POLLIN, 0 };
+    }
+    return count;
 }
 
 //  Msecs until the next timer, 0 if readers still have events to read
@@ -178,22 +205,14 @@ s_engine_thread (void *args)
     pthread_setname_np (pthread_self (), "zwatch-agent");     //  for top -H, perf, gdb
     zwatch_upstream_say (self->upstream, ZWATCH_KIND_HELLO);
     self->next_heartbeat = zwatch_clock_mono_ms () + self->heartbeat_msecs;
-    //  The pipe, the watch set (its epoll fd: some reader has events),
-    //  the upstream's monitor, then what the broker says to us
-    zmq_pollitem_t items [4] = {
-        { self->pipe_back, 0, ZMQ_POLLIN, 0 },
-        { NULL, zwatch_watchset_fd (self->watchset), ZMQ_POLLIN, 0 },
-        { zwatch_upstream_monitor (self->upstream), 0, ZMQ_POLLIN, 0 },
-        { zwatch_upstream_socket (self->upstream), 0, ZMQ_POLLIN, 0 }
-    };
+    zmq_pollitem_t items [POLL_ITEMS];
+    zwatch_link_t *links [POLL_ITEMS];
     bool running = true;
     bool in_storm = false;          //  the last msec with events had a storm of them
     int64_t storm_msec = 0;
     uint64_t storm_events = 0;
     while (running) {
-        //  Once the service's context is gone a local upstream is gone too
-        int count = zwatch_watchset_service_ctx_gone (self->watchset)
-                 && zwatch_upstream_local (self->upstream)? 2: 4;
+        int count = s_poll_items (self, items, links);
         int rc = zmq_poll (items, count, s_timeout (self));
         if (rc < 0) {
             if (zmq_errno () == ETERM)
@@ -220,10 +239,12 @@ s_engine_thread (void *args)
             zwatch_watchset_read (self->watchset);
         zwatch_upstream_counters (self->upstream, &read_after, &sent, &dropped, &watched);
         storm_events += read_after - read_before;
-        if (count > 2 && (items [2].revents & ZMQ_POLLIN))
-            zwatch_upstream_handle_monitor (self->upstream);
-        if (count > 3 && (items [3].revents & ZMQ_POLLIN))
-            zwatch_upstream_handle_replies (self->upstream);
+        for (int item = 2; item < count; item += 2) {
+            if (items [item].revents & ZMQ_POLLIN)
+                zwatch_link_handle_monitor (links [item]);
+            if (items [item + 1].revents & ZMQ_POLLIN)
+                zwatch_link_handle_replies (links [item + 1]);
+        }
         if (items [0].revents & ZMQ_POLLIN)
             running = s_handle_pipe (self);
         now = zwatch_clock_mono_ms ();
@@ -284,7 +305,7 @@ s_new_failed (zwatch_engine_t *self, int err)
 }
 
 zwatch_engine_t *
-zwatch_engine_new (void *service_ctx, const char *broker_endpoint, const char *host,
+zwatch_engine_new (void *service_ctx, const zwatch_endpoints_t *brokers, const char *host,
                    const char *service, const zwatch_curve_t *curve)
 {
     zwatch_engine_t *self = (zwatch_engine_t *) calloc (1, sizeof (zwatch_engine_t));
@@ -298,10 +319,8 @@ zwatch_engine_new (void *service_ctx, const char *broker_endpoint, const char *h
     zmq_ctx_set (self->private_ctx, ZMQ_IO_THREADS, 1);
     if (s_setup_pipe (self) != 0)
         return s_new_failed (self, zmq_errno ());
-    //  A broker in the service's own context is only reachable from there
-    bool local = strncmp (broker_endpoint, "inproc://", 9) == 0;
-    self->upstream = zwatch_upstream_new (local? service_ctx: self->private_ctx,
-                                          broker_endpoint, host, service, curve);
+    self->upstream = zwatch_upstream_new (self->private_ctx, service_ctx, brokers, host,
+                                          service, curve);
     if (!self->upstream)
         return s_new_failed (self, errno);
     self->watchset = zwatch_watchset_new (service_ctx, self->upstream, &self->moving);
@@ -354,6 +373,33 @@ zwatch_engine_stats (zwatch_engine_t *self, zwatch_agent_stats_t *stats)
     stats->refused = zwatch_upstream_refused (self->upstream);
     stats->folded = zwatch_upstream_folded_count (self->upstream);
     stats->unfolded = zwatch_watchset_unfolded (self->watchset);
+}
+
+size_t
+zwatch_engine_brokers (zwatch_engine_t *self)
+{
+    return zwatch_upstream_links (self->upstream);
+}
+
+int
+zwatch_engine_broker_stats (zwatch_engine_t *self, size_t index,
+                            zwatch_agent_broker_stats_t *stats)
+{
+    zwatch_link_t *link = zwatch_upstream_link (self->upstream, index);
+    if (!link) {
+        errno = ERANGE;
+        return -1;
+    }
+    zwatch_link_counters_t counters;
+    zwatch_link_counters (link, &counters);
+    memset (stats, 0, sizeof (*stats));
+    stats->endpoint = zwatch_link_endpoint (link);
+    stats->connected = counters.connected;
+    stats->sent = counters.sent;
+    stats->dropped = counters.dropped;
+    stats->state_dropped = counters.state_dropped;
+    stats->refused = counters.refused;
+    return 0;
 }
 
 void

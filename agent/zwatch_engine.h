@@ -1,7 +1,7 @@
 /*  zwatch_engine: the agent's own thread, and the loop that ties its parts.
 
-    zwatch_upstream is the link to the broker (in a private context, so the
-    service's context termination never waits on it), zwatch_watchset the
+    zwatch_upstream talks to the brokers, one zwatch_link each (in a private
+    context, so the service's context termination never waits on them), zwatch_watchset the
     readers of the watched sockets' monitors (in the service's contexts).
     The public zwatch_agent talks to the engine through zwatch_engine_call,
     one command at a time; the engine never touches the service's sockets.
@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include "zwatch_agent.h"
 #include "zwatch_curve.h"
+#include "zwatch_endpoints.h"
 
 typedef struct _zwatch_engine_t zwatch_engine_t;
 
@@ -57,10 +58,11 @@ typedef struct {
     int err;                    //  out: errno when rc == -1
 } zwatch_engine_command_t;
 
-//  Start the thread. NULL with errno if the endpoint is invalid. curve
-//  (may be NULL) secures the upstream link. An inproc:// endpoint is a
-//  broker in service_ctx itself (a broker watching its own sockets).
-zwatch_engine_t *zwatch_engine_new (void *service_ctx, const char *broker_endpoint,
+//  Start the thread, reporting to every broker of brokers. NULL with errno
+//  if an endpoint is invalid. curve (may be NULL) secures the broker links.
+//  An inproc:// endpoint is a broker in service_ctx itself (a broker
+//  watching its own sockets).
+zwatch_engine_t *zwatch_engine_new (void *service_ctx, const zwatch_endpoints_t *brokers,
                                     const char *host, const char *service,
                                     const zwatch_curve_t *curve);
 
@@ -74,6 +76,12 @@ _Atomic (void *) *zwatch_engine_moving (zwatch_engine_t *self);
 
 //  Counters, readable from any thread
 void zwatch_engine_stats (zwatch_engine_t *self, zwatch_agent_stats_t *stats);
+
+//  The brokers, and the index-th one's counters (any thread); -1 with
+//  errno ERANGE past the last
+size_t zwatch_engine_brokers (zwatch_engine_t *self);
+int zwatch_engine_broker_stats (zwatch_engine_t *self, size_t index,
+                                zwatch_agent_broker_stats_t *stats);
 
 //  Say bye, stop the thread (bounded by the upstream linger), free all
 void zwatch_engine_destroy (zwatch_engine_t **self_p);

@@ -1,5 +1,5 @@
-/*  zwatch_upstream: the DEALER to the broker, its monitor, reconnection
-    after a refused handshake, and the lifecycle messages.  */
+/*  zwatch_upstream: identity, numbering and the lifecycle messages, once
+    for every broker link.  */
 
 #define _GNU_SOURCE
 #include <errno.h>
@@ -7,30 +7,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <zmq.h>
-#include "zwatch_proto.h"
 #include "zwatch_agent.h"
 #include "zwatch_clock.h"
-#include "zwatch_eintr.h"
 #include "zwatch_identity.h"
-#include "zwatch_log.h"
-#include "zwatch_monitor.h"
 #include "zwatch_upstream.h"
 
-#define UPSTREAM_LINGER     500     //  msecs destroy waits to flush to the broker
-#define UPSTREAM_RCVHWM     16      //  the broker sends only refusals, rarely; keep the queue small
-#define REPLIES_MAX         16      //  broker messages read per call
-#define RECONNECT_IVL_MAX   2000    //  msecs, libzmq's own reconnect back-off
-#define REFUSED_RETRY_MIN   1000    //  msecs before reconnecting after a refused handshake,
-#define REFUSED_RETRY_MAX   30000   //  doubling up to this
+#define REPLAY_RETRY_MIN    100     //  msecs before a hello and replay that did not fit
+#define REPLAY_RETRY_MAX    5000    //  go again, doubling up to this
+
+//  A link whose last hello or replay did not fit in its queue
+typedef struct {
+    int64_t at;                     //  when to try again (monotonic msecs); 0: not due
+    int msecs;                      //  the last delay; 0 after one went whole
+} replay_retry_t;
 
 struct _zwatch_upstream_t {
-    void *dealer;                   //  to the broker
-    void *monitor;                  //  PAIR reading the dealer's own monitor
-    char *broker_endpoint;          //  kept to reconnect with new CURVE keys
-    bool local;                     //  inproc: the dealer lives in the service's context
+    zwatch_link_t *links [ZWATCH_AGENT_BROKERS_MAX];
+    replay_retry_t retries [ZWATCH_AGENT_BROKERS_MAX];
+    size_t link_count;
+    zwatch_link_t *replaying;       //  the link a replay goes to now, or NULL
+    bool replay_whole;              //  its state_end went, with every fact
 
     char host [ZWATCH_HOST_MAX + 1];
     char service [ZWATCH_SVC_MAX + 1];
@@ -38,21 +35,11 @@ struct _zwatch_upstream_t {
     uint64_t start;
     uint64_t seq;                   //  last event seq assigned
 
-    bool connected_before;
-    bool handshake_warned;          //  said once that the broker refuses us
-    int failed_handshakes;          //  since the last one that succeeded
-    int64_t retry_at;               //  when to reconnect after a refused handshake; 0: no
-    int retry_msecs;                //  the last such delay; 0 after a handshake succeeded
-    bool down;                      //  the last connection attempt failed, or the link dropped
-
     atomic_uint_fast64_t read;
-    atomic_uint_fast64_t sent;
-    atomic_uint_fast64_t dropped;
-    atomic_uint_fast64_t folded;            //  events held for a summary (zwatch_fold)
+    atomic_uint_fast64_t sent;      //  events some queue took (= seq)
+    atomic_uint_fast64_t dropped;   //  events no queue took
+    atomic_uint_fast64_t folded;    //  events held for a summary (zwatch_fold)
     atomic_uint_fast64_t watched;
-    atomic_uint_fast64_t state_dropped;     //  replay messages the queue did not take
-    atomic_uint_fast64_t refused;           //  refusals the broker sent us
-    bool refusal_told;              //  logged the first refusal (until new keys)
 
     zwatch_upstream_replay_fn *replay;      //  called after every hello
     void *replay_arg;
@@ -66,18 +53,50 @@ s_str (const char *text, size_t len)
     return str;
 }
 
-//  Send one encoded message without blocking; false if dropped
+//  Encoded once into the buffer, then to one link (or every link); an
+//  event counts as the monitor events it stands for (a folded summary: count)
 static bool
-s_send (zwatch_upstream_t *self, int size)
+s_send (zwatch_upstream_t *self, zwatch_link_t *link, const zwatch_msg_t *msg)
 {
-    if (size < 0)
-        return false;
-    return zmq_send (self->dealer, self->buffer, (size_t) size, ZMQ_DONTWAIT) == size;
+    int size = zwatch_msg_encode (msg, self->buffer, sizeof (self->buffer));
+    uint64_t events = msg->kind == ZWATCH_KIND_EVENT && msg->count? msg->count: 1;
+    if (link)
+        return zwatch_link_send (link, self->buffer, size, msg->kind, events);
+    bool queued = false;
+    for (size_t index = 0; index < self->link_count; index++)
+        queued |= zwatch_link_send (self->links [index], self->buffer, size, msg->kind, events);
+    return queued;
 }
 
-void
-zwatch_upstream_say (zwatch_upstream_t *self, zwatch_kind_t kind)
+//  A hello and replay on link went whole, or not: then they go again
+//  later. A broker that reconnects finds its queue still full of what
+//  waited for it (the agent hears of the handshake before libzmq has
+//  drained it), and without its replay its picture would stay partial.
+static void
+s_replay_done (zwatch_upstream_t *self, zwatch_link_t *link, bool whole)
 {
+    for (size_t index = 0; index < self->link_count; index++) {
+        if (self->links [index] != link)
+            continue;
+        replay_retry_t *retry = &self->retries [index];
+        if (whole) {
+            retry->at = 0;
+            retry->msecs = 0;
+            continue;
+        }
+        retry->msecs = retry->msecs? retry->msecs * 2: REPLAY_RETRY_MIN;
+        if (retry->msecs > REPLAY_RETRY_MAX)
+            retry->msecs = REPLAY_RETRY_MAX;
+        retry->at = zwatch_clock_mono_ms () + retry->msecs;
+    }
+}
+
+//  hello, heartbeat or bye on one link, with that broker's own counters
+static void
+s_say (zwatch_upstream_t *self, zwatch_link_t *link, zwatch_kind_t kind)
+{
+    zwatch_link_counters_t counters;
+    zwatch_link_counters (link, &counters);
     zwatch_msg_t msg;
     memset (&msg, 0, sizeof (msg));
     msg.kind = kind;
@@ -88,14 +107,37 @@ zwatch_upstream_say (zwatch_upstream_t *self, zwatch_kind_t kind)
     msg.ts = zwatch_clock_wall_ns ();
     msg.seq = self->seq;
     msg.read = atomic_load (&self->read);
-    msg.sent = atomic_load (&self->sent);
-    msg.dropped = atomic_load (&self->dropped);
+    msg.sent = counters.sent;
+    msg.dropped = counters.dropped;
     msg.watched = atomic_load (&self->watched);
-    s_send (self, zwatch_msg_encode (&msg, self->buffer, sizeof (self->buffer)));
+    bool whole = s_send (self, link, &msg);
+    if (kind != ZWATCH_KIND_HELLO)
+        return;
     //  Right behind the hello, before any event read after it: a broker
-    //  new to us (first connect, restart, network cut) learns our state
-    if (kind == ZWATCH_KIND_HELLO && self->replay)
+    //  new to us (first connect, restart, network cut) learns our state,
+    //  and only that broker: the others have it already
+    if (whole && self->replay) {
+        self->replaying = link;
+        self->replay_whole = false;
         self->replay (self->replay_arg);
+        whole = self->replay_whole;
+        self->replaying = NULL;
+    }
+    s_replay_done (self, link, whole);
+}
+
+//  A link reconnected (zwatch_link_hello_fn)
+static void
+s_link_hello (void *arg, zwatch_link_t *link)
+{
+    s_say ((zwatch_upstream_t *) arg, link, ZWATCH_KIND_HELLO);
+}
+
+void
+zwatch_upstream_say (zwatch_upstream_t *self, zwatch_kind_t kind)
+{
+    for (size_t index = 0; index < self->link_count; index++)
+        s_say (self, self->links [index], kind);
 }
 
 void
@@ -116,9 +158,10 @@ s_stamp (zwatch_upstream_t *self, zwatch_msg_t *msg, zwatch_kind_t kind)
 
 //  One event message standing for events monitor events (a folded storm:
 //  more than one). seq numbers events: the message takes the next events
-//  numbers and carries the last, and only events that enter the queue get
-//  them, so a gap the broker sees is loss after the agent, counted in
-//  events, and drops are counted here, in events too
+//  numbers and carries the last. seq only advances for events that enter
+//  some queue, so with one broker a gap it sees means loss after the
+//  agent, in events; each link counts its own drops, and an event no
+//  queue took is dropped for all
 static bool
 s_event_send (zwatch_upstream_t *self, zwatch_msg_t *event, uint64_t events)
 {
@@ -126,7 +169,7 @@ s_event_send (zwatch_upstream_t *self, zwatch_msg_t *event, uint64_t events)
     const char *name = zwatch_event_name (event->code);
     event->event = s_str (name, strlen (name));
     event->seq = self->seq + events;
-    if (s_send (self, zwatch_msg_encode (event, self->buffer, sizeof (self->buffer)))) {
+    if (s_send (self, NULL, event)) {
         self->seq += events;
         atomic_fetch_add (&self->sent, events);
         return true;
@@ -168,23 +211,24 @@ zwatch_upstream_state (zwatch_upstream_t *self, zwatch_msg_t *fact)
 {
     s_stamp (self, fact, ZWATCH_KIND_STATE);
     fact->seq = self->seq;                  //  the picture's seq: states take none
-    return s_send (self, zwatch_msg_encode (fact, self->buffer, sizeof (self->buffer)));
+    return s_send (self, self->replaying, fact);
 }
 
 bool
 zwatch_upstream_state_end (zwatch_upstream_t *self, uint64_t count, uint64_t unsent)
 {
-    atomic_fetch_add (&self->state_dropped, unsent);
+    for (size_t index = 0; index < self->link_count; index++)
+        if (!self->replaying || self->links [index] == self->replaying)
+            zwatch_link_state_unsent (self->links [index], unsent);
     zwatch_msg_t msg;
     memset (&msg, 0, sizeof (msg));
     s_stamp (self, &msg, ZWATCH_KIND_STATE_END);
     msg.ts = zwatch_clock_wall_ns ();
     msg.seq = self->seq;
     msg.count = count;
-    if (s_send (self, zwatch_msg_encode (&msg, self->buffer, sizeof (self->buffer))))
-        return true;
-    atomic_fetch_add (&self->state_dropped, 1);
-    return false;
+    bool sent = s_send (self, self->replaying, &msg);
+    self->replay_whole = sent && unsent == 0;
+    return sent;
 }
 
 void
@@ -197,172 +241,98 @@ zwatch_upstream_set_replay (zwatch_upstream_t *self, zwatch_upstream_replay_fn *
 uint64_t
 zwatch_upstream_state_dropped (zwatch_upstream_t *self)
 {
-    return atomic_load (&self->state_dropped);
-}
-
-//  Drop the connection (with what it holds), make a new one with the
-//  socket's current options, and say hello on it
-static int
-s_reconnect (zwatch_upstream_t *self)
-{
-    zmq_disconnect (self->dealer, self->broker_endpoint);
-    self->retry_at = 0;             //  this is the retry
-    if (zmq_connect (self->dealer, self->broker_endpoint) != 0)
-        return -1;
-    self->connected_before = false;
-    zwatch_upstream_say (self, ZWATCH_KIND_HELLO);
-    return 0;
-}
-
-//  A handshake with the broker failed. After a refusal (AUTH, PROTOCOL)
-//  libzmq gives up on the connection: retry it ourselves, backing off
-//  (keys not deployed yet, say). After a connection error (NO_DETAIL)
-//  libzmq retries by itself, and a reconnect of ours would drop what the
-//  connection holds. Says once, until a handshake succeeds, that nothing
-//  arrives; a lone NO_DETAIL (a broker going down mid-handshake) is no
-//  reason to.
-static void
-s_handshake_failed (zwatch_upstream_t *self, uint16_t code, uint32_t value)
-{
-    bool refused = code != ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
-    if (refused) {
-        self->retry_msecs = self->retry_msecs? self->retry_msecs * 2: REFUSED_RETRY_MIN;
-        if (self->retry_msecs > REFUSED_RETRY_MAX)
-            self->retry_msecs = REFUSED_RETRY_MAX;
-        self->retry_at = zwatch_clock_mono_ms () + self->retry_msecs;
+    uint64_t total = 0;
+    for (size_t index = 0; index < self->link_count; index++) {
+        zwatch_link_counters_t counters;
+        zwatch_link_counters (self->links [index], &counters);
+        total += counters.state_dropped;
     }
-    self->failed_handshakes++;
-    if (!self->handshake_warned && (refused || self->failed_handshakes >= 2)) {
-        zwatch_log_warning ("broker %s refused the handshake (%s, %u): events are not "
-                            "delivered; check ZWATCH_CURVE_SERVER_KEY and ZWATCH_CURVE_CERT",
-                            self->broker_endpoint, zwatch_event_name (code), value);
-        self->handshake_warned = true;
-    }
+    return total;
 }
 
-void *
-zwatch_upstream_monitor (zwatch_upstream_t *self)
+size_t
+zwatch_upstream_links (zwatch_upstream_t *self)
 {
-    return self->monitor;
+    return self->link_count;
 }
 
-//  After a reconnection, say hello again so a restarted broker learns who we are
-void
-zwatch_upstream_handle_monitor (zwatch_upstream_t *self)
+zwatch_link_t *
+zwatch_upstream_link (zwatch_upstream_t *self, size_t index)
 {
-    zmq_msg_t frame;
-    zmq_msg_init (&frame);
-    while (zmq_msg_recv (&frame, self->monitor, ZMQ_DONTWAIT) >= 0) {
-        uint16_t code = 0;
-        uint32_t value = 0;
-        if (!zwatch_monitor_parse (zmq_msg_data (&frame), zmq_msg_size (&frame), &code, &value))
-            code = 0;
-        while (zmq_msg_more (&frame))
-            if (zmq_msg_recv (&frame, self->monitor, ZMQ_DONTWAIT) < 0)
-                break;
-        if (code & (ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_DISCONNECTED))
-            self->down = true;
-        if (code == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-            self->down = false;
-            if (self->connected_before)
-                zwatch_upstream_say (self, ZWATCH_KIND_HELLO);
-            self->connected_before = true;
-            self->handshake_warned = false;
-            self->failed_handshakes = 0;
-            self->retry_at = 0;             //  libzmq got through by itself
-            self->retry_msecs = 0;
-        }
-        else
-        if (code & ZWATCH_HANDSHAKE_FAILURES)
-            s_handshake_failed (self, code, value);
-    }
-    zmq_msg_close (&frame);
-}
-
-void *
-zwatch_upstream_socket (zwatch_upstream_t *self)
-{
-    return self->dealer;
-}
-
-//  What the broker says to us: refusals (PROTOCOL.md section 2, "Broker
-//  to agent"). Never waits; reads at most REPLIES_MAX messages a call,
-//  and skips whatever it does not understand.
-void
-zwatch_upstream_handle_replies (zwatch_upstream_t *self)
-{
-    zmq_msg_t frame;
-    zmq_msg_init (&frame);
-    for (int count = 0; count < REPLIES_MAX; count++) {
-        if (zmq_msg_recv (&frame, self->dealer, ZMQ_DONTWAIT) < 0)
-            break;
-        bool whole = !zmq_msg_more (&frame);
-        while (zmq_msg_more (&frame))
-            if (zmq_msg_recv (&frame, self->dealer, ZMQ_DONTWAIT) < 0)
-                break;
-        zwatch_refusal_t refusal;
-        if (!whole || zwatch_refusal_decode (&refusal, zmq_msg_data (&frame),
-                                             zmq_msg_size (&frame)) != 0)
-            continue;
-        atomic_fetch_add (&self->refused, 1);
-        if (self->refusal_told)
-            continue;
-        self->refusal_told = true;
-        if (refusal.reason.len == 13 && memcmp (refusal.reason.ptr, "host_mismatch", 13) == 0)
-            zwatch_log_warning ("broker %s drops our messages: our certificate is for host "
-                                "'%.*s', not '%.*s' (host_mismatch); set ZWATCH_HOST_ID=%.*s "
-                                "or use that host's certificate", self->broker_endpoint,
-                                (int) refusal.host.len, refusal.host.ptr, (int) refusal.sent.len,
-                                refusal.sent.ptr, (int) refusal.host.len, refusal.host.ptr);
-        else
-            zwatch_log_warning ("broker %s refused our messages (%.*s)", self->broker_endpoint,
-                                (int) refusal.reason.len, refusal.reason.ptr);
-    }
-    zmq_msg_close (&frame);
+    return index < self->link_count? self->links [index]: NULL;
 }
 
 uint64_t
 zwatch_upstream_refused (zwatch_upstream_t *self)
 {
-    return atomic_load (&self->refused);
+    uint64_t total = 0;
+    for (size_t index = 0; index < self->link_count; index++) {
+        zwatch_link_counters_t counters;
+        zwatch_link_counters (self->links [index], &counters);
+        total += counters.refused;
+    }
+    return total;
 }
 
 int64_t
 zwatch_upstream_retry_at (zwatch_upstream_t *self)
 {
-    return self->retry_at;
+    int64_t first = 0;
+    for (size_t index = 0; index < self->link_count; index++) {
+        int64_t times [2] = { zwatch_link_retry_at (self->links [index]),
+                              self->retries [index].at };
+        for (int which = 0; which < 2; which++)
+            if (times [which] && (!first || times [which] < first))
+                first = times [which];
+    }
+    return first;
 }
 
+//  A link that is down gets its hello when it reconnects, not before
 void
 zwatch_upstream_tick (zwatch_upstream_t *self, int64_t now)
 {
-    if (self->retry_at && now >= self->retry_at)
-        s_reconnect (self);
+    for (size_t index = 0; index < self->link_count; index++) {
+        zwatch_link_t *link = self->links [index];
+        zwatch_link_tick (link, now);
+        replay_retry_t *retry = &self->retries [index];
+        if (!retry->at || now < retry->at)
+            continue;
+        zwatch_link_counters_t counters;
+        zwatch_link_counters (link, &counters);
+        if (counters.connected)
+            s_say (self, link, ZWATCH_KIND_HELLO);
+        else
+            retry->at = now + retry->msecs;
+    }
 }
 
 int
 zwatch_upstream_set_queue (zwatch_upstream_t *self, int limit)
 {
-    return zmq_setsockopt (self->dealer, ZMQ_SNDHWM, &limit, sizeof (limit));
+    for (size_t index = 0; index < self->link_count; index++)
+        if (zwatch_link_set_queue (self->links [index], limit) != 0)
+            return -1;
+    return 0;
 }
 
-//  New keys apply from the next connection
 int
 zwatch_upstream_set_curve (zwatch_upstream_t *self, const zwatch_curve_t *curve)
 {
-    if (self->local)
-        return 0;                   //  inproc has no security handshake
-    if (zwatch_curve_apply (curve, self->dealer) != 0)
-        return -1;
-    self->handshake_warned = false;
-    self->refusal_told = false;     //  new keys: a refusal is news again
-    return s_reconnect (self);
+    int rc = 0;
+    for (size_t index = 0; index < self->link_count; index++)
+        if (zwatch_link_set_curve (self->links [index], curve) != 0)
+            rc = -1;
+    return rc;
 }
 
 bool
 zwatch_upstream_local (zwatch_upstream_t *self)
 {
-    return self->local;
+    for (size_t index = 0; index < self->link_count; index++)
+        if (zwatch_link_local (self->links [index]))
+            return true;
+    return false;
 }
 
 void
@@ -375,12 +345,15 @@ zwatch_upstream_counters (zwatch_upstream_t *self, uint64_t *read, uint64_t *sen
     *watched = atomic_load (&self->watched);
 }
 
-//  Made in the caller's thread: every libzmq call that processes commands
-//  is retried on EINTR (zwatch_eintr.h)
 zwatch_upstream_t *
-zwatch_upstream_new (void *ctx, const char *broker_endpoint, const char *host,
-                     const char *service, const zwatch_curve_t *curve)
+zwatch_upstream_new (void *private_ctx, void *service_ctx, const zwatch_endpoints_t *brokers,
+                     const char *host, const char *service, const zwatch_curve_t *curve)
 {
+    size_t count = zwatch_endpoints_size (brokers);
+    if (count < 1 || count > ZWATCH_AGENT_BROKERS_MAX) {
+        errno = EINVAL;
+        return NULL;
+    }
     zwatch_upstream_t *self = (zwatch_upstream_t *) calloc (1, sizeof (zwatch_upstream_t));
     if (!self)
         return NULL;
@@ -388,38 +361,21 @@ zwatch_upstream_new (void *ctx, const char *broker_endpoint, const char *host,
     snprintf (self->service, sizeof (self->service), "%s", service);
     self->pid = (uint64_t) getpid ();
     self->start = zwatch_clock_wall_ns ();
-    self->local = strncmp (broker_endpoint, "inproc://", 9) == 0;
-    self->broker_endpoint = strdup (broker_endpoint);
-    self->dealer = zmq_socket (ctx, ZMQ_DEALER);
-    self->monitor = zmq_socket (ctx, ZMQ_PAIR);
-    int err = ENOMEM;
-    if (self->broker_endpoint && self->dealer && self->monitor) {
-        int zero = 0, hwm = ZWATCH_AGENT_QUEUE_DEFAULT, rcvhwm = UPSTREAM_RCVHWM;
-        int reconnect_max = RECONNECT_IVL_MAX;
-        zmq_setsockopt (self->dealer, ZMQ_LINGER, &zero, sizeof (zero));
-        zmq_setsockopt (self->monitor, ZMQ_LINGER, &zero, sizeof (zero));
-        zmq_setsockopt (self->dealer, ZMQ_SNDHWM, &hwm, sizeof (hwm));
-        zmq_setsockopt (self->dealer, ZMQ_RCVHWM, &rcvhwm, sizeof (rcvhwm));
-        zmq_setsockopt (self->dealer, ZMQ_RECONNECT_IVL_MAX, &reconnect_max, sizeof (reconnect_max));
-        char endpoint [64];
-        snprintf (endpoint, sizeof (endpoint), "inproc://zwatch-upstream-%p", (void *) self);
-        //  The monitor before the connect: a refusal it missed would never be
-        //  retried (libzmq gives up after one) nor reported
-        if (zwatch_curve_apply (curve, self->dealer) == 0
-        &&  ZWATCH_EINTR_RETRY (zmq_connect (self->monitor, endpoint)) == 0
-        &&  ZWATCH_EINTR_RETRY (zmq_socket_monitor (self->dealer, endpoint,
-                                ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED
-                              | ZMQ_EVENT_CONNECT_RETRIED | ZWATCH_HANDSHAKE_FAILURES)) == 0
-        &&  ZWATCH_EINTR_RETRY (zmq_connect (self->dealer, broker_endpoint)) == 0)
-            return self;
-        err = zmq_errno ();
+    for (size_t index = 0; index < count; index++) {
+        const char *endpoint = zwatch_endpoints_get (brokers, index);
+        //  A broker in the service's own context is only reachable from there
+        bool local = strncmp (endpoint, "inproc://", 9) == 0;
+        zwatch_link_t *link = zwatch_link_new (local? service_ctx: private_ctx, endpoint,
+                                               local? NULL: curve, s_link_hello, self);
+        if (!link) {
+            int err = errno;
+            zwatch_upstream_destroy (&self);
+            errno = err;
+            return NULL;
+        }
+        self->links [self->link_count++] = link;
     }
-    else
-    if (self->broker_endpoint)
-        err = zmq_errno ();
-    zwatch_upstream_destroy (&self);
-    errno = err;
-    return NULL;
+    return self;
 }
 
 void
@@ -428,21 +384,8 @@ zwatch_upstream_destroy (zwatch_upstream_t **self_p)
     if (!self_p || !*self_p)
         return;
     zwatch_upstream_t *self = *self_p;
-    //  Is the broker there at all? (No hello after the bye, whatever it says)
-    self->connected_before = false;
-    if (self->monitor)
-        zwatch_upstream_handle_monitor (self);
-    //  Stop the dealer's monitor before closing the PAIR it writes to
-    if (self->dealer)
-        zmq_socket_monitor (self->dealer, NULL, 0);
-    if (self->monitor)
-        zmq_close (self->monitor);
-    if (self->dealer) {
-        int linger = self->down? 0: UPSTREAM_LINGER;
-        zmq_setsockopt (self->dealer, ZMQ_LINGER, &linger, sizeof (linger));
-        zmq_close (self->dealer);
-    }
-    free (self->broker_endpoint);
+    for (size_t index = 0; index < self->link_count; index++)
+        zwatch_link_destroy (&self->links [index]);
     free (self);
     *self_p = NULL;
 }

@@ -14,11 +14,16 @@ extern "C" {
 
 typedef struct _zwatch_agent_t zwatch_agent_t;
 
-//  Agent counters, as reported in heartbeats
+//  Agent counters, as reported in heartbeats. With several brokers
+//  (zwatch_agent_new), sent and dropped are the agent's as a whole: sent
+//  = events some broker's queue took (each has a seq, the same at every
+//  broker), dropped = events no broker's queue took (lost to all), so
+//  read = sent + dropped still; state_dropped and refused are summed over
+//  the brokers. Each broker's own: zwatch_agent_broker_stats.
 typedef struct {
     uint64_t read;          //  monitor events read from watched sockets
-    uint64_t sent;          //  events handed to the upstream socket (= the last seq;
-                            //  a folded summary counts the events it stands for)
+    uint64_t sent;          //  events handed to the upstream socket (the last seq; a
+                            //  folded summary counts the events it stands for)
     uint64_t dropped;       //  events dropped because the queue was full (in events too)
     uint64_t watched;       //  sockets watched now
     uint64_t skipped;       //  monitor frames skipped: not part of a whole event (a
@@ -34,7 +39,21 @@ typedef struct {
     uint64_t unfolded;      //  storm events sent one by one: the fold table was full
 } zwatch_agent_stats_t;
 
-#define ZWATCH_AGENT_QUEUE_DEFAULT      10000   //  messages held for the broker
+//  One broker's counters (zwatch_agent_broker_stats), as its heartbeats
+//  carry them
+typedef struct {
+    const char *endpoint;   //  as listed; valid until zwatch_agent_destroy
+    int connected;          //  1 while its connection is up (a handshake succeeded and
+                            //  it has not dropped since; inproc: always 1)
+    uint64_t sent;          //  event messages its queue took
+    uint64_t dropped;       //  event messages its queue did not take (full: the
+                            //  broker down or slow); sent + dropped = read
+    uint64_t state_dropped; //  replay messages its queue did not take
+    uint64_t refused;       //  refusals it sent us
+} zwatch_agent_broker_stats_t;
+
+#define ZWATCH_AGENT_QUEUE_DEFAULT      10000   //  messages held for each broker
+#define ZWATCH_AGENT_BROKERS_MAX        4       //  brokers one agent reports to at most
 #define ZWATCH_AGENT_SOCKETS_LIMIT      4096    //  sockets one agent watches at most
 #define ZWATCH_AGENT_HEARTBEAT_DEFAULT  2000    //  msecs between heartbeats
 #define ZWATCH_AGENT_CONNECTIONS_DEFAULT 10000  //  live connections kept per socket
@@ -49,12 +68,19 @@ typedef struct {
 //  stats.untracked.
 
 //  Start an agent for sockets in zmq_ctx. broker_endpoint NULL means
-//  $ZWATCH_BROKER, else ZWATCH_DEFAULT_INGEST. $ZWATCH_CURVE_SERVER_KEY and
-//  $ZWATCH_CURVE_CERT turn on CURVE (see zwatch_agent_set_curve). Returns
-//  NULL with errno on failure, libzmq's for the endpoint: EINVAL (zmq_ctx
-//  NULL, endpoint not "transport://address", bad CURVE setting),
-//  EPROTONOSUPPORT (a transport libzmq does not have, e.g. "bogus://x"),
-//  ENOMEM. Each failure is logged on one line.
+//  $ZWATCH_BROKER, else ZWATCH_DEFAULT_INGEST. It may list several brokers,
+//  comma-separated with no spaces ("tcp://a:5570,tcp://b:5570", at most
+//  ZWATCH_AGENT_BROKERS_MAX): the agent sends everything to each, through
+//  its own queue (each of the queue limit), so either one alone has the
+//  whole picture and one broker down costs nothing on the others.
+//  $ZWATCH_CURVE_SERVER_KEY and $ZWATCH_CURVE_CERT turn on CURVE (see
+//  zwatch_agent_set_curve; the same keys for every broker). Returns NULL
+//  with errno on failure, libzmq's for an endpoint: EINVAL (zmq_ctx NULL,
+//  an endpoint not "transport://address", an empty element in the list,
+//  an endpoint listed twice, bad CURVE setting), E2BIG (more than
+//  ZWATCH_AGENT_BROKERS_MAX brokers), EPROTONOSUPPORT (a transport libzmq
+//  does not have, e.g. "bogus://x"), ENOMEM. Each failure is logged on
+//  one line.
 zwatch_agent_t *zwatch_agent_new (void *zmq_ctx, const char *broker_endpoint);
 
 //  Watch every monitor event of socket (a libzmq socket; with CZMQ pass
@@ -84,7 +110,7 @@ void zwatch_agent_destroy (zwatch_agent_t **self_p);
 
 //  Setters: call before the first watch. Return 0 or -1 with errno EINVAL
 //  (agent NULL, value out of range: limit 1..INT32_MAX, msecs >= 10).
-//  Queue limit (messages) for the broker link; default ZWATCH_AGENT_QUEUE_DEFAULT.
+//  Queue limit (messages) for each broker link; default ZWATCH_AGENT_QUEUE_DEFAULT.
 int zwatch_agent_set_queue_limit (zwatch_agent_t *self, size_t limit);
 //  Heartbeat interval in msecs; default ZWATCH_AGENT_HEARTBEAT_DEFAULT.
 int zwatch_agent_set_heartbeat (zwatch_agent_t *self, int msecs);
@@ -113,6 +139,15 @@ int zwatch_agent_set_curve (zwatch_agent_t *self, const char *server_key, const 
 //  Copy the agent's counters into *stats. Returns 0, or -1 with errno
 //  EINVAL (agent or stats NULL).
 int zwatch_agent_stats (zwatch_agent_t *self, zwatch_agent_stats_t *stats);
+
+//  How many brokers the agent reports to (0 if agent is NULL)
+size_t zwatch_agent_brokers (zwatch_agent_t *self);
+
+//  Copy the index-th broker's counters (0 .. brokers - 1, in the order
+//  listed) into *stats. Returns 0, or -1 with errno EINVAL (agent or
+//  stats NULL) or ERANGE (no such broker).
+int zwatch_agent_broker_stats (zwatch_agent_t *self, size_t index,
+                               zwatch_agent_broker_stats_t *stats);
 
 //  The host ID and service name this agent reports (NULL if agent is NULL)
 const char *zwatch_agent_host (zwatch_agent_t *self);

@@ -290,6 +290,46 @@ const zwatch_change_end_t *zwatch_client_link_to (const zwatch_client_link_t *li
 const char *zwatch_client_link_endpoint (const zwatch_client_link_t *link);
 uint64_t zwatch_client_link_since (const zwatch_client_link_t *link);
 
+/*  De-duplication for a subscriber of several brokers that the same agents
+    report to (a broker pair: ZWATCH_BROKER=a,b; docs/RELIABILITY.md
+    section 11). Feed every ev/ and agent/ message of every broker through
+    it and deliver only what it says to. Events: the agent numbers each
+    once, the same seq at every broker, so per agent (host, svc, pid) it
+    keeps the highest seq delivered and which of the
+    ZWATCH_CLIENT_DEDUP_WINDOW seqs below it were: a seq delivered, or
+    below the window, is a duplicate. agent/ messages: per agent instance
+    it keeps each broker's last state and delivers a message when the
+    merged state changes: "up" when some broker has it up, "gone" when one
+    says gone (a bye is final), "lost" when every broker that spoke of it
+    says lost. An agent/ message with a new start is a new instance (its
+    window starts again). Bounded: at most agents_max agents, the least
+    recently heard forgotten first (counted). Not thread-safe.  */
+typedef struct _zwatch_client_dedup_t zwatch_client_dedup_t;
+
+#define ZWATCH_CLIENT_DEDUP_WINDOW      1024    //  seqs below the highest remembered
+#define ZWATCH_CLIENT_DEDUP_AGENTS      10000   //  agents remembered by default
+#define ZWATCH_CLIENT_DEDUP_BROKERS     8       //  brokers whose states are merged
+
+//  agents_max 0: ZWATCH_CLIENT_DEDUP_AGENTS. NULL with errno ENOMEM.
+zwatch_client_dedup_t *zwatch_client_dedup_new (size_t agents_max);
+void zwatch_client_dedup_destroy (zwatch_client_dedup_t **self_p);
+
+//  An event of agent (host, svc, pid) with seq: true to deliver it (the
+//  first time), false for a duplicate
+bool zwatch_client_dedup_event (zwatch_client_dedup_t *self, const char *host, const char *svc,
+                                uint64_t pid, uint64_t seq);
+
+//  An agent/ message from broker (its ID) with state "up", "gone" or
+//  "lost" for instance (host, svc, pid, start): true to deliver it (the
+//  merged state changed), false if not. Other states are delivered.
+bool zwatch_client_dedup_agent (zwatch_client_dedup_t *self, const char *broker,
+                                const char *host, const char *svc, uint64_t pid, uint64_t start,
+                                const char *state);
+
+//  Messages it said not to deliver; agents forgotten to stay in its bound
+uint64_t zwatch_client_dedup_duplicates (zwatch_client_dedup_t *self);
+uint64_t zwatch_client_dedup_evicted (zwatch_client_dedup_t *self);
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "zwatch_agent_internal.h"
+#include "zwatch_endpoints.h"
 #include "zwatch_log.h"
 #include "zwatch_preload_config.h"
 
@@ -36,13 +37,20 @@ zwatch_preload_config_load (zwatch_preload_config_t *self)
     if (!broker || !*broker)
         return s_wrong ("ZWATCH_BROKER is not set (the broker's ingest endpoint, e.g. %s)",
                         "tcp://127.0.0.1:5570");
-    if (strlen (broker) > ZWATCH_ENDPOINT_MAX)
-        return s_wrong ("ZWATCH_BROKER is longer than %d characters", ZWATCH_ENDPOINT_MAX);
+    //  One line for a list the agent would refuse; a bad endpoint in it
+    //  is libzmq's to judge, and the agent's to say
+    char error [400];
+    zwatch_endpoints_t *brokers = zwatch_endpoints_new (broker, ZWATCH_AGENT_BROKERS_MAX,
+                                                        error, sizeof (error));
+    if (!brokers)
+        return s_wrong ("ZWATCH_BROKER %s", error);
     //  An inproc broker would live in one of the program's own contexts
-    if (strncmp (broker, "inproc://", 9) == 0)
-        return s_wrong ("ZWATCH_BROKER '%s' is inproc://, which only works in-process; "
-                        "use tcp:// or ipc://", broker);
-    strcpy (self->broker, broker);
+    bool inproc = zwatch_endpoints_any (brokers, "inproc://");
+    zwatch_endpoints_destroy (&brokers);
+    if (inproc)
+        return s_wrong ("ZWATCH_BROKER '%.300s': an endpoint is inproc://, which only works "
+                        "in-process; use tcp:// or ipc://", broker);
+    snprintf (self->broker, sizeof (self->broker), "%s", broker);
 
     const char *prefix = getenv ("ZWATCH_LABEL_PREFIX");
     if (prefix && *prefix) {

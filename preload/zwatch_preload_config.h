@@ -1,7 +1,8 @@
 /*  zwatch_preload_config: the preload's settings, from the environment.
 
     ZWATCH_DISABLE=1 turns the preload off. ZWATCH_BROKER (required) is the
-    broker's ingest endpoint. ZWATCH_LABEL_PREFIX goes before each socket's
+    broker's ingest endpoint, or several, comma-separated (the agent
+    reports to each). ZWATCH_LABEL_PREFIX goes before each socket's
     "<STYPE>-<n>" label. ZWATCH_HOST_ID, ZWATCH_SERVICE, ZWATCH_QUIET and
     the CURVE settings are read by the agent itself, as when linked in.
 */
@@ -9,6 +10,7 @@
 #define ZWATCH_PRELOAD_CONFIG_H_INCLUDED
 
 #include <stdbool.h>
+#include "zwatch_agent.h"
 #include "zwatch_proto.h"
 
 //  Room is left in a label for the longest "<STYPE>-<n>"
@@ -16,7 +18,7 @@
 
 typedef struct {
     bool disabled;
-    char broker [ZWATCH_ENDPOINT_MAX + 1];
+    char broker [(ZWATCH_ENDPOINT_MAX + 1) * ZWATCH_AGENT_BROKERS_MAX];
     char label_prefix [ZWATCH_PRELOAD_PREFIX_MAX + 1];     //  "" for none
 } zwatch_preload_config_t;
 

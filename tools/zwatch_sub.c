@@ -62,6 +62,7 @@ typedef struct {
 typedef struct {
     options_t *options;
     zwatch_sub_format_t *format;
+    zwatch_client_dedup_t *dedup;       //  several --connect: what came from two brokers
     zwatch_sub_link_t *link;    //  what we say about the broker links
     uint64_t printed;           //  events printed
     uint64_t skipped;           //  messages that could not be read
@@ -93,8 +94,9 @@ s_usage (FILE *stream)
         "Usage: " PROGRAM " [OPTION]...\n"
         "Print ZeroMQ socket events from a zwatch broker, one line each.\n"
         "\n"
-        "  --connect EP     broker publish endpoint (repeatable;\n"
-        "                   default " ZWATCH_DEFAULT_PUBLISH ")\n"
+        "  --connect EP     broker publish endpoint (repeatable: brokers of a pair,\n"
+        "                   each event and agent state printed once; default\n"
+        "                   " ZWATCH_DEFAULT_PUBLISH ")\n"
         "  --host H         only events of host H (repeatable); H* for hosts that start\n"
         "                   with H\n"
         "  --service S      only events of service S (repeatable); S* as for --host\n"
@@ -447,6 +449,38 @@ s_print (const char *line)
     fflush (stdout);
 }
 
+//  A string key of map as a NUL-terminated copy in buf ("" if absent)
+static const char *
+s_map_str (const msgpack_object *map, const char *key, char *buf, size_t size)
+{
+    const msgpack_object *value = zwatch_sub_format_find (map, key);
+    if (value && value->type == MSGPACK_OBJECT_STR)
+        snprintf (buf, size, "%.*s", (int) value->via.str.size, value->via.str.ptr);
+    else
+        snprintf (buf, size, "%s", "");
+    return buf;
+}
+
+static uint64_t
+s_map_uint (const msgpack_object *map, const char *key)
+{
+    const msgpack_object *value = zwatch_sub_format_find (map, key);
+    return value && value->type == MSGPACK_OBJECT_POSITIVE_INTEGER? value->via.u64: 0;
+}
+
+//  Several brokers: an agent/ message is news if the agent's state merged
+//  over the brokers changed (zwatch_client_dedup_agent)
+static bool
+s_agent_new (sub_t *self, const msgpack_object *map)
+{
+    char broker [64], host [ZWATCH_HOST_MAX + 1], svc [ZWATCH_SVC_MAX + 1], state [16];
+    return zwatch_client_dedup_agent (self->dedup, s_map_str (map, "broker", broker, sizeof (broker)),
+                                      s_map_str (map, "host", host, sizeof (host)),
+                                      s_map_str (map, "svc", svc, sizeof (svc)),
+                                      s_map_uint (map, "pid"), s_map_uint (map, "start"),
+                                      s_map_str (map, "state", state, sizeof (state)));
+}
+
 //  One [topic][body] message: filter, decode, print. Returns true when it
 //  was an event that was printed.
 static bool
@@ -509,6 +543,11 @@ s_handle (sub_t *self, const char *topic, size_t topic_len, const char *body, si
         const char *name = zwatch_event_name (msg.code);
         if (!s_listed (options->events, options->event_count, name, strlen (name)))
             return false;
+        char host [ZWATCH_HOST_MAX + 1], svc [ZWATCH_SVC_MAX + 1];
+        snprintf (host, sizeof (host), "%.*s", (int) msg.host.len, msg.host.ptr);
+        snprintf (svc, sizeof (svc), "%.*s", (int) msg.svc.len, msg.svc.ptr);
+        if (self->dedup && !zwatch_client_dedup_event (self->dedup, host, svc, msg.pid, msg.seq))
+            return false;
     }
     const msgpack_object *object = NULL;
     if (!is_event || options->json) {
@@ -522,6 +561,8 @@ s_handle (sub_t *self, const char *topic, size_t topic_len, const char *body, si
             s_skip (self, topic, topic_len, "body is not a map");
             return false;
         }
+        if (is_agent && self->dedup && !s_agent_new (self, object))
+            return false;
     }
     const char *line;
     if (options->json)
@@ -752,7 +793,7 @@ main (int argc, char *argv [])
     options.hosts = (const char **) calloc (slots, sizeof (char *));
     options.services = (const char **) calloc (slots, sizeof (char *));
     options.events = (const char **) calloc (slots, sizeof (char *));
-    sub_t self = { &options, zwatch_sub_format_new (), NULL, 0, 0, ZWATCH_RATELIMIT_INIT };
+    sub_t self = { &options, zwatch_sub_format_new (), NULL, NULL, 0, 0, ZWATCH_RATELIMIT_INIT };
     zsock_t *sub = NULL;
     zsock_t *monitor = NULL;           //  PAIR on sub's monitor: the links' states
     int rc = EXIT_RUNTIME;
@@ -773,6 +814,12 @@ main (int argc, char *argv [])
     }
     if (options.snapshot) {
         rc = s_run_snapshot (&self);
+        goto cleanup;
+    }
+    //  Brokers of a pair publish the same events: print each once
+    if (options.connect_count > 1 && !(self.dedup = zwatch_client_dedup_new (0))) {
+        fprintf (stderr, PROGRAM ": out of memory\n");
+        rc = EXIT_RUNTIME;
         goto cleanup;
     }
 
@@ -817,6 +864,7 @@ cleanup:
     explicit_bzero (&options.curve, sizeof (options.curve));
     zwatch_sub_format_destroy (&self.format);
     zwatch_sub_link_destroy (&self.link);
+    zwatch_client_dedup_destroy (&self.dedup);
     free (options.connects);
     free (options.hosts);
     free (options.services);

@@ -328,7 +328,6 @@ s_json_value (line_t *line, const msgpack_object *object)
     }
 }
 
-static const msgpack_object *s_find (const msgpack_object *map, const char *key);
 static const char *s_value_errno (uint64_t code, const msgpack_object *value);
 
 //  ISO 8601 UTC of a Unix epoch ns timestamp, all nine digits, as a JSON string
@@ -350,8 +349,8 @@ s_json_time (line_t *line, uint64_t ts)
 static void
 s_json_message (line_t *line, const msgpack_object *map)
 {
-    const msgpack_object *code = s_find (map, "code");
-    bool has_time = s_find (map, "time") != NULL, has_error = s_find (map, "error") != NULL;
+    const msgpack_object *code = zwatch_sub_format_find (map, "code");
+    bool has_time = zwatch_sub_format_find (map, "time") != NULL, has_error = zwatch_sub_format_find (map, "error") != NULL;
     s_line_put (line, "{", 1);
     for (uint32_t index = 0; index < map->via.map.size; index++) {
         const msgpack_object *key = &map->via.map.ptr [index].key;
@@ -565,9 +564,8 @@ zwatch_sub_format_event (zwatch_sub_format_t *self, const zwatch_msg_t *msg)
     return s_line_result (line);
 }
 
-//  Value of key in map, or NULL
-static const msgpack_object *
-s_find (const msgpack_object *map, const char *key)
+const msgpack_object *
+zwatch_sub_format_find (const msgpack_object *map, const char *key)
 {
     if (map->type != MSGPACK_OBJECT_MAP)
         return NULL;
@@ -585,7 +583,7 @@ s_find (const msgpack_object *map, const char *key)
 static void
 s_field_str (line_t *line, const msgpack_object *map, const char *key)
 {
-    const msgpack_object *value = s_find (map, key);
+    const msgpack_object *value = zwatch_sub_format_find (map, key);
     if (value && value->type == MSGPACK_OBJECT_STR)
         s_text (line, value->via.str.ptr, value->via.str.size);
     else
@@ -609,7 +607,7 @@ s_field_int (line_t *line, const msgpack_object *value)
 static void
 s_field_time (line_t *line, const msgpack_object *map)
 {
-    const msgpack_object *ts = s_find (map, "ts");
+    const msgpack_object *ts = zwatch_sub_format_find (map, "ts");
     if (ts && ts->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
         s_time (line, ts->via.u64);
     else
@@ -636,10 +634,10 @@ zwatch_sub_format_agent (zwatch_sub_format_t *self, const msgpack_object *map)
     s_line_put (line, " ", 1);
     s_field_str (line, map, "svc");
     s_line_put (line, "[", 1);
-    s_field_int (line, s_find (map, "pid"));
+    s_field_int (line, zwatch_sub_format_find (map, "pid"));
     s_line_puts (line, "] agent ");
     s_field_str (line, map, "state");
-    const msgpack_object *lost = s_find (map, "lost");
+    const msgpack_object *lost = zwatch_sub_format_find (map, "lost");
     if (s_nonzero (lost)) {
         s_line_puts (line, " lost=");
         s_field_int (line, lost);
@@ -656,16 +654,16 @@ zwatch_sub_format_stats (zwatch_sub_format_t *self, const msgpack_object *map)
     s_line_puts (line, " broker ");
     s_field_str (line, map, "broker");
     s_line_puts (line, ": in=");
-    s_field_int (line, s_find (map, "msgs_in"));
+    s_field_int (line, zwatch_sub_format_find (map, "msgs_in"));
     s_line_puts (line, " out=");
-    s_field_int (line, s_find (map, "events_out"));
+    s_field_int (line, zwatch_sub_format_find (map, "events_out"));
     s_line_puts (line, " invalid=");
-    s_field_int (line, s_find (map, "invalid"));
+    s_field_int (line, zwatch_sub_format_find (map, "invalid"));
     s_line_puts (line, " agents=");
-    s_field_int (line, s_find (map, "agents"));
+    s_field_int (line, zwatch_sub_format_find (map, "agents"));
     s_line_puts (line, " lost=");
-    s_field_int (line, s_find (map, "lost"));
-    const msgpack_object *reasons = s_find (map, "invalid_by");
+    s_field_int (line, zwatch_sub_format_find (map, "lost"));
+    const msgpack_object *reasons = zwatch_sub_format_find (map, "invalid_by");
     if (reasons && reasons->type == MSGPACK_OBJECT_MAP)
         for (uint32_t index = 0; index < reasons->via.map.size; index++) {
             const msgpack_object_kv *kv = &reasons->via.map.ptr [index];

@@ -58,6 +58,9 @@ const char *zwatch_sub_format_agent (zwatch_sub_format_t *self, const msgpack_ob
 //  A broker stats map as one readable line
 const char *zwatch_sub_format_stats (zwatch_sub_format_t *self, const msgpack_object *map);
 
+//  Value of key in a map (a msgpack object of any type), or NULL
+const msgpack_object *zwatch_sub_format_find (const msgpack_object *map, const char *key);
+
 //  Any bytes as one line-safe string (escaped as described above)
 const char *zwatch_sub_format_text (zwatch_sub_format_t *self, const char *ptr, size_t len);
 

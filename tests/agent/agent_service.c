@@ -185,7 +185,8 @@ s_errno_name (int err)
     static const struct { int value; const char *name; } names [] = {
         { EINVAL, "EINVAL" }, { ENOTSUP, "ENOTSUP" }, { EEXIST, "EEXIST" }, { ENOENT, "ENOENT" },
         { ETERM, "ETERM" }, { ENOSPC, "ENOSPC" }, { EPROTONOSUPPORT, "EPROTONOSUPPORT" },
-        { EINTR, "EINTR" }, { ENOTSOCK, "ENOTSOCK" }, { ENOMEM, "ENOMEM" }, { 0, "0" }
+        { EINTR, "EINTR" }, { ENOTSOCK, "ENOTSOCK" }, { ENOMEM, "ENOMEM" },
+        { E2BIG, "E2BIG" }, { ERANGE, "ERANGE" }, { 0, "0" }
     };
     for (size_t index = 0; index < sizeof (names) / sizeof (names [0]); index++)
         if (names [index].value == err)
@@ -298,6 +299,24 @@ s_errors (void *ctx, zwatch_agent_t *agent)
     s_result ("new_null_ctx", zwatch_agent_new (NULL, NULL)? 0: -1);
     s_result ("new_bogus", zwatch_agent_new (ctx, "bogus://nowhere")? 0: -1);
     s_result ("new_no_scheme", zwatch_agent_new (ctx, "nowhere")? 0: -1);
+    //  Lists of brokers
+    s_result ("new_empty_element", zwatch_agent_new (ctx, "tcp://127.0.0.1:1,,tcp://127.0.0.1:2")? 0: -1);
+    s_result ("new_trailing_comma", zwatch_agent_new (ctx, "tcp://127.0.0.1:1,")? 0: -1);
+    s_result ("new_twice", zwatch_agent_new (ctx, "tcp://127.0.0.1:1,tcp://127.0.0.1:1")? 0: -1);
+    s_result ("new_too_many", zwatch_agent_new (ctx, "tcp://127.0.0.1:1,tcp://127.0.0.1:2,"
+              "tcp://127.0.0.1:3,tcp://127.0.0.1:4,tcp://127.0.0.1:5")? 0: -1);
+    s_result ("new_bogus_second", zwatch_agent_new (ctx, "tcp://127.0.0.1:1,bogus://nowhere")? 0: -1);
+    zwatch_agent_t *four = zwatch_agent_new (ctx, "tcp://127.0.0.1:1,tcp://127.0.0.1:2,"
+                                                  "tcp://127.0.0.1:3,tcp://127.0.0.1:4");
+    zwatch_agent_broker_stats_t broker;
+    printf (" brokers_four=%zu", zwatch_agent_brokers (four));
+    s_result ("broker_stats_last", zwatch_agent_broker_stats (four, 3, &broker));
+    printf (" broker_endpoint=%s", broker.endpoint);
+    s_result ("broker_stats_past", zwatch_agent_broker_stats (four, 4, &broker));
+    s_result ("broker_stats_null", zwatch_agent_broker_stats (four, 0, NULL));
+    s_result ("broker_stats_null_agent", zwatch_agent_broker_stats (NULL, 0, &broker));
+    printf (" brokers_null=%zu", zwatch_agent_brokers (NULL));
+    zwatch_agent_destroy (&four);
     setenv ("ZWATCH_CURVE_SERVER_KEY", "too-short", 1);
     s_result ("new_bad_curve", zwatch_agent_new (ctx, "tcp://127.0.0.1:1")? 0: -1);
     unsetenv ("ZWATCH_CURVE_SERVER_KEY");

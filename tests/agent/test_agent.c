@@ -369,6 +369,10 @@ s_test_errors (void)
     //  Exactly the errno zwatch_agent.h gives for each (0: success)
     CHECK_STR_EQ (run->stdout_text,
         "errors new_null_ctx=EINVAL new_bogus=EPROTONOSUPPORT new_no_scheme=EINVAL "
+        "new_empty_element=EINVAL new_trailing_comma=EINVAL new_twice=EINVAL "
+        "new_too_many=E2BIG new_bogus_second=EPROTONOSUPPORT brokers_four=4 "
+        "broker_stats_last=0 broker_endpoint=tcp://127.0.0.1:4 broker_stats_past=ERANGE "
+        "broker_stats_null=EINVAL broker_stats_null_agent=EINVAL brokers_null=0 "
         "new_bad_curve=EINVAL watch_null_agent=ENOTSUP watch_null=EINVAL "
         "watch_not_socket=EINVAL watch_long_label=EINVAL watch_bad_label=EINVAL "
         "watch_empty_label=EINVAL watch=0 watch_twice=EEXIST watch_ctx_shut=ETERM "
@@ -382,6 +386,9 @@ s_test_errors (void)
     CHECK (strstr (run->stderr_text, "not a libzmq socket"));
     CHECK (strstr (run->stderr_text, "label must be"));
     CHECK (strstr (run->stderr_text, "bogus://nowhere"));
+    CHECK (strstr (run->stderr_text, "5 endpoints, at most 4"));
+    CHECK (strstr (run->stderr_text, "an empty element"));
+    CHECK (strstr (run->stderr_text, "an endpoint listed twice"));
     CHECK (strstr (run->stderr_text, "the socket's context was terminated"));
     //  unwatch let libzmq say MONITOR_STOPPED for the first watch
     CHECK (s_find_event (run, "once", "MONITOR_STOPPED", 0) > 0);

@@ -23,6 +23,9 @@
       storm sockets=<n>                     (storm mode)
       paused tries=<n> | resumed tries=<n>  (steady mode, after SIGUSR1 / SIGUSR2)
       done tries=<n> read=<n> sent=<n> dropped=<n> folded=<n> unfolded=<n>
+      broker index=<i> connected=<0|1> sent=<n> dropped=<n> refused=<n> endpoint=<ep>
+
+    (one broker line for each broker of ZWATCH_BROKER, in its order)
 */
 
 #define _GNU_SOURCE
@@ -275,6 +278,14 @@ main (int argc, char *argv [])
             tries, (unsigned long long) stats.read, (unsigned long long) stats.sent,
             (unsigned long long) stats.dropped, (unsigned long long) stats.folded,
             (unsigned long long) stats.unfolded);
+    for (size_t index = 0; index < zwatch_agent_brokers (agent); index++) {
+        zwatch_agent_broker_stats_t broker;
+        if (zwatch_agent_broker_stats (agent, index, &broker) == 0)
+            printf ("broker index=%zu connected=%d sent=%llu dropped=%llu refused=%llu "
+                    "endpoint=%s\n", index, broker.connected, (unsigned long long) broker.sent,
+                    (unsigned long long) broker.dropped, (unsigned long long) broker.refused,
+                    broker.endpoint);
+    }
     fflush (stdout);
     zwatch_agent_destroy (&agent);
     zmq_close (holder);

@@ -175,3 +175,20 @@ service_proc_wait_line (service_proc_t *self, const char *prefix, int timeout_ms
     free (line);
     return true;
 }
+
+void
+service_proc_broker (service_proc_t *self, size_t index, service_broker_report_t *report)
+{
+    char prefix [64];
+    snprintf (prefix, sizeof (prefix), "broker index=%zu ", index);
+    char *line = s_line (self, prefix);
+    if (!line) {
+        fprintf (stderr, "fault_service printed no line for broker %zu\n", index);
+        exit (1);
+    }
+    report->connected = s_field (line, "connected") == 1;
+    report->sent = (uint64_t) s_field (line, "sent");
+    report->dropped = (uint64_t) s_field (line, "dropped");
+    report->refused = (uint64_t) s_field (line, "refused");
+    free (line);
+}

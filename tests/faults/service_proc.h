@@ -22,8 +22,17 @@ typedef struct {
     long rss_end_kb;
 } service_report_t;
 
+//  One broker's counters, as the service printed them after it stopped
+typedef struct {
+    bool connected;
+    uint64_t sent;
+    uint64_t dropped;
+    uint64_t refused;
+} service_broker_report_t;
+
 //  Start fault_service with args (NULL-terminated, may be NULL) as agent
-//  host/svc of the broker at ingest; waits until it is ready
+//  host/svc of the broker at ingest (or brokers: "ep1,ep2"); waits until
+//  it is ready
 service_proc_t *
     service_proc_new (const char *ingest, const char *host, const char *svc,
                       const char *const args []);
@@ -56,5 +65,10 @@ bool
 //  counters into *report; the test fails if the service does not exit 0
 void
     service_proc_stop (service_proc_t *self, service_report_t *report);
+
+//  After service_proc_stop: the index-th broker's counters (its order in
+//  ZWATCH_BROKER); the test fails if the service printed none
+void
+    service_proc_broker (service_proc_t *self, size_t index, service_broker_report_t *report);
 
 #endif

@@ -398,6 +398,53 @@ s_test_plain (void)
     broker_proc_destroy (&broker);
 }
 
+//  ZWATCH_BROKER with two brokers: each sees the whole service, the same
+//  events, and its bye
+static void
+s_test_two_brokers (void)
+{
+    broker_proc_t *first = s_broker ();
+    broker_proc_t *second = s_broker ();
+    const char *prefixes [] = { "ev/", "agent/", "stats/", NULL };
+    feed_t *feed = feed_new (broker_proc_publish (second), prefixes);
+    CHECK (feed_wait_stats (feed, "v", 1, FEED_MS));
+    char *both = NULL;
+    CHECK (asprintf (&both, "ZWATCH_BROKER=%s,%s", broker_proc_ingest (first),
+                     broker_proc_ingest (second)) > 0);
+    const char *args [] = { "7", NULL };
+    const char *env [] = { both, NULL };
+    run_t *run = s_run ("plain_service", args, env, first, 1, true);
+    CHECK_INT_EQ (run->preload.exit_code, 7);
+    CHECK_STR_EQ (run->preload.err, "");
+    run_t *other = (run_t *) calloc (1, sizeof (run_t));
+    CHECK (other);
+    s_collect (other, feed, 1);
+    feed_destroy (&feed);
+    const run_t *runs [] = { run, other };
+    for (size_t index = 0; index < 2; index++) {
+        run_t *each = (run_t *) runs [index];
+        s_check_identity (each, (uint64_t) run->preload.pid, SERVICE);
+        CHECK_INT_EQ (s_sockets (each), 3);
+        CHECK (s_find (each, "REP-1", "LISTENING"));
+        CHECK (s_find (each, "REQ-1", "CONNECTED"));
+        const char *labels [] = { "REP-1", "REQ-1", "PUB-1", NULL };
+        s_check_stopped (each, labels);
+        CHECK_INT_EQ (each->gone_lost [0], 0);
+    }
+    //  The same events, in the same order, at both
+    CHECK_INT_EQ (other->count, run->count);
+    CHECK_INT_EQ (other->gone_events [0], run->gone_events [0]);
+    for (size_t index = 0; index < run->count; index++) {
+        CHECK_STR_EQ (other->events [index].sock, run->events [index].sock);
+        CHECK_STR_EQ (other->events [index].event, run->events [index].event);
+    }
+    free (other);
+    s_run_destroy (&run);
+    free (both);
+    broker_proc_destroy (&first);
+    broker_proc_destroy (&second);
+}
+
 //  A program that exits with its sockets open and its context not ended:
 //  the broker still hears every socket's end, and the exit is as quick
 static void
@@ -644,6 +691,14 @@ s_test_bad_settings (void)
         { "ZWATCH_BROKER=bogus://nowhere", "cannot start agent for broker 'bogus://nowhere'" },
         { "ZWATCH_BROKER=", "ZWATCH_BROKER is not set" },
         { "ZWATCH_BROKER=inproc://broker", "is inproc://" },
+        { "ZWATCH_BROKER=tcp://127.0.0.1:1,inproc://broker", "is inproc://" },
+        { "ZWATCH_BROKER=tcp://127.0.0.1:1,,tcp://127.0.0.1:2", "an empty element" },
+        { "ZWATCH_BROKER=tcp://127.0.0.1:1,", "an empty element" },
+        { "ZWATCH_BROKER=tcp://127.0.0.1:1,tcp://127.0.0.1:2,tcp://127.0.0.1:3,"
+          "tcp://127.0.0.1:4,tcp://127.0.0.1:5", "5 endpoints, at most 4" },
+        { "ZWATCH_BROKER=tcp://127.0.0.1:1,tcp://127.0.0.1:1", "an endpoint listed twice" },
+        { "ZWATCH_BROKER=tcp://127.0.0.1:1,bogus://nowhere",
+          "cannot start agent for broker 'tcp://127.0.0.1:1,bogus://nowhere'" },
         { "ZWATCH_DISABLE=yes", "ZWATCH_DISABLE must be 0 or 1, not 'yes'" },
         { long_prefix, "ZWATCH_LABEL_PREFIX must be 1-104 printable ASCII characters" },
         { "ZWATCH_CURVE_SERVER_KEY=short", "ZWATCH_CURVE_SERVER_KEY" }
@@ -958,6 +1013,7 @@ main (int argc, char *argv [])
 {
     static const tu_case_t cases [] = {
         { "plain", s_test_plain }, { "open", s_test_open }, { "prefix", s_test_prefix },
+        { "two_brokers", s_test_two_brokers },
         { "czmq", s_test_czmq },
         { "threads", s_test_threads }, { "blocked", s_test_blocked }, { "fork", s_test_fork }, { "monitor", s_test_monitor },
         { "no_broker", s_test_no_broker }, { "disable", s_test_disable },

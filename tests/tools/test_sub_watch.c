@@ -13,6 +13,7 @@
 #include "broker_proc.h"
 #include "feed.h"
 #include "fake_agent.h"
+#include "agent_child.h"
 #include "reset_listener.h"
 
 //  Bound on every wait for something that should happen
@@ -257,13 +258,92 @@ test_refused (void)
     broker_proc_destroy (&broker);
 }
 
+//  A broker pair: a real agent reports to both (ZWATCH_BROKER=a,b), and
+//  zwatch-sub connected to both prints each of its events and each of its
+//  states once. A marker agent on each broker alone, after the agent's
+//  bye reached both, says that zwatch-sub has read everything before it.
+static void
+test_pair (void)
+{
+    char *ingest [2] = { tu_free_endpoint (), tu_free_endpoint () };
+    char *publish [2] = { tu_free_endpoint (), tu_free_endpoint () };
+    broker_proc_t *brokers [2] = { s_broker_on (ingest [0], publish [0], "pair-a"),
+                                   s_broker_on (ingest [1], publish [1], "pair-b") };
+    char *bin = tu_bin ("zwatch-sub");
+    //  3 events of the agent and the 2 markers
+    const char *argv [] = { bin, "--connect", publish [0], "--connect", publish [1], "--json",
+                            "--count", "5", NULL };
+    tu_child_t *sub = tu_child_new (argv, NULL, NULL, 0, "zwatch-sub");
+    free (bin);
+    const char *prefixes [] = { "agent/", "stats/", NULL };
+    feed_t *feeds [2];
+    for (int index = 0; index < 2; index++) {
+        feeds [index] = feed_new (publish [index], prefixes);
+        s_wait_subscribers (feeds [index], 5);      //  the feed's 2, zwatch-sub's 3
+    }
+    char *both = NULL;
+    CHECK (asprintf (&both, "%s,%s", ingest [0], ingest [1]) > 0);
+    char *endpoint = tu_free_endpoint ();
+    agent_child_t agent = agent_child_start (both, "pair-host", "pair-svc", ZMQ_ROUTER, "server",
+                                             endpoint, true);
+    agent_child_say (&agent, 'c');                  //  CLOSED, MONITOR_STOPPED
+    agent_child_end (&agent);                       //  bye
+    for (int index = 0; index < 2; index++)
+        CHECK (feed_wait_agent (feeds [index], "agent/pair-host/pair-svc", "gone", WAIT_MS));
+    fake_agent_t *markers [2];
+    size_t size;
+    for (int index = 0; index < 2; index++) {
+        markers [index] = fake_agent_new (ingest [index], "marker", index? "b": "a", 90);
+        fake_agent_send_event (markers [index], 1, "CONNECTED", &size);
+    }
+    CHECK_INT_EQ (tu_child_wait (sub, WAIT_MS), 0);
+    char *output = tu_child_output (sub);
+    //  Each seq of the agent once, its up and its gone once, both markers
+    int seen [4] = { 0, 0, 0, 0 };
+    for (char *line = output; line && *line; ) {
+        char *end = strchr (line, '\n');
+        CHECK (end);
+        *end = 0;
+        const char *seq = strstr (line, "\"seq\":");
+        if (strstr (line, "\"kind\":\"event\",\"host\":\"pair-host\"") && seq) {
+            int value = atoi (seq + 6);
+            CHECK (value >= 1 && value <= 3);
+            seen [value]++;
+        }
+        *end = '\n';
+        line = end + 1;
+    }
+    for (int seq = 1; seq <= 3; seq++)
+        if (seen [seq] != 1) {
+            fprintf (stderr, "zwatch-sub printed seq %d %d times:\n%s\n", seq, seen [seq], output);
+            exit (1);
+        }
+    CHECK_INT_EQ (tu_count (output, "\"kind\":\"event\""), 5);
+    CHECK_INT_EQ (tu_count (output, "\"state\":\"up\",\"host\":\"pair-host\""), 1);
+    CHECK_INT_EQ (tu_count (output, "\"state\":\"gone\",\"host\":\"pair-host\""), 1);
+    printf ("test_sub_watch pair: %d lines, each of the agent's 3 events and 2 states once\n",
+            tu_count (output, "\n"));
+    free (output);
+    for (int index = 0; index < 2; index++) {
+        fake_agent_destroy (&markers [index]);
+        feed_destroy (&feeds [index]);
+        broker_proc_destroy (&brokers [index]);
+        free (ingest [index]);
+        free (publish [index]);
+    }
+    tu_child_destroy (&sub);
+    free (both);
+    free (endpoint);
+}
+
 int
 main (int argc, char *argv [])
 {
     zsys_init ();
     zsys_set_logstream (stderr);
     static const tu_case_t cases [] = {
-        { "resets", test_resets }, { "restart", test_restart }, { "refused", test_refused }
+        { "resets", test_resets }, { "restart", test_restart }, { "refused", test_refused },
+        { "pair", test_pair }
     };
     return tu_run_cases (argc, argv, "test_sub_watch", cases, sizeof (cases) / sizeof (cases [0]));
 }
