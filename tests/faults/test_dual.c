@@ -136,8 +136,9 @@ main (void)
     s_broker_init (&b, "dual-b");
     char *ingest = NULL;
     CHECK (asprintf (&ingest, "%s,%s", a.ingest, b.ingest) > 0);
+    //  Without folding: the outage's events must overflow the dead broker's queue
     const char *service_args [] = { "--rate", "400", "--queue", "500", "--heartbeat", "100",
-                                    NULL };
+                                    "--no-fold", NULL };
     service_proc_t *service = service_proc_new (ingest, HOST, SVC, service_args);
     broker_t *both [] = { &b, &a };
     long long deadline = tu_now_ms () + WAIT_MS;
