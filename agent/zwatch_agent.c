@@ -408,6 +408,22 @@ zwatch_agent_stats (zwatch_agent_t *self, zwatch_agent_stats_t *stats)
     return 0;
 }
 
+int
+zwatch_agent_fold_stats (zwatch_agent_t *self, uint64_t *folded, uint64_t *unfolded)
+{
+    if (!self) {
+        errno = EINVAL;
+        return -1;
+    }
+    uint64_t held, full;
+    zwatch_engine_fold_stats (self->engine, &held, &full);
+    if (folded)
+        *folded = held;
+    if (unfolded)
+        *unfolded = full;
+    return 0;
+}
+
 size_t
 zwatch_agent_brokers (zwatch_agent_t *self)
 {

@@ -371,8 +371,13 @@ zwatch_engine_stats (zwatch_engine_t *self, zwatch_agent_stats_t *stats)
     stats->untracked = zwatch_watchset_untracked (self->watchset);
     stats->state_dropped = zwatch_upstream_state_dropped (self->upstream);
     stats->refused = zwatch_upstream_refused (self->upstream);
-    stats->folded = zwatch_upstream_folded_count (self->upstream);
-    stats->unfolded = zwatch_watchset_unfolded (self->watchset);
+}
+
+void
+zwatch_engine_fold_stats (zwatch_engine_t *self, uint64_t *folded, uint64_t *unfolded)
+{
+    *folded = zwatch_upstream_folded_count (self->upstream);
+    *unfolded = zwatch_watchset_unfolded (self->watchset);
 }
 
 size_t

@@ -77,6 +77,9 @@ _Atomic (void *) *zwatch_engine_moving (zwatch_engine_t *self);
 //  Counters, readable from any thread
 void zwatch_engine_stats (zwatch_engine_t *self, zwatch_agent_stats_t *stats);
 
+//  Storm folding's counters (zwatch_agent_fold_stats), from any thread
+void zwatch_engine_fold_stats (zwatch_engine_t *self, uint64_t *folded, uint64_t *unfolded);
+
 //  The brokers, and the index-th one's counters (any thread); -1 with
 //  errno ERANGE past the last
 size_t zwatch_engine_brokers (zwatch_engine_t *self);

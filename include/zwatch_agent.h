@@ -34,9 +34,6 @@ typedef struct {
     uint64_t state_dropped; //  replay messages (state, state_end) the queue did not take
     uint64_t refused;       //  refusals from the broker: it drops our messages (host_mismatch:
                             //  our certificate is for another host; logged once)
-    uint64_t folded;        //  events held for a storm's summary instead of sent one by one
-                            //  (read = sent + dropped + those held now, at most a second's)
-    uint64_t unfolded;      //  storm events sent one by one: the fold table was full
 } zwatch_agent_stats_t;
 
 //  One broker's counters (zwatch_agent_broker_stats), as its heartbeats
@@ -139,6 +136,14 @@ int zwatch_agent_set_curve (zwatch_agent_t *self, const char *server_key, const 
 //  Copy the agent's counters into *stats. Returns 0, or -1 with errno
 //  EINVAL (agent or stats NULL).
 int zwatch_agent_stats (zwatch_agent_t *self, zwatch_agent_stats_t *stats);
+
+//  Storm folding's counters (either pointer may be NULL): folded, events
+//  held for a storm's summary instead of sent one by one (read = sent +
+//  dropped + those held now, at most a second's); unfolded, storm events
+//  sent one by one because the fold table was full. Apart from
+//  zwatch_agent_stats_t, whose size libzwatch.so.1 keeps. Returns 0, or -1
+//  with errno EINVAL (agent NULL).
+int zwatch_agent_fold_stats (zwatch_agent_t *self, uint64_t *folded, uint64_t *unfolded);
 
 //  How many brokers the agent reports to (0 if agent is NULL)
 size_t zwatch_agent_brokers (zwatch_agent_t *self);

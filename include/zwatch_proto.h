@@ -89,8 +89,13 @@ typedef struct {
     int64_t value;
     //  kind == hello, heartbeat, bye
     uint64_t start;             //  agent start time, Unix epoch ns
-    //  kind == heartbeat (counters since start)
-    uint64_t read;              //  monitor events read
+    //  kind == heartbeat (counters since start). read shares its storage
+    //  with an event's since (below), so the struct keeps the size and
+    //  layout libzwatch.so.1 was built with
+    union {
+        uint64_t read;          //  heartbeat: monitor events read
+        uint64_t since;         //  event with count >= 2: ts of the first of them
+    };
     uint64_t sent;              //  event messages handed to the upstream
     uint64_t dropped;           //  event messages dropped at the queue limit
     uint64_t watched;           //  sockets watched now
@@ -99,7 +104,6 @@ typedef struct {
     //  storm, PROTOCOL.md section 4 "Folding"); the decoder gives 1 when the
     //  key is absent, the encoder writes it when >= 2
     uint64_t count;
-    uint64_t since;             //  event with count >= 2: ts of the first of them
 } zwatch_msg_t;
 
 #define ZWATCH_COUNT_MAX        UINT32_MAX      //  an event's count at most

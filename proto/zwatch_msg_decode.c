@@ -113,12 +113,10 @@ s_key_target (zwatch_msg_t *msg, key_id_t key, uint64_t *scratch)
         case KEY_LOCAL:    return &msg->local;
         case KEY_PEER_PID: return &msg->peer_pid;
         case KEY_STATES:   return &msg->count;
-        case KEY_SINCE:    return &msg->since;
         case KEY_PID:      return &msg->pid;
         case KEY_TS:       return &msg->ts;
         case KEY_SEQ:      return &msg->seq;
         case KEY_START:    return &msg->start;
-        case KEY_READ:     return &msg->read;
         case KEY_SENT:     return &msg->sent;
         case KEY_DROPPED:  return &msg->dropped;
         case KEY_WATCHED:  return &msg->watched;
@@ -223,6 +221,7 @@ zwatch_msg_decode_general (zwatch_msg_t *msg, const void *data, size_t size,
 
     uint32_t seen = 0;
     uint64_t version = 0, code = 0, scratch;
+    uint64_t read = 0, since = 0;       //  one storage in msg: which one, the kind says
     zwatch_str_t kind = { NULL, 0 };
     zwatch_reason_t problem = ZWATCH_OK;    //  first problem, reported after v
     const char *problem_key = "";
@@ -255,6 +254,8 @@ zwatch_msg_decode_general (zwatch_msg_t *msg, const void *data, size_t size,
         void *target = id == KEY_V? &version
                      : id == KEY_CODE? &code
                      : id == KEY_KIND? (void *) &kind
+                     : id == KEY_READ? &read
+                     : id == KEY_SINCE? &since
                      : s_key_target (msg, id, &scratch);
         zwatch_str_t *str = (zwatch_str_t *) target;
         switch (s_key_types [id]) {
@@ -315,6 +316,10 @@ zwatch_msg_decode_general (zwatch_msg_t *msg, const void *data, size_t size,
     else
         return s_fail (detail, ZWATCH_REJECT_BAD_KIND, "kind");
 
+    if (msg->kind == ZWATCH_KIND_EVENT)
+        msg->since = since;
+    else
+        msg->read = read;
     uint32_t missing = required & ~seen;
     if (missing)
         return s_fail (detail, ZWATCH_REJECT_MISSING_KEY,

@@ -274,10 +274,12 @@ main (int argc, char *argv [])
         usleep (2000);
         zwatch_agent_stats (agent, &stats);
     } while (stats.watched > 0 && s_now_us () < deadline);
+    uint64_t folded = 0, unfolded = 0;
+    zwatch_agent_fold_stats (agent, &folded, &unfolded);
     printf ("done tries=%ld read=%llu sent=%llu dropped=%llu folded=%llu unfolded=%llu\n",
             tries, (unsigned long long) stats.read, (unsigned long long) stats.sent,
-            (unsigned long long) stats.dropped, (unsigned long long) stats.folded,
-            (unsigned long long) stats.unfolded);
+            (unsigned long long) stats.dropped, (unsigned long long) folded,
+            (unsigned long long) unfolded);
     for (size_t index = 0; index < zwatch_agent_brokers (agent); index++) {
         zwatch_agent_broker_stats_t broker;
         if (zwatch_agent_broker_stats (agent, index, &broker) == 0)
