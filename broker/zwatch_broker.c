@@ -386,46 +386,68 @@ s_track (zwatch_broker_t *self, const zwatch_msg_t *msg, int64_t now)
     }
 }
 
-//  One single-frame message is in self->body
+//  One map of the frame in self->body, at [data, data + size); whole: it
+//  is the whole frame, which then goes out as is (moved, not copied)
 static void
-s_handle_body (zwatch_broker_t *self, int64_t now)
+s_handle_map (zwatch_broker_t *self, zwatch_msg_t *msg, const void *data, size_t size,
+              bool whole, int64_t now)
 {
-    zwatch_msg_t msg;
-    const char *detail = "";
-    zwatch_reason_t reason = zwatch_msg_decode (&msg, zmq_msg_data (&self->body),
-                                                zmq_msg_size (&self->body), &detail);
-    if (reason != ZWATCH_OK) {
-        s_reject (self, reason, detail, now);
-        return;
-    }
     //  An agent whose certificate names a host speaks for that host only
     if (zwatch_broker_security_check_host (self->security, self->ingest_handle, &self->routing_id,
-                                           &self->body, &msg, now) != 0) {
+                                           &self->body, msg, now) != 0) {
         self->counters.invalid++;
         self->counters.host_mismatch++;
         return;
     }
-    if (zwatch_broker_security_own_publish (self->security, &msg))
-        zwatch_subscribers_event (self->subscribers, (uint16_t) msg.code);
+    if (zwatch_broker_security_own_publish (self->security, msg))
+        zwatch_subscribers_event (self->subscribers, (uint16_t) msg->code);
     //  Before the send: msg's strings point into the body we are about to give away
-    s_track (self, &msg, now);
+    s_track (self, msg, now);
     if (self->fleet_on)
-        zwatch_fleet_apply (self->fleet, &msg);     //  what it refuses, it counts
-    if (msg.kind == ZWATCH_KIND_EVENT) {
+        zwatch_fleet_apply (self->fleet, msg);      //  what it refuses, it counts
+    if (msg->kind == ZWATCH_KIND_EVENT) {
         char topic [ZWATCH_TOPIC_MAX + 1];
-        int topic_len = zwatch_topic_event (topic, sizeof (topic), &msg);
+        int topic_len = zwatch_topic_event (topic, sizeof (topic), msg);
         if (topic_len >= 0) {   //  cannot fail within the decoder's limits
             if (self->fleet_on)
-                zwatch_history_add (self->history, zmq_msg_data (&self->body),
-                                   zmq_msg_size (&self->body));
+                zwatch_history_add (self->history, data, size);
             if (zmq_send (self->publish_handle, topic, (size_t) topic_len,
                           ZMQ_SNDMORE | ZMQ_DONTWAIT) != -1
-            &&  zmq_msg_send (&self->body, self->publish_handle, ZMQ_DONTWAIT) != -1)
+            &&  (whole? zmq_msg_send (&self->body, self->publish_handle, ZMQ_DONTWAIT)
+                      : zmq_send (self->publish_handle, data, size, ZMQ_DONTWAIT)) != -1)
                 self->counters.events_out++;
         }
     }
     if (self->links_size)
         s_flush_links (self);
+}
+
+//  One single-frame message is in self->body: one map or several back to
+//  back (a batch, PROTOCOL.md 5), each handled as if it came alone
+static void
+s_handle_body (zwatch_broker_t *self, int64_t now)
+{
+    const uint8_t *frame = (const uint8_t *) zmq_msg_data (&self->body);
+    size_t frame_size = zmq_msg_size (&self->body);
+    size_t offset = 0;
+    do {
+        zwatch_msg_t msg;
+        const char *detail = "";
+        size_t start = offset;
+        bool rest_lost;
+        zwatch_reason_t reason = zwatch_msg_decode_next (&msg, frame, frame_size, &offset,
+                                                         &rest_lost, &detail);
+        if (start > 0)
+            self->counters.msgs_in++;       //  the frame's first is counted by the caller
+        if (reason != ZWATCH_OK) {
+            if (rest_lost && start > 0)
+                self->counters.batch_truncated++;
+            s_reject (self, reason, detail, now);
+            continue;
+        }
+        s_handle_map (self, &msg, frame + start, offset - start,
+                      start == 0 && offset == frame_size, now);
+    } while (offset < frame_size);
 }
 
 //  Read what the ROUTER holds, up to a batch
@@ -443,6 +465,7 @@ s_drain_ingest (zwatch_broker_t *self, int64_t now)
         //  The rest of a message is there once its first frame is
         if (zmq_msg_recv (&self->body, self->ingest_handle, ZMQ_DONTWAIT) == -1)
             break;
+        self->counters.ingest_frames++;
         if (zmq_msg_more (&self->body)) {
             while (zmq_msg_more (&self->body)
                &&  zmq_msg_recv (&self->body, self->ingest_handle, ZMQ_DONTWAIT) != -1)
