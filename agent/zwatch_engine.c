@@ -228,6 +228,8 @@ s_engine_thread (void *args)
         zwatch_upstream_tick (self->upstream, now);
         if (zwatch_watchset_has_tees (self->watchset))
             self->tees_holding = zwatch_watchset_flush_tees (self->watchset);
+        //  Nothing more to read right now: what this turn encoded goes out
+        zwatch_upstream_flush (self->upstream);
     }
     zwatch_watchset_drain_all (self->watchset);
     zwatch_upstream_say (self->upstream, ZWATCH_KIND_BYE);

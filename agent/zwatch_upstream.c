@@ -12,6 +12,7 @@
 #include <zmq.h>
 #include "zwatch_proto.h"
 #include "zwatch_agent.h"
+#include "zwatch_batch.h"
 #include "zwatch_clock.h"
 #include "zwatch_eintr.h"
 #include "zwatch_identity.h"
@@ -55,6 +56,7 @@ struct _zwatch_upstream_t {
 
     zwatch_upstream_replay_fn *replay;      //  called after every hello
     void *replay_arg;
+    zwatch_batch_t *batch;          //  the frame being filled; NULL: one message a frame
     char buffer [ZWATCH_MSG_MAX];   //  encode buffer, reused for every message
 };
 
@@ -65,13 +67,38 @@ s_str (const char *text, size_t len)
     return str;
 }
 
-//  Send one encoded message without blocking; false if dropped
+void
+zwatch_upstream_flush (zwatch_upstream_t *self)
+{
+    zwatch_batch_counts_t lost;
+    if (!self->batch || zwatch_batch_send (self->batch, self->dealer, &lost) == 0)
+        return;
+    //  The frame held the latest seqs: give them back, so that seq still
+    //  counts only events that entered the queue (a gap at the broker
+    //  means loss after us), and count what it held as dropped
+    self->seq -= lost.events;
+    atomic_fetch_sub (&self->sent, lost.events);
+    atomic_fetch_add (&self->dropped, lost.events);
+    atomic_fetch_add (&self->state_dropped, lost.states);
+}
+
+//  Queue the message encoded in buffer without blocking; false if dropped.
+//  It joins the frame being filled; unbatched, or while the link is down,
+//  it goes alone, so a queue that fills while no broker reads holds
+//  messages, as many as its limit, not frames of them
 static bool
-s_send (zwatch_upstream_t *self, int size)
+s_send (zwatch_upstream_t *self, int size, bool event, bool state)
 {
     if (size < 0)
         return false;
-    return zmq_send (self->dealer, self->buffer, (size_t) size, ZMQ_DONTWAIT) == size;
+    if (!self->batch || self->down) {
+        zwatch_upstream_flush (self);       //  what came before goes first
+        return zmq_send (self->dealer, self->buffer, (size_t) size, ZMQ_DONTWAIT) == size;
+    }
+    if (!zwatch_batch_fits (self->batch, (size_t) size))
+        zwatch_upstream_flush (self);
+    zwatch_batch_add (self->batch, self->buffer, (size_t) size, event, state);
+    return true;
 }
 
 void
@@ -90,11 +117,12 @@ zwatch_upstream_say (zwatch_upstream_t *self, zwatch_kind_t kind)
     msg.sent = atomic_load (&self->sent);
     msg.dropped = atomic_load (&self->dropped);
     msg.watched = atomic_load (&self->watched);
-    s_send (self, zwatch_msg_encode (&msg, self->buffer, sizeof (self->buffer)));
+    s_send (self, zwatch_msg_encode (&msg, self->buffer, sizeof (self->buffer)), false, false);
     //  Right behind the hello, before any event read after it: a broker
     //  new to us (first connect, restart, network cut) learns our state
     if (kind == ZWATCH_KIND_HELLO && self->replay)
         self->replay (self->replay_arg);
+    zwatch_upstream_flush (self);
 }
 
 void
@@ -123,7 +151,7 @@ zwatch_upstream_event (zwatch_upstream_t *self, zwatch_msg_t *event)
     event->seq = self->seq + 1;
     //  seq only advances for events that enter the queue, so a gap the
     //  broker sees means loss after the agent, and drops are counted here
-    if (s_send (self, zwatch_msg_encode (event, self->buffer, sizeof (self->buffer)))) {
+    if (s_send (self, zwatch_msg_encode (event, self->buffer, sizeof (self->buffer)), true, false)) {
         self->seq++;
         atomic_fetch_add (&self->sent, 1);
         return true;
@@ -137,7 +165,7 @@ zwatch_upstream_state (zwatch_upstream_t *self, zwatch_msg_t *fact)
 {
     s_stamp (self, fact, ZWATCH_KIND_STATE);
     fact->seq = self->seq;                  //  the picture's seq: states take none
-    return s_send (self, zwatch_msg_encode (fact, self->buffer, sizeof (self->buffer)));
+    return s_send (self, zwatch_msg_encode (fact, self->buffer, sizeof (self->buffer)), false, true);
 }
 
 bool
@@ -150,7 +178,7 @@ zwatch_upstream_state_end (zwatch_upstream_t *self, uint64_t count, uint64_t uns
     msg.ts = zwatch_clock_wall_ns ();
     msg.seq = self->seq;
     msg.count = count;
-    if (s_send (self, zwatch_msg_encode (&msg, self->buffer, sizeof (self->buffer))))
+    if (s_send (self, zwatch_msg_encode (&msg, self->buffer, sizeof (self->buffer)), false, true))
         return true;
     atomic_fetch_add (&self->state_dropped, 1);
     return false;
@@ -174,6 +202,7 @@ zwatch_upstream_state_dropped (zwatch_upstream_t *self)
 static int
 s_reconnect (zwatch_upstream_t *self)
 {
+    zwatch_upstream_flush (self);   //  goes with the connection, counted as sent
     zmq_disconnect (self->dealer, self->broker_endpoint);
     self->retry_at = 0;             //  this is the retry
     if (zmq_connect (self->dealer, self->broker_endpoint) != 0)
@@ -361,8 +390,13 @@ zwatch_upstream_new (void *ctx, const char *broker_endpoint, const char *host,
     self->broker_endpoint = strdup (broker_endpoint);
     self->dealer = zmq_socket (ctx, ZMQ_DEALER);
     self->monitor = zmq_socket (ctx, ZMQ_PAIR);
+    //  ZWATCH_BATCH=0: one message a frame, for a broker that predates batches
+    const char *batch = getenv ("ZWATCH_BATCH");
+    bool batching = !(batch && strcmp (batch, "0") == 0);
+    if (batching)
+        self->batch = zwatch_batch_new (ZWATCH_BATCH_MAX);
     int err = ENOMEM;
-    if (self->broker_endpoint && self->dealer && self->monitor) {
+    if (self->broker_endpoint && self->dealer && self->monitor && (self->batch || !batching)) {
         int zero = 0, hwm = ZWATCH_AGENT_QUEUE_DEFAULT, rcvhwm = UPSTREAM_RCVHWM;
         int reconnect_max = RECONNECT_IVL_MAX;
         zmq_setsockopt (self->dealer, ZMQ_LINGER, &zero, sizeof (zero));
@@ -407,10 +441,12 @@ zwatch_upstream_destroy (zwatch_upstream_t **self_p)
     if (self->monitor)
         zmq_close (self->monitor);
     if (self->dealer) {
+        zwatch_upstream_flush (self);
         int linger = self->down? 0: UPSTREAM_LINGER;
         zmq_setsockopt (self->dealer, ZMQ_LINGER, &linger, sizeof (linger));
         zmq_close (self->dealer);
     }
+    zwatch_batch_destroy (&self->batch);
     free (self->broker_endpoint);
     free (self);
     *self_p = NULL;

@@ -5,7 +5,8 @@
     encodes every message (proto/) with the agent's identity, numbers the
     events that enter its queue (seq), and never blocks: the DEALER's send
     queue (ZMQ_SNDHWM) is the bounded queue, a full queue drops the event
-    and counts it. It says hello, heartbeat and bye, says hello again after
+    and counts it. Messages go in frames of several (zwatch_batch) while
+    the link is up, one a frame while it is down. It says hello, heartbeat and bye, says hello again after
     every reconnection (a restarted broker learns who we are), and backs off
     and reconnects by itself after a refused handshake. Made in the
     caller's thread, then used only by the engine thread. It keeps the
@@ -57,6 +58,12 @@ uint64_t zwatch_upstream_state_dropped (zwatch_upstream_t *self);
 //  hello, heartbeat or bye, with the counters; a hello is followed by the
 //  replay (zwatch_upstream_set_replay)
 void zwatch_upstream_say (zwatch_upstream_t *self, zwatch_kind_t kind);
+
+//  Send the frame being filled (PROTOCOL.md 5, "Batches"): the engine
+//  calls it when it has nothing more to read right now. A frame libzmq
+//  does not take is dropped whole, each event in it counted in dropped
+//  (and its seq given back), each state in state_dropped.
+void zwatch_upstream_flush (zwatch_upstream_t *self);
 
 //  How many sockets are watched now, for the heartbeats
 void zwatch_upstream_set_watched (zwatch_upstream_t *self, size_t watched);

@@ -14,9 +14,10 @@
 #define MESSAGES_MAX 20000
 
 typedef struct {
-    zframe_t *frames [MESSAGES_MAX];
+    zframe_t *frames [MESSAGES_MAX];    //  one per frame, at its first message
     zwatch_msg_t msgs [MESSAGES_MAX];
     int count;
+    int frames_received;                //  frames: count, or fewer in batches
     pid_t pid;
     int exit_code;
     char *stdout_text;
@@ -76,16 +77,26 @@ s_run (const char *mode, const char *arg, bool no_broker, int timeout_ms)
         zframe_destroy (&id);
         zframe_t *body = zmsg_pop (msg);
         zmsg_destroy (&msg);
-        const char *detail;
-        zwatch_reason_t reason = zwatch_msg_decode (&run->msgs [run->count], zframe_data (body),
-                                                    zframe_size (body), &detail);
-        if (reason != ZWATCH_OK) {
-            fprintf (stderr, "agent sent an invalid message: %s (%s)\n",
-                     zwatch_reason_name (reason), detail);
-            exit (1);
-        }
-        bye = run->msgs [run->count].kind == ZWATCH_KIND_BYE;
-        run->frames [run->count++] = body;
+        run->frames_received++;
+        //  A frame may hold several messages (PROTOCOL.md 5, "Batches"); the
+        //  first message's slot keeps the frame their strings point into
+        size_t offset = 0;
+        do {
+            CHECK (run->count < MESSAGES_MAX);
+            run->frames [run->count] = offset == 0? body: NULL;
+            const char *detail;
+            bool rest_lost;
+            zwatch_reason_t reason = zwatch_msg_decode_next (&run->msgs [run->count],
+                                                             zframe_data (body), zframe_size (body),
+                                                             &offset, &rest_lost, &detail);
+            if (reason != ZWATCH_OK) {
+                fprintf (stderr, "agent sent an invalid message: %s (%s)\n",
+                         zwatch_reason_name (reason), detail);
+                exit (1);
+            }
+            bye = run->msgs [run->count].kind == ZWATCH_KIND_BYE;
+            run->count++;
+        } while (offset < zframe_size (body));
     }
     run->exit_code = tu_wait (run->pid, (int) (deadline - tu_now_ms () > 0? deadline - tu_now_ms (): 1));
     if (run->exit_code < 0) {
