@@ -40,6 +40,9 @@ s_is (zwatch_str_t str, const char *text)
     return str.ptr && str.len == strlen (text) && memcmp (str.ptr, text, str.len) == 0;
 }
 
+//  One more environment variable for the next s_run, or NULL
+static const char *s_extra_env = NULL;
+
 //  Run agent_service MODE ARG with the stand-in broker (unless no_broker),
 //  collecting every message until the bye and the process exit
 static run_t *
@@ -56,7 +59,7 @@ s_run (const char *mode, const char *arg, bool no_broker, int timeout_ms)
     char *broker_env = NULL;
     CHECK (asprintf (&broker_env, "ZWATCH_BROKER=%s", endpoint) > 0);
     const char *env [] = { broker_env, "ZWATCH_HOST_ID=test-host", "ZWATCH_SERVICE=svc-x",
-                           "TEST_HEARTBEAT_MS=100", NULL };
+                           "TEST_HEARTBEAT_MS=100", s_extra_env, NULL };
     char *service = tu_bin ("agent_service");
     const char *argv [] = { service, mode, arg, NULL };
     char *out_path = tu_temp_path (".out");
@@ -409,6 +412,29 @@ s_test_czmq (void)
     s_run_destroy (&run);
 }
 
+//  A burst (4096 unwatches, a MONITOR_STOPPED each) reaches the broker in
+//  fewer frames than messages (PROTOCOL.md 5, "Batches"), each message
+//  intact and in order; with ZWATCH_BATCH=0, one message a frame
+static void
+s_test_batch (void)
+{
+    for (int batching = 1; batching >= 0; batching--) {
+        s_extra_env = batching? NULL: "ZWATCH_BATCH=0";
+        run_t *run = s_run ("limit", "", false, 20000);
+        s_extra_env = NULL;
+        CHECK_INT_EQ (run->exit_code, 0);
+        s_check_common (run);
+        CHECK_INT_EQ (s_count_events (run, "MONITOR_STOPPED"), ZWATCH_AGENT_SOCKETS_LIMIT);
+        printf ("batching %s: %d messages in %d frames\n", batching? "on": "off", run->count,
+                run->frames_received);
+        if (batching)
+            CHECK (run->frames_received < run->count);
+        else
+            CHECK_INT_EQ (run->frames_received, run->count);
+        s_run_destroy (&run);
+    }
+}
+
 //  zmq_ctx_term and zmq_ctx_shutdown, one after the other
 static void
 s_test_ctxterm_both (void)
@@ -428,7 +454,7 @@ main (int argc, char *argv [])
         { "no_broker", s_test_no_broker }, { "drops", s_test_drops },
         { "heartbeats", s_test_heartbeats }, { "errors", s_test_errors },
         { "czmq", s_test_czmq }, { "ctxterm", s_test_ctxterm_both },
-        { "limit", s_test_limit }
+        { "limit", s_test_limit }, { "batch", s_test_batch }
     };
     return tu_run_cases (argc, argv, "test_agent", cases, sizeof (cases) / sizeof (cases [0]));
 }
