@@ -46,6 +46,7 @@
 #include "zwatch_report.h"
 #include "zwatch_fleet_wire.h"
 #include "zwatch_history.h"
+#include "zwatch_pin.h"
 #include "zwatch_snapshot_server.h"
 #include "zwatch_subscribers.h"
 
@@ -57,6 +58,7 @@
 #define SWEEP_MAX_MS        250         //  expiry checks at least this often
 #define WARN_INTERVAL_MS    1000        //  one warning per kind per second
 #define BUSY_POLL_MS        10          //  poll timeout while a reply waits on a full client
+#define PIN_BYTES_PER_EVENT ZWATCH_MSG_MAX  //  batch: frame bytes a held event may keep alive
 
 //  A context option of libzmq >= 4.3.0, still in its draft section
 #ifndef ZMQ_ZERO_COPY_RECV
@@ -386,11 +388,36 @@ s_track (zwatch_broker_t *self, const zwatch_msg_t *msg, int64_t now)
     }
 }
 
+//  The frame being read, for the events of a batch
+typedef struct {
+    size_t size;
+    size_t events;              //  published from it so far
+    zwatch_pin_t *pin;          //  made at its first event sent in place
+} frame_t;
+
+//  One event of a batch frame out on publish: in place (zwatch_pin) while
+//  the frame is dense enough that a subscriber stuck holding its events
+//  keeps at most PIN_BYTES_PER_EVENT of frame alive per event held (the
+//  bound on a stuck subscriber's memory, as for single messages); copied
+//  otherwise (the first events of a large frame, sparse frames)
+static int
+s_send_batched (zwatch_broker_t *self, frame_t *frame, const void *data, size_t size)
+{
+    frame->events++;
+    if (frame->size <= PIN_BYTES_PER_EVENT * frame->events) {
+        if (!frame->pin)
+            frame->pin = zwatch_pin_new (&self->body);
+        if (frame->pin)
+            return zwatch_pin_send (frame->pin, self->publish_handle, data, size, ZMQ_DONTWAIT);
+    }
+    return zmq_send (self->publish_handle, data, size, ZMQ_DONTWAIT);
+}
+
 //  One map of the frame in self->body, at [data, data + size); whole: it
 //  is the whole frame, which then goes out as is (moved, not copied)
 static void
 s_handle_map (zwatch_broker_t *self, zwatch_msg_t *msg, const void *data, size_t size,
-              bool whole, int64_t now)
+              bool whole, frame_t *frame, int64_t now)
 {
     //  An agent whose certificate names a host speaks for that host only
     if (zwatch_broker_security_check_host (self->security, self->ingest_handle, &self->routing_id,
@@ -414,7 +441,7 @@ s_handle_map (zwatch_broker_t *self, zwatch_msg_t *msg, const void *data, size_t
             if (zmq_send (self->publish_handle, topic, (size_t) topic_len,
                           ZMQ_SNDMORE | ZMQ_DONTWAIT) != -1
             &&  (whole? zmq_msg_send (&self->body, self->publish_handle, ZMQ_DONTWAIT)
-                      : zmq_send (self->publish_handle, data, size, ZMQ_DONTWAIT)) != -1)
+                      : s_send_batched (self, frame, data, size)) != -1)
                 self->counters.events_out++;
         }
     }
@@ -430,6 +457,7 @@ s_handle_body (zwatch_broker_t *self, int64_t now)
     const uint8_t *frame = (const uint8_t *) zmq_msg_data (&self->body);
     size_t frame_size = zmq_msg_size (&self->body);
     size_t offset = 0;
+    frame_t batch = { frame_size, 0, NULL };
     do {
         zwatch_msg_t msg;
         const char *detail = "";
@@ -446,8 +474,9 @@ s_handle_body (zwatch_broker_t *self, int64_t now)
             continue;
         }
         s_handle_map (self, &msg, frame + start, offset - start,
-                      start == 0 && offset == frame_size, now);
+                      start == 0 && offset == frame_size, &batch, now);
     } while (offset < frame_size);
+    zwatch_pin_release (&batch.pin);
 }
 
 //  Read what the ROUTER holds, up to a batch
