@@ -45,6 +45,7 @@ struct _zwatch_upstream_t {
     int64_t retry_at;               //  when to reconnect after a refused handshake; 0: no
     int retry_msecs;                //  the last such delay; 0 after a handshake succeeded
     bool down;                      //  the last connection attempt failed, or the link dropped
+    bool linked;                    //  a handshake succeeded and the link has not dropped since
 
     atomic_uint_fast64_t read;
     atomic_uint_fast64_t sent;
@@ -83,15 +84,16 @@ zwatch_upstream_flush (zwatch_upstream_t *self)
 }
 
 //  Queue the message encoded in buffer without blocking; false if dropped.
-//  It joins the frame being filled; unbatched, or while the link is down,
-//  it goes alone, so a queue that fills while no broker reads holds
-//  messages, as many as its limit, not frames of them
+//  It joins the frame being filled; unbatched, or until a handshake with
+//  the broker succeeded (and again once the link drops), it goes alone,
+//  so a queue that fills while no broker reads holds messages, as many as
+//  its limit, not frames of them
 static bool
 s_send (zwatch_upstream_t *self, int size, bool event, bool state)
 {
     if (size < 0)
         return false;
-    if (!self->batch || self->down) {
+    if (!self->batch || !self->linked) {
         zwatch_upstream_flush (self);       //  what came before goes first
         return zmq_send (self->dealer, self->buffer, (size_t) size, ZMQ_DONTWAIT) == size;
     }
@@ -204,6 +206,7 @@ s_reconnect (zwatch_upstream_t *self)
 {
     zwatch_upstream_flush (self);   //  goes with the connection, counted as sent
     zmq_disconnect (self->dealer, self->broker_endpoint);
+    self->linked = false;
     self->retry_at = 0;             //  this is the retry
     if (zmq_connect (self->dealer, self->broker_endpoint) != 0)
         return -1;
@@ -258,10 +261,13 @@ zwatch_upstream_handle_monitor (zwatch_upstream_t *self)
         while (zmq_msg_more (&frame))
             if (zmq_msg_recv (&frame, self->monitor, ZMQ_DONTWAIT) < 0)
                 break;
-        if (code & (ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_DISCONNECTED))
+        if (code & (ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_DISCONNECTED)) {
             self->down = true;
+            self->linked = false;
+        }
         if (code == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             self->down = false;
+            self->linked = true;
             if (self->connected_before)
                 zwatch_upstream_say (self, ZWATCH_KIND_HELLO);
             self->connected_before = true;

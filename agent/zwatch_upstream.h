@@ -5,8 +5,9 @@
     encodes every message (proto/) with the agent's identity, numbers the
     events that enter its queue (seq), and never blocks: the DEALER's send
     queue (ZMQ_SNDHWM) is the bounded queue, a full queue drops the event
-    and counts it. Messages go in frames of several (zwatch_batch) while
-    the link is up, one a frame while it is down. It says hello, heartbeat and bye, says hello again after
+    and counts it. Messages go in frames of several (zwatch_batch) once
+    a handshake with the broker succeeded, one a frame before that and
+    while the link is down. It says hello, heartbeat and bye, says hello again after
     every reconnection (a restarted broker learns who we are), and backs off
     and reconnects by itself after a refused handshake. Made in the
     caller's thread, then used only by the engine thread. It keeps the
