@@ -6,7 +6,10 @@
     received (zmq_msg_send moves it: no copy of ours; libzmq copies each
     message once as it arrives, see ZMQ_ZERO_COPY_RECV below). The hot path allocates
     nothing and formats only the topic, into a stack buffer; we drain the
-    ROUTER in bounded batches between polls.
+    ROUTER in bounded batches between polls. A body may hold several
+    messages back to back (a batch, PROTOCOL.md 5): each is handled as if
+    it came alone, and its event goes out pointing into the frame
+    (zwatch_pin) or, for a sparse frame, copied.
 
     Invalid messages are dropped and counted by reason, warned about at
     most once a second per reason. Messages over 65536 bytes never reach
