@@ -256,6 +256,8 @@ s_engine_thread (void *args)
         zwatch_watchset_tick (self->watchset, now);
         if (zwatch_watchset_has_tees (self->watchset))
             self->tees_holding = zwatch_watchset_flush_tees (self->watchset);
+        //  Nothing more to read right now: what this turn encoded goes out
+        zwatch_upstream_flush (self->upstream);
     }
     zwatch_watchset_drain_all (self->watchset);
     zwatch_watchset_set_fold (self->watchset, false);      //  what storms hold goes before bye

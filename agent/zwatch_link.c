@@ -9,6 +9,7 @@
 #include <string.h>
 #include <zmq.h>
 #include "zwatch_agent.h"
+#include "zwatch_batch.h"
 #include "zwatch_clock.h"
 #include "zwatch_eintr.h"
 #include "zwatch_link.h"
@@ -37,6 +38,7 @@ struct _zwatch_link_t {
     int retry_msecs;                //  the last such delay; 0 after a handshake succeeded
     bool down;                      //  the last connection attempt failed, or the link dropped
     bool refusal_told;              //  logged the first refusal (until new keys)
+    zwatch_batch_t *batch;          //  the frame of events being filled; NULL: one a frame
 
     atomic_uint_fast64_t sent;
     atomic_uint_fast64_t dropped;
@@ -45,13 +47,41 @@ struct _zwatch_link_t {
     atomic_bool connected;
 };
 
-//  The one place a message goes to the broker
+//  Send the frame being filled; the events of a frame libzmq did not take
+//  are this broker's drops. Returns how many.
+uint64_t
+zwatch_link_flush (zwatch_link_t *self)
+{
+    uint64_t lost = 0;
+    if (self->batch && zwatch_batch_send (self->batch, self->dealer, &lost) != 0) {
+        atomic_fetch_sub (&self->sent, lost);
+        atomic_fetch_add (&self->dropped, lost);
+    }
+    return lost;
+}
+
+//  The one place a message goes to the broker. Once a handshake
+//  succeeded, events join the frame being filled; until then, while the
+//  link is down, and for every other kind (hello, replay, heartbeat, bye,
+//  whose fate the caller must know at once) a message is a frame of its
+//  own, after what was batched before it. So a queue that fills while no
+//  broker reads holds the limit in messages, not in frames of them.
 bool
 zwatch_link_send (zwatch_link_t *self, const void *data, int size, zwatch_kind_t kind,
                   uint64_t events)
 {
-    bool queued = size >= 0
-               && zmq_send (self->dealer, data, (size_t) size, ZMQ_DONTWAIT) == size;
+    bool queued = false;
+    if (size >= 0 && kind == ZWATCH_KIND_EVENT && self->batch && atomic_load (&self->connected)) {
+        if (!zwatch_batch_fits (self->batch, (size_t) size))
+            zwatch_link_flush (self);
+        zwatch_batch_add (self->batch, data, (size_t) size, events);
+        queued = true;
+    }
+    else
+    if (size >= 0) {
+        zwatch_link_flush (self);
+        queued = zmq_send (self->dealer, data, (size_t) size, ZMQ_DONTWAIT) == size;
+    }
     if (kind == ZWATCH_KIND_EVENT)
         atomic_fetch_add (queued? &self->sent: &self->dropped, events);
     else        //  a state not taken is in its state_end's unsent (zwatch_link_state_unsent)
@@ -71,6 +101,7 @@ zwatch_link_state_unsent (zwatch_link_t *self, uint64_t unsent)
 static int
 s_reconnect (zwatch_link_t *self)
 {
+    zwatch_link_flush (self);       //  goes with the connection
     zmq_disconnect (self->dealer, self->endpoint);
     self->retry_at = 0;             //  this is the retry
     if (zmq_connect (self->dealer, self->endpoint) != 0)
@@ -260,10 +291,16 @@ zwatch_link_new (void *ctx, const char *endpoint, const zwatch_curve_t *curve,
     self->local = strncmp (endpoint, "inproc://", 9) == 0;
     atomic_store (&self->connected, self->local);     //  inproc has no handshake to wait for
     self->endpoint = strdup (endpoint);
+    //  ZWATCH_BATCH=0: one message a frame, for a broker that predates
+    //  batches; inproc: the broker reads in the service's own process
+    const char *batch = getenv ("ZWATCH_BATCH");
+    bool batching = !self->local && !(batch && strcmp (batch, "0") == 0);
+    if (batching)
+        self->batch = zwatch_batch_new (ZWATCH_BATCH_MAX);
     self->dealer = zmq_socket (ctx, ZMQ_DEALER);
     self->monitor = zmq_socket (ctx, ZMQ_PAIR);
     int err = ENOMEM;
-    if (self->endpoint && self->dealer && self->monitor) {
+    if (self->endpoint && self->dealer && self->monitor && (self->batch || !batching)) {
         int zero = 0, hwm = ZWATCH_AGENT_QUEUE_DEFAULT, rcvhwm = LINK_RCVHWM;
         int reconnect_max = RECONNECT_IVL_MAX;
         zmq_setsockopt (self->dealer, ZMQ_LINGER, &zero, sizeof (zero));
@@ -309,10 +346,12 @@ zwatch_link_destroy (zwatch_link_t **self_p)
     if (self->monitor)
         zmq_close (self->monitor);
     if (self->dealer) {
+        zwatch_link_flush (self);
         int linger = self->down? 0: LINK_LINGER;
         zmq_setsockopt (self->dealer, ZMQ_LINGER, &linger, sizeof (linger));
         zmq_close (self->dealer);
     }
+    zwatch_batch_destroy (&self->batch);
     free (self->endpoint);
     free (self);
     *self_p = NULL;

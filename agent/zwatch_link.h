@@ -42,6 +42,12 @@ void zwatch_link_destroy (zwatch_link_t **self_p);
 bool zwatch_link_send (zwatch_link_t *self, const void *data, int size, zwatch_kind_t kind,
                        uint64_t events);
 
+//  Send the frame of events being filled (PROTOCOL.md 5, "Batches"): the
+//  engine's turn has nothing more to read. A frame libzmq does not take
+//  is dropped whole; returns how many events it stood for (counted here
+//  in dropped, no longer in sent).
+uint64_t zwatch_link_flush (zwatch_link_t *self);
+
 //  Replay facts this broker's queue did not take (counted in state_dropped)
 void zwatch_link_state_unsent (zwatch_link_t *self, uint64_t unsent);
 

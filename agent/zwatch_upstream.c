@@ -133,6 +133,25 @@ s_link_hello (void *arg, zwatch_link_t *link)
     s_say ((zwatch_upstream_t *) arg, link, ZWATCH_KIND_HELLO);
 }
 
+//  Each link sends its frame of events. With one broker, the events of a
+//  frame it did not take give their seqs back (they were the latest), so
+//  seq still counts only events that entered the queue and a gap the
+//  broker sees means loss after us. With several, the other brokers may
+//  have those seqs: each link counts its own loss, and an event that no
+//  link's frame took is not counted in dropped (lost to all) here.
+void
+zwatch_upstream_flush (zwatch_upstream_t *self)
+{
+    for (size_t index = 0; index < self->link_count; index++) {
+        uint64_t lost = zwatch_link_flush (self->links [index]);
+        if (lost && self->link_count == 1) {
+            self->seq -= lost;
+            atomic_fetch_sub (&self->sent, lost);
+            atomic_fetch_add (&self->dropped, lost);
+        }
+    }
+}
+
 void
 zwatch_upstream_say (zwatch_upstream_t *self, zwatch_kind_t kind)
 {

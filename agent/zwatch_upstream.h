@@ -76,6 +76,10 @@ uint64_t zwatch_upstream_state_dropped (zwatch_upstream_t *self);
 //  a hello is followed by the replay (zwatch_upstream_set_replay)
 void zwatch_upstream_say (zwatch_upstream_t *self, zwatch_kind_t kind);
 
+//  Send each broker's frame of events (PROTOCOL.md 5, "Batches"): the
+//  engine calls it when it has nothing more to read right now
+void zwatch_upstream_flush (zwatch_upstream_t *self);
+
 //  How many sockets are watched now, for the heartbeats
 void zwatch_upstream_set_watched (zwatch_upstream_t *self, size_t watched);
 

@@ -11,6 +11,7 @@ struct _bench_feed_t {
     char svc [ZWATCH_SVC_MAX + 1];
     uint64_t start;
     char buffer [ZWATCH_MSG_MAX];
+    char batch [BENCH_FEED_BATCH_BYTES];
 };
 
 static zwatch_str_t
@@ -70,6 +71,27 @@ bench_feed_send_event (bench_feed_t *self, void *socket, int flags)
                                                       sizeof (self->buffer)), flags);
     if (rc < 0)
         self->event.seq--;      //  not queued: no seq, as a real agent does
+    return rc;
+}
+
+int
+bench_feed_send_events (bench_feed_t *self, void *socket, int count, int flags)
+{
+    size_t used = 0;
+    uint64_t first = self->event.seq;
+    for (int index = 0; index < count; index++) {
+        self->event.seq++;
+        self->event.ts = bench_wall_ns ();
+        int size = zwatch_msg_encode (&self->event, self->batch + used, sizeof (self->batch) - used);
+        if (size < 0) {
+            self->event.seq--;
+            break;
+        }
+        used += (size_t) size;
+    }
+    int rc = used? zmq_send (socket, self->batch, used, flags): -1;
+    if (rc < 0)
+        self->event.seq = first;
     return rc;
 }
 

@@ -18,6 +18,12 @@ void bench_feed_destroy (bench_feed_t **self_p);
 //  Returns the zmq_send result.
 int bench_feed_send_event (bench_feed_t *self, void *socket, int flags);
 
+//  Send the next count events (seq + 1 ..., ts now) back to back in one
+//  frame, a batch (PROTOCOL.md 5), at most BENCH_FEED_BATCH_BYTES. Returns
+//  as zmq_send; count is cut to what fits.
+#define BENCH_FEED_BATCH_BYTES 16384
+int bench_feed_send_events (bench_feed_t *self, void *socket, int count, int flags);
+
 //  Send a hello, heartbeat or bye carrying the last seq. Returns as zmq_send.
 int bench_feed_send_lifecycle (bench_feed_t *self, void *socket, zwatch_kind_t kind, int flags);
 

@@ -215,15 +215,18 @@ s_sender (void *args)
     bench_feed_t *feed = bench_feed_new (svc, (uint64_t) (100 + self->index));
     int64_t interval = self->rate? 1000000000 / self->rate: 0;
     int64_t next = bench_mono_ns ();
-    for (size_t count = 0; count < self->count; count++) {
+    size_t window = self->flow && self->flow->window? self->flow->window: BENCH_FLOW_WINDOW;
+    int batch = self->flow && self->flow->batch > 1? self->flow->batch: 1;
+    for (size_t count = 0; count < self->count; ) {
+        size_t frame = self->count - count < (size_t) batch? self->count - count: (size_t) batch;
         if (self->flow) {
             bench_flow_t *flow = self->flow;
-            while (atomic_load (&flow->sent) - atomic_load (&flow->received) >= BENCH_FLOW_WINDOW
+            while (atomic_load (&flow->sent) - atomic_load (&flow->received) + frame > window
                &&  !atomic_load (&flow->abort))
                 nanosleep (&(struct timespec) { 0, FLOW_NAP_NS }, NULL);
             if (atomic_load (&flow->abort))
                 break;          //  the subscriber stopped waiting: a full window never empties
-            atomic_fetch_add (&flow->sent, 1);
+            atomic_fetch_add (&flow->sent, frame);
         }
         if (interval) {
             //  Absolute deadlines: a late wake-up is made up, not accumulated
@@ -231,8 +234,10 @@ s_sender (void *args)
             struct timespec at = { (time_t) (next / 1000000000), (long) (next % 1000000000) };
             clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL);
         }
-        if (bench_feed_send_event (feed, dealer, 0) < 0)
+        if ((frame == 1? bench_feed_send_event (feed, dealer, 0)
+                       : bench_feed_send_events (feed, dealer, (int) frame, 0)) < 0)
             break;
+        count += frame;
     }
     bench_feed_destroy (&feed);
     zmq_close (dealer);         //  the context delivers what is queued, within the linger

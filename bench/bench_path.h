@@ -39,6 +39,8 @@ typedef struct {
     atomic_size_t sent;         //  by all senders
     atomic_size_t received;     //  by the subscriber
     atomic_bool abort;          //  set by the subscriber when it gave up: senders stop
+    size_t window;              //  events in flight at most; 0: BENCH_FLOW_WINDOW
+    int batch;                  //  events per frame (a batch, PROTOCOL.md 5); 0: 1
 } bench_flow_t;
 
 typedef struct {

@@ -294,7 +294,7 @@ s_forward_round (bench_path_t *path, size_t messages, bool snapshots, double *ra
     }
     pthread_t threads [SENDERS];
     bench_sender_t senders [SENDERS];
-    bench_flow_t flow = { 0, 0, false };
+    bench_flow_t flow = { 0, 0, false, 0, 1 };
     size_t each = messages / SENDERS, total = each * SENDERS;
     int64_t start = bench_mono_ns ();
     bench_senders_start (threads, senders, SENDERS, path->ingest, each, 0, &flow);

@@ -15,6 +15,10 @@ echo "commit:  $(git rev-parse --short HEAD 2>/dev/null || echo unknown), load a
 status=0
 for bench in bench_proto bench_agent bench_broker bench_snapshot bench_sockets; do
     echo
-    "$build/bin/$bench" || status=1
+    case $bench in
+        #  issue 18's table: 2 and 4 senders, the broker with and without batches
+        bench_broker) "$build/bin/$bench" --senders 2,4 || status=1 ;;
+        *) "$build/bin/$bench" || status=1 ;;
+    esac
 done
 exit $status

@@ -6,7 +6,10 @@
     received (zmq_msg_send moves it: no copy of ours; libzmq copies each
     message once as it arrives, see ZMQ_ZERO_COPY_RECV below). The hot path allocates
     nothing and formats only the topic, into a stack buffer; we drain the
-    ROUTER in bounded batches between polls.
+    ROUTER in bounded batches between polls. A body may hold several
+    messages back to back (a batch, PROTOCOL.md 5): each is handled as if
+    it came alone, and its event goes out pointing into the frame
+    (zwatch_pin) or, for a sparse frame, copied.
 
     Invalid messages are dropped and counted by reason, warned about at
     most once a second per reason. Messages over 65536 bytes never reach
@@ -46,6 +49,7 @@
 #include "zwatch_report.h"
 #include "zwatch_fleet_wire.h"
 #include "zwatch_history.h"
+#include "zwatch_pin.h"
 #include "zwatch_snapshot_server.h"
 #include "zwatch_subscribers.h"
 
@@ -57,6 +61,7 @@
 #define SWEEP_MAX_MS        250         //  expiry checks at least this often
 #define WARN_INTERVAL_MS    1000        //  one warning per kind per second
 #define BUSY_POLL_MS        10          //  poll timeout while a reply waits on a full client
+#define PIN_BYTES_PER_EVENT ZWATCH_MSG_MAX  //  batch: frame bytes a held event may keep alive
 
 //  A context option of libzmq >= 4.3.0, still in its draft section
 #ifndef ZMQ_ZERO_COPY_RECV
@@ -386,48 +391,97 @@ s_track (zwatch_broker_t *self, const zwatch_msg_t *msg, int64_t now)
     }
 }
 
-//  One single-frame message is in self->body
-static void
-s_handle_body (zwatch_broker_t *self, int64_t now)
+//  The frame being read, for the events of a batch
+typedef struct {
+    size_t size;
+    size_t events;              //  published from it so far
+    zwatch_pin_t *pin;          //  made at its first event sent in place
+} frame_t;
+
+//  One event of a batch frame out on publish: in place (zwatch_pin) while
+//  the frame is dense enough that a subscriber stuck holding its events
+//  keeps at most PIN_BYTES_PER_EVENT of frame alive per event held (the
+//  bound on a stuck subscriber's memory, as for single messages); copied
+//  otherwise (the first events of a large frame, sparse frames)
+static int
+s_send_batched (zwatch_broker_t *self, frame_t *frame, const void *data, size_t size)
 {
-    zwatch_msg_t msg;
-    const char *detail = "";
-    zwatch_reason_t reason = zwatch_msg_decode (&msg, zmq_msg_data (&self->body),
-                                                zmq_msg_size (&self->body), &detail);
-    if (reason != ZWATCH_OK) {
-        s_reject (self, reason, detail, now);
-        return;
+    frame->events++;
+    if (frame->size <= PIN_BYTES_PER_EVENT * frame->events) {
+        if (!frame->pin)
+            frame->pin = zwatch_pin_new (&self->body);
+        if (frame->pin)
+            return zwatch_pin_send (frame->pin, self->publish_handle, data, size, ZMQ_DONTWAIT);
     }
+    return zmq_send (self->publish_handle, data, size, ZMQ_DONTWAIT);
+}
+
+//  One map of the frame in self->body, at [data, data + size); whole: it
+//  is the whole frame, which then goes out as is (moved, not copied)
+static void
+s_handle_map (zwatch_broker_t *self, zwatch_msg_t *msg, const void *data, size_t size,
+              bool whole, frame_t *frame, int64_t now)
+{
     //  An agent whose certificate names a host speaks for that host only
     if (zwatch_broker_security_check_host (self->security, self->ingest_handle, &self->routing_id,
-                                           &self->body, &msg, now) != 0) {
+                                           &self->body, msg, now) != 0) {
         self->counters.invalid++;
         self->counters.host_mismatch++;
         return;
     }
-    if (zwatch_broker_security_own_publish (self->security, &msg))
-        zwatch_subscribers_event (self->subscribers, (uint16_t) msg.code);
+    if (zwatch_broker_security_own_publish (self->security, msg))
+        zwatch_subscribers_event (self->subscribers, (uint16_t) msg->code);
     //  Before the send: msg's strings point into the body we are about to give away
-    s_track (self, &msg, now);
+    s_track (self, msg, now);
     if (self->fleet_on)
-        zwatch_fleet_apply (self->fleet, &msg);     //  what it refuses, it counts
-    if (msg.kind == ZWATCH_KIND_EVENT) {
+        zwatch_fleet_apply (self->fleet, msg);      //  what it refuses, it counts
+    if (msg->kind == ZWATCH_KIND_EVENT) {
         char topic [ZWATCH_TOPIC_MAX + 1];
-        int topic_len = zwatch_topic_event (topic, sizeof (topic), &msg);
+        int topic_len = zwatch_topic_event (topic, sizeof (topic), msg);
         if (topic_len >= 0) {   //  cannot fail within the decoder's limits
             if (self->fleet_on)
-                zwatch_history_add (self->history, zmq_msg_data (&self->body),
-                                   zmq_msg_size (&self->body));
+                zwatch_history_add (self->history, data, size);
             if (zmq_send (self->publish_handle, topic, (size_t) topic_len,
                           ZMQ_SNDMORE | ZMQ_DONTWAIT) != -1
-            &&  zmq_msg_send (&self->body, self->publish_handle, ZMQ_DONTWAIT) != -1) {
+            &&  (whole? zmq_msg_send (&self->body, self->publish_handle, ZMQ_DONTWAIT)
+                      : s_send_batched (self, frame, data, size)) != -1) {
                 self->counters.events_out++;
-                self->counters.events_represented += msg.count? msg.count: 1;
+                self->counters.events_represented += msg->count? msg->count: 1;
             }
         }
     }
     if (self->links_size)
         s_flush_links (self);
+}
+
+//  One single-frame message is in self->body: one map or several back to
+//  back (a batch, PROTOCOL.md 5), each handled as if it came alone
+static void
+s_handle_body (zwatch_broker_t *self, int64_t now)
+{
+    const uint8_t *frame = (const uint8_t *) zmq_msg_data (&self->body);
+    size_t frame_size = zmq_msg_size (&self->body);
+    size_t offset = 0;
+    frame_t batch = { frame_size, 0, NULL };
+    do {
+        zwatch_msg_t msg;
+        const char *detail = "";
+        size_t start = offset;
+        bool rest_lost;
+        zwatch_reason_t reason = zwatch_msg_decode_next (&msg, frame, frame_size, &offset,
+                                                         &rest_lost, &detail);
+        if (start > 0)
+            self->counters.msgs_in++;       //  the frame's first is counted by the caller
+        if (reason != ZWATCH_OK) {
+            if (rest_lost && start > 0)
+                self->counters.batch_truncated++;
+            s_reject (self, reason, detail, now);
+            continue;
+        }
+        s_handle_map (self, &msg, frame + start, offset - start,
+                      start == 0 && offset == frame_size, &batch, now);
+    } while (offset < frame_size);
+    zwatch_pin_release (&batch.pin);
 }
 
 //  Read what the ROUTER holds, up to a batch
@@ -445,6 +499,7 @@ s_drain_ingest (zwatch_broker_t *self, int64_t now)
         //  The rest of a message is there once its first frame is
         if (zmq_msg_recv (&self->body, self->ingest_handle, ZMQ_DONTWAIT) == -1)
             break;
+        self->counters.ingest_frames++;
         if (zmq_msg_more (&self->body)) {
             while (zmq_msg_more (&self->body)
                &&  zmq_msg_recv (&self->body, self->ingest_handle, ZMQ_DONTWAIT) != -1)

@@ -130,13 +130,15 @@ zwatch_report_stats (zwatch_report_t *self, const zwatch_counters_t *counters,
 {
     msgpack_packer *pk = &self->packer;
     msgpack_sbuffer_clear (&self->buffer);
-    int rc = msgpack_pack_map (pk, 22);
+    int rc = msgpack_pack_map (pk, 24);
     rc |= PACK_KEY (pk, "v")              | msgpack_pack_uint64 (pk, ZWATCH_PROTO_VERSION);
     rc |= PACK_KEY (pk, "kind")           | s_pack_cstr (pk, "stats");
     rc |= PACK_KEY (pk, "broker")         | s_pack_cstr (pk, broker_id);
     rc |= PACK_KEY (pk, "ts")             | msgpack_pack_uint64 (pk, zwatch_clock_wall_ns ());
     rc |= PACK_KEY (pk, "uptime")         | msgpack_pack_uint64 (pk, uptime_ms);
     rc |= PACK_KEY (pk, "msgs_in")        | msgpack_pack_uint64 (pk, counters->msgs_in);
+    rc |= PACK_KEY (pk, "ingest_frames")  | msgpack_pack_uint64 (pk, counters->ingest_frames);
+    rc |= PACK_KEY (pk, "batch_truncated") | msgpack_pack_uint64 (pk, counters->batch_truncated);
     rc |= PACK_KEY (pk, "events_out")     | msgpack_pack_uint64 (pk, counters->events_out);
     rc |= PACK_KEY (pk, "events_represented") | msgpack_pack_uint64 (pk, counters->events_represented);
     rc |= PACK_KEY (pk, "invalid")        | msgpack_pack_uint64 (pk, counters->invalid);

@@ -9,7 +9,9 @@
 
 //  Broker-wide counters since start (keys of the stats message)
 typedef struct {
-    uint64_t msgs_in;               //  all messages read from ingest
+    uint64_t msgs_in;               //  all messages read from ingest (each map of a batch)
+    uint64_t ingest_frames;         //  body frames read from ingest (one per batch)
+    uint64_t batch_truncated;       //  frames whose rest after a map was not a map
     uint64_t events_out;            //  events published
     uint64_t events_represented;    //  monitor events they stand for (Σ count: folded storms)
     uint64_t invalid;               //  messages rejected, all reasons

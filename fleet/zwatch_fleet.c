@@ -493,6 +493,22 @@ s_retry_remove (fleet_socket_t *socket, zwatch_str_t endpoint)
         }
 }
 
+//  str as a connection's string (NULL when absent)
+static bool
+s_same_str (const char *text, zwatch_str_t str)
+{
+    return text? str.ptr && s_is (text, str): !str.ptr;
+}
+
+//  msg describes a connection with conn's direction and addresses
+static bool
+s_conn_same (fleet_conn_t *conn, const zwatch_msg_t *msg)
+{
+    return conn->in == (msg->code == EV_ACCEPTED)
+        && s_same_str (conn->endpoint, msg->endpoint) && s_same_str (conn->local, msg->local)
+        && s_same_str (conn->peer, msg->peer);
+}
+
 static int
 s_conn_add (zwatch_fleet_t *self, fleet_socket_t *socket, bool live, bool count,
             const zwatch_msg_t *msg)
@@ -500,6 +516,22 @@ s_conn_add (zwatch_fleet_t *self, fleet_socket_t *socket, bool live, bool count,
     //  One fd is one connection at a time: an old one with this fd ended unseen
     fleet_conn_t *conn = (fleet_conn_t *) zhashx_lookup (socket->conns_by_fd, &msg->value);
     fleet_pair_t *hint = NULL;
+    if (conn && s_conn_same (conn, msg) && (!conn->joined || conn->pair)) {
+        //  The same addresses again: the new connection takes the old one's
+        //  memory and places (no free, no hash delete and insert); to the
+        //  handlers and the links it is the same as a replacement
+        if (live)
+            s_change (self, ZWATCH_FLEET_CONNECTION_DOWN, socket, conn);
+        conn->since = msg->ts;
+        conn->peer_pid = conn->in? msg->peer_pid: 0;
+        zlistx_move_end (socket->conns, conn->handle);
+        if (live) {
+            s_change (self, ZWATCH_FLEET_CONNECTION_UP, socket, conn);
+            if (conn->pair)
+                s_touch (self, conn->pair);
+        }
+        return 0;
+    }
     if (conn) {
         hint = conn->pair;      //  stays until the settle: the new end likely joins it
         s_conn_remove (self, conn, live);

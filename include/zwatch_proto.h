@@ -119,6 +119,16 @@ int zwatch_msg_encode (const zwatch_msg_t *msg, void *buf, size_t capacity);
 zwatch_reason_t zwatch_msg_decode (zwatch_msg_t *msg, const void *data, size_t size,
                                    const char **detail);
 
+//  Decode the message at *offset of a frame that may hold several maps back
+//  to back (a batch, PROTOCOL.md 5 "Batches") and move *offset past it.
+//  Each map gets the reason zwatch_msg_decode would give it alone (never
+//  trailing_bytes). If the map's end cannot be found (not a map, not
+//  msgpack, truncated, nested too deep), *offset becomes size and
+//  *rest_lost is set: the rest of the frame is rejected with that reason.
+//  Call while *offset < size.
+zwatch_reason_t zwatch_msg_decode_next (zwatch_msg_t *msg, const void *data, size_t size,
+                                        size_t *offset, bool *rest_lost, const char **detail);
+
 //  Stable short name of a reason, e.g. "bad_host"
 const char *zwatch_reason_name (zwatch_reason_t reason);
 

@@ -335,8 +335,9 @@ zwatch_msg_decode_general (zwatch_msg_t *msg, const void *data, size_t size,
      && memcmp ((reader)->pos, literal, sizeof (literal) - 1) == 0 \
      && ((reader)->pos += sizeof (literal) - 1, 1))
 
-//  True if data is an event laid out exactly as zwatch_msg_encode lays it
-//  out, with every value of its key's type; fills msg, *code, *peer_pid_seen
+//  True if the reader is at an event laid out exactly as zwatch_msg_encode
+//  lays it out, with every value of its key's type; fills msg, *code,
+//  *peer_pid_seen and leaves the reader just past the map
 static bool
 s_read_event_layout (zwatch_msg_t *msg, zwatch_mpread_t *reader, uint64_t *code,
                      bool *peer_pid_seen)
@@ -383,7 +384,7 @@ s_read_event_layout (zwatch_msg_t *msg, zwatch_mpread_t *reader, uint64_t *code,
         optional--;
     }
     msg->kind = ZWATCH_KIND_EVENT;
-    return optional == 0 && zwatch_mpread_left (reader) == 0;
+    return optional == 0;
 }
 
 zwatch_reason_t
@@ -395,13 +396,72 @@ zwatch_msg_decode (zwatch_msg_t *msg, const void *data, size_t size, const char 
         zwatch_mpread_init (&reader, data, size);
         uint64_t code;
         bool peer_pid_seen = false;
-        if (s_read_event_layout (msg, &reader, &code, &peer_pid_seen)) {
+        if (s_read_event_layout (msg, &reader, &code, &peer_pid_seen)
+        &&  zwatch_mpread_left (&reader) == 0) {
             if (detail)
                 *detail = "";
             return s_check_fields (msg, code, peer_pid_seen, false, detail);
         }
     }
     return zwatch_msg_decode_general (msg, data, size, detail);
+}
+
+//  A batch: the reference layout is read in place; anything else has its
+//  extent found first (a skip), then that map alone goes down the general
+//  path, so each map gets exactly the answer it would get on its own
+zwatch_reason_t
+zwatch_msg_decode_next (zwatch_msg_t *msg, const void *data, size_t size, size_t *offset,
+                        bool *rest_lost, const char **detail)
+{
+    *rest_lost = false;
+    if (*offset >= size) {
+        //  Nothing left: an empty frame is malformed, as on its own
+        *rest_lost = true;
+        memset (msg, 0, sizeof (*msg));
+        if (detail)
+            *detail = "";
+        return ZWATCH_REJECT_MALFORMED;
+    }
+    const uint8_t *start = (const uint8_t *) data + *offset;
+    size_t left = size - *offset;
+
+    memset (msg, 0, sizeof (*msg));
+    zwatch_mpread_t reader;
+    zwatch_mpread_init (&reader, start, left);
+    uint64_t code;
+    bool peer_pid_seen = false;
+    if (s_read_event_layout (msg, &reader, &code, &peer_pid_seen)) {
+        size_t used = (size_t) (reader.pos - start);
+        *offset += used;
+        if (detail)
+            *detail = "";
+        if (used > ZWATCH_MSG_MAX) {
+            memset (msg, 0, sizeof (*msg));
+            return ZWATCH_REJECT_TOO_LARGE;
+        }
+        return s_check_fields (msg, code, peer_pid_seen, false, detail);
+    }
+    //  Where does this map end? If that cannot be told, neither can where
+    //  the next one starts: the rest of the frame goes with it
+    zwatch_mpread_init (&reader, start, left);
+    uint32_t entries;
+    int rc = zwatch_mpread_map (&reader, &entries);
+    if (rc == MPREAD_OK) {
+        zwatch_mpread_init (&reader, start, left);
+        rc = zwatch_mpread_skip (&reader, ZWATCH_DEPTH_MAX + 1);
+    }
+    if (rc != MPREAD_OK) {
+        *offset = size;
+        *rest_lost = true;
+        memset (msg, 0, sizeof (*msg));
+        if (detail)
+            *detail = "";
+        return rc == MPREAD_WRONG_TYPE? ZWATCH_REJECT_NOT_MAP
+             : rc == MPREAD_TOO_DEEP? ZWATCH_REJECT_TOO_DEEP: ZWATCH_REJECT_MALFORMED;
+    }
+    size_t used = (size_t) (reader.pos - start);
+    *offset += used;
+    return zwatch_msg_decode_general (msg, start, used, detail);
 }
 
 //  What the general path and the fast path check alike, once the keys are in

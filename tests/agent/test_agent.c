@@ -14,9 +14,10 @@
 #define MESSAGES_MAX 20000
 
 typedef struct {
-    zframe_t *frames [MESSAGES_MAX];
+    zframe_t *frames [MESSAGES_MAX];    //  one per frame, at its first message
     zwatch_msg_t msgs [MESSAGES_MAX];
     int count;
+    int frames_received;                //  frames: count, or fewer in batches
     pid_t pid;
     int exit_code;
     char *stdout_text;
@@ -39,6 +40,9 @@ s_is (zwatch_str_t str, const char *text)
     return str.ptr && str.len == strlen (text) && memcmp (str.ptr, text, str.len) == 0;
 }
 
+//  One more environment variable for the next s_run, or NULL
+static const char *s_extra_env = NULL;
+
 //  Run agent_service MODE ARG with the stand-in broker (unless no_broker),
 //  collecting every message until the bye and the process exit
 static run_t *
@@ -55,7 +59,7 @@ s_run (const char *mode, const char *arg, bool no_broker, int timeout_ms)
     char *broker_env = NULL;
     CHECK (asprintf (&broker_env, "ZWATCH_BROKER=%s", endpoint) > 0);
     const char *env [] = { broker_env, "ZWATCH_HOST_ID=test-host", "ZWATCH_SERVICE=svc-x",
-                           "TEST_HEARTBEAT_MS=100", NULL };
+                           "TEST_HEARTBEAT_MS=100", s_extra_env, NULL };
     char *service = tu_bin ("agent_service");
     const char *argv [] = { service, mode, arg, NULL };
     char *out_path = tu_temp_path (".out");
@@ -76,16 +80,26 @@ s_run (const char *mode, const char *arg, bool no_broker, int timeout_ms)
         zframe_destroy (&id);
         zframe_t *body = zmsg_pop (msg);
         zmsg_destroy (&msg);
-        const char *detail;
-        zwatch_reason_t reason = zwatch_msg_decode (&run->msgs [run->count], zframe_data (body),
-                                                    zframe_size (body), &detail);
-        if (reason != ZWATCH_OK) {
-            fprintf (stderr, "agent sent an invalid message: %s (%s)\n",
-                     zwatch_reason_name (reason), detail);
-            exit (1);
-        }
-        bye = run->msgs [run->count].kind == ZWATCH_KIND_BYE;
-        run->frames [run->count++] = body;
+        run->frames_received++;
+        //  A frame may hold several messages (PROTOCOL.md 5, "Batches"); the
+        //  first message's slot keeps the frame their strings point into
+        size_t offset = 0;
+        do {
+            CHECK (run->count < MESSAGES_MAX);
+            run->frames [run->count] = offset == 0? body: NULL;
+            const char *detail;
+            bool rest_lost;
+            zwatch_reason_t reason = zwatch_msg_decode_next (&run->msgs [run->count],
+                                                             zframe_data (body), zframe_size (body),
+                                                             &offset, &rest_lost, &detail);
+            if (reason != ZWATCH_OK) {
+                fprintf (stderr, "agent sent an invalid message: %s (%s)\n",
+                         zwatch_reason_name (reason), detail);
+                exit (1);
+            }
+            bye = run->msgs [run->count].kind == ZWATCH_KIND_BYE;
+            run->count++;
+        } while (offset < zframe_size (body));
     }
     run->exit_code = tu_wait (run->pid, (int) (deadline - tu_now_ms () > 0? deadline - tu_now_ms (): 1));
     if (run->exit_code < 0) {
@@ -407,6 +421,29 @@ s_test_czmq (void)
     s_run_destroy (&run);
 }
 
+//  A burst (4096 unwatches, a MONITOR_STOPPED each) reaches the broker in
+//  fewer frames than messages (PROTOCOL.md 5, "Batches"), each message
+//  intact and in order; with ZWATCH_BATCH=0, one message a frame
+static void
+s_test_batch (void)
+{
+    for (int batching = 1; batching >= 0; batching--) {
+        s_extra_env = batching? NULL: "ZWATCH_BATCH=0";
+        run_t *run = s_run ("limit", "", false, 20000);
+        s_extra_env = NULL;
+        CHECK_INT_EQ (run->exit_code, 0);
+        s_check_common (run);
+        CHECK_INT_EQ (s_count_events (run, "MONITOR_STOPPED"), ZWATCH_AGENT_SOCKETS_LIMIT);
+        printf ("batching %s: %d messages in %d frames\n", batching? "on": "off", run->count,
+                run->frames_received);
+        if (batching)
+            CHECK (run->frames_received < run->count);
+        else
+            CHECK_INT_EQ (run->frames_received, run->count);
+        s_run_destroy (&run);
+    }
+}
+
 //  zmq_ctx_term and zmq_ctx_shutdown, one after the other
 static void
 s_test_ctxterm_both (void)
@@ -426,7 +463,7 @@ main (int argc, char *argv [])
         { "no_broker", s_test_no_broker }, { "drops", s_test_drops },
         { "heartbeats", s_test_heartbeats }, { "errors", s_test_errors },
         { "czmq", s_test_czmq }, { "ctxterm", s_test_ctxterm_both },
-        { "limit", s_test_limit }
+        { "limit", s_test_limit }, { "batch", s_test_batch }
     };
     return tu_run_cases (argc, argv, "test_agent", cases, sizeof (cases) / sizeof (cases [0]));
 }

@@ -71,34 +71,39 @@ s_standin (void *args)
             zmq_msg_close (&body);
             continue;
         }
-        zwatch_msg_t msg;
-        const char *detail;
-        if (zwatch_msg_decode (&msg, zmq_msg_data (&body), zmq_msg_size (&body), &detail)
-            != ZWATCH_OK)
-            standin->invalid++;
-        else
-        if (msg.kind == ZWATCH_KIND_HELLO)
-            standin->hellos++;
-        else
-        if (msg.kind == ZWATCH_KIND_BYE) {
-            standin->byes++;
-            //  The watching agent's: its last seq is its sent count
-            if (msg.seq == (uint64_t) standin->sockets)
-                standin->main_bye = true;
-        }
-        else
-        if (msg.kind == ZWATCH_KIND_EVENT) {
-            int number = -1;
-            char label [ZWATCH_SOCK_MAX + 1];
-            snprintf (label, sizeof (label), "%.*s", (int) msg.sock.len, msg.sock.ptr);
-            if (msg.code == ZMQ_EVENT_MONITOR_STOPPED && sscanf (label, "s-%d", &number) == 1
-            &&  number >= 0 && number < standin->sockets) {
-                standin->stopped [number]++;
-                standin->stopped_total++;
+        //  Each message of the frame (PROTOCOL.md 5, "Batches")
+        size_t offset = 0;
+        do {
+            zwatch_msg_t msg;
+            const char *detail;
+            bool rest_lost;
+            if (zwatch_msg_decode_next (&msg, zmq_msg_data (&body), zmq_msg_size (&body), &offset,
+                                        &rest_lost, &detail) != ZWATCH_OK)
+                standin->invalid++;
+            else
+            if (msg.kind == ZWATCH_KIND_HELLO)
+                standin->hellos++;
+            else
+            if (msg.kind == ZWATCH_KIND_BYE) {
+                standin->byes++;
+                //  The watching agent's: its last seq is its sent count
+                if (msg.seq == (uint64_t) standin->sockets)
+                    standin->main_bye = true;
             }
             else
-                standin->other_events++;
-        }
+            if (msg.kind == ZWATCH_KIND_EVENT) {
+                int number = -1;
+                char label [ZWATCH_SOCK_MAX + 1];
+                snprintf (label, sizeof (label), "%.*s", (int) msg.sock.len, msg.sock.ptr);
+                if (msg.code == ZMQ_EVENT_MONITOR_STOPPED && sscanf (label, "s-%d", &number) == 1
+                &&  number >= 0 && number < standin->sockets) {
+                    standin->stopped [number]++;
+                    standin->stopped_total++;
+                }
+                else
+                    standin->other_events++;
+            }
+        } while (offset < zmq_msg_size (&body));
         zmq_msg_close (&id);
         zmq_msg_close (&body);
     }

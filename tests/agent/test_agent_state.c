@@ -29,8 +29,11 @@ typedef struct {
     void *router;
     char endpoint [64];
     zwatch_msg_t msgs [MESSAGES_MAX];
-    void *bodies [MESSAGES_MAX];    //  what msgs' strings point into
+    void *bodies [MESSAGES_MAX];    //  what msgs' strings point into (at a frame's first)
     int count;
+    uint8_t *frame;                 //  the last frame, while it has messages left
+    size_t frame_size;
+    size_t frame_offset;
 } broker_t;
 
 //  Bind the endpoint; a closed ROUTER lets go of its port a moment later,
@@ -87,32 +90,42 @@ s_broker_destroy (broker_t **self_p)
 static zwatch_msg_t *
 s_broker_recv (broker_t *self, int timeout_ms)
 {
-    zmq_pollitem_t item = { self->router, 0, ZMQ_POLLIN, 0 };
-    if (zmq_poll (&item, 1, timeout_ms) <= 0)
-        return NULL;
-    zmq_msg_t id, body;
-    zmq_msg_init (&id);
-    zmq_msg_init (&body);
-    CHECK (zmq_msg_recv (&id, self->router, 0) >= 0);
-    CHECK (zmq_msg_more (&id));
-    CHECK (zmq_msg_recv (&body, self->router, 0) >= 0);
-    CHECK (!zmq_msg_more (&body));
+    //  A frame may hold several messages (PROTOCOL.md 5, "Batches")
     CHECK (self->count < MESSAGES_MAX);
-    size_t size = zmq_msg_size (&body);
-    CHECK (size <= ZWATCH_MSG_MAX);
-    void *copy = malloc (size? size: 1);
-    memcpy (copy, zmq_msg_data (&body), size);
-    zmq_msg_close (&id);
-    zmq_msg_close (&body);
+    self->bodies [self->count] = NULL;
+    if (!self->frame || self->frame_offset >= self->frame_size) {
+        zmq_pollitem_t item = { self->router, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, timeout_ms) <= 0)
+            return NULL;
+        zmq_msg_t id, body;
+        zmq_msg_init (&id);
+        zmq_msg_init (&body);
+        CHECK (zmq_msg_recv (&id, self->router, 0) >= 0);
+        CHECK (zmq_msg_more (&id));
+        CHECK (zmq_msg_recv (&body, self->router, 0) >= 0);
+        CHECK (!zmq_msg_more (&body));
+        size_t size = zmq_msg_size (&body);
+        CHECK (size <= 65536);
+        self->frame = malloc (size? size: 1);
+        CHECK (self->frame);
+        memcpy (self->frame, zmq_msg_data (&body), size);
+        self->frame_size = size;
+        self->frame_offset = 0;
+        self->bodies [self->count] = self->frame;
+        zmq_msg_close (&id);
+        zmq_msg_close (&body);
+    }
     const char *detail;
+    bool rest_lost;
     zwatch_msg_t *msg = &self->msgs [self->count];
-    zwatch_reason_t reason = zwatch_msg_decode (msg, copy, size, &detail);
+    zwatch_reason_t reason = zwatch_msg_decode_next (msg, self->frame, self->frame_size,
+                                                     &self->frame_offset, &rest_lost, &detail);
     if (reason != ZWATCH_OK) {
         fprintf (stderr, "agent sent an invalid message: %s (%s)\n",
                  zwatch_reason_name (reason), detail);
         exit (1);
     }
-    self->bodies [self->count++] = copy;
+    self->count++;
     return msg;
 }
 

@@ -139,7 +139,7 @@ main (int argc, char *argv [])
     zsys_set_logstream (stderr);
     static const tu_case_t cases [] = {
         { "e2e", test_e2e }, { "lifecycle", test_lifecycle },
-        { "malformed", test_malformed }, { "seq_gaps", test_seq_gaps },
+        { "malformed", test_malformed }, { "batch", test_batch }, { "batch_e2e", test_batch_e2e }, { "seq_gaps", test_seq_gaps },
         { "filters", test_filters }, { "signals", test_signals },
         { "config", test_config }, { "sub_cli", test_sub_cli },
         { "stuck", test_stuck }, { "max_agents", test_max_agents },

@@ -21,6 +21,8 @@ void test_stuck (void);
 void test_subscribers (void);
 void test_filter_prefix (void);
 void test_malformed (void);
+void test_batch (void);
+void test_batch_e2e (void);
 void test_seq_gaps (void);
 void test_max_agents (void);
 void test_signals (void);

@@ -185,6 +185,49 @@ s_next_agent (feed_t *feed, int timeout_ms)
     return false;
 }
 
+//  A real agent's burst (4096 unwatches, each a MONITOR_STOPPED) reaches
+//  the broker in batches: fewer ingest frames than messages, every event
+//  published once, in seq order, none lost (PROTOCOL.md 5, "Batches")
+void
+test_batch_e2e (void)
+{
+    const char *args [] = { "--stats-interval", "0.1", NULL };
+    broker_proc_t *broker = broker_proc_new (args, true);
+    const char *ev_stats [] = { "ev/", "stats/", NULL };
+    feed_t *feed = feed_new (broker_proc_publish (broker), ev_stats);
+    const char *agent_only [] = { "agent/", NULL };
+    feed_t *agents = feed_new (broker_proc_publish (broker), agent_only);
+    tb_wait_subscribers (feed, 3);
+    char *service_path = tu_temp_path (".service");
+    pid_t service = tb_spawn_service ("limit", "", broker_proc_ingest (broker), "bat-host",
+                                      "bat-svc", service_path);
+    CHECK_INT_EQ (tb_wait_exit (service, "agent_service limit"), 0);
+    CHECK (feed_wait_agent (agents, "agent/bat-host/bat-svc", "gone", TB_WAIT_MS));
+    uint64_t events = feed_uint (agents, "events");
+    CHECK_INT_EQ (feed_uint (agents, "lost"), 0);
+    CHECK (events >= ZWATCH_AGENT_SOCKETS_LIMIT);
+    //  Every event the broker counted for the agent came out once, in order
+    CHECK (feed_wait_stats (feed, "events_out", events, TB_WAIT_MS));
+    uint64_t msgs = feed_uint (feed, "msgs_in"), frames = feed_uint (feed, "ingest_frames");
+    printf ("batch_e2e: %" PRIu64 " messages in %" PRIu64 " frames\n", msgs, frames);
+    CHECK (msgs >= events + 2);             //  hello, events, heartbeats, bye
+    CHECK (frames < msgs);
+    CHECK_INT_EQ (feed_uint (feed, "invalid"), 0);
+    CHECK_INT_EQ (feed_uint (feed, "batch_truncated"), 0);
+    uint64_t seq = 0;
+    while (feed_recv (feed, 0))
+        if (feed_is (feed, "ev/")) {
+            zwatch_msg_t msg;
+            feed_event (feed, &msg);
+            CHECK_INT_EQ (msg.seq, ++seq);
+        }
+    CHECK_INT_EQ (seq, events);
+    tb_remove (service_path);
+    feed_destroy (&agents);
+    feed_destroy (&feed);
+    broker_proc_destroy (&broker);
+}
+
 void
 test_lifecycle (void)
 {

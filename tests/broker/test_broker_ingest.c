@@ -66,10 +66,12 @@ s_send_malformed (fake_agent_t *agent, int which, uint64_t seq)
             fake_agent_send_raw (agent, "\x92\x01\x02", 3);     //  [1, 2]
             return ZWATCH_REJECT_NOT_MAP;
         case 7:
-            memcpy (bytes, valid, size);
-            bytes [size] = 0xc0;                                //  nil after the map
+            //  nil before the map: not a map, and the rest of the frame
+            //  goes with it (after a map, nil would end a batch: test_batch)
+            bytes [0] = 0xc0;
+            memcpy (bytes + 1, valid, size);
             fake_agent_send_raw (agent, bytes, size + 1);
-            return ZWATCH_REJECT_TRAILING;
+            return ZWATCH_REJECT_NOT_MAP;
         case 8:
             fake_field_set (fields, FAKE_EVENT_FIELDS, "pid", FAKE_STR, "4242", 0);
             reason = ZWATCH_REJECT_BAD_TYPE;
@@ -215,6 +217,117 @@ test_malformed (void)
         CHECK ((tu_count (log, line) > 0) == (expected [reason] > 0));
         CHECK (tu_count (log, line) <= seconds);
     }
+    free (log);
+    fake_agent_destroy (&agent);
+    feed_destroy (&feed);
+    broker_proc_destroy (&broker);
+}
+
+//  Batches (PROTOCOL.md 5): several maps in one frame are handled one by
+//  one, as if each came alone; a map whose end cannot be found ends the frame
+#define BATCH_EVENTS 40
+
+void
+test_batch (void)
+{
+    const char *args [] = { "--stats-interval", "0.1", NULL };
+    broker_proc_t *broker = broker_proc_new (args, true);
+    const char *prefixes [] = { "ev/", "agent/", "stats/", NULL };
+    feed_t *feed = feed_new (broker_proc_publish (broker), prefixes);
+    tb_wait_subscribers (feed, 3);
+    fake_agent_t *agent = fake_agent_new (broker_proc_ingest (broker), "bat-host", "bat-svc", 77);
+
+    //  Frame 1: hello and BATCH_EVENTS events; frame 2: events 41, 42, an
+    //  invalid (well formed, bad host) map, event 43
+    static uint8_t frame [65536];
+    static uint8_t sent [BATCH_EVENTS + 3][ZWATCH_MSG_MAX];
+    size_t sent_size [BATCH_EVENTS + 3];
+    const char *names [] = { "ACCEPTED", "BIND_FAILED", "DISCONNECTED" };
+    zwatch_msg_t hello;
+    memset (&hello, 0, sizeof (hello));
+    hello.kind = ZWATCH_KIND_HELLO;
+    hello.host = (zwatch_str_t) { "bat-host", 8 };
+    hello.svc = (zwatch_str_t) { "bat-svc", 7 };
+    hello.pid = 77;
+    hello.ts = hello.start = 1700000000000000000ULL;
+    int size = zwatch_msg_encode (&hello, frame, sizeof (frame));
+    CHECK (size > 0);
+    size_t used = (size_t) size;
+    for (int index = 0; index < BATCH_EVENTS + 3; index++) {
+        if (index == BATCH_EVENTS) {
+            fake_agent_send_raw (agent, frame, used);
+            used = 0;
+        }
+        if (index == BATCH_EVENTS + 2) {
+            zwatch_msg_t bad;
+            const void *bytes = fake_agent_event (agent, 1000, "ACCEPTED", &sent_size [index]);
+            CHECK (zwatch_msg_decode (&bad, bytes, sent_size [index], NULL) == ZWATCH_OK);
+            bad.host = (zwatch_str_t) { "a/b", 3 };
+            size = zwatch_msg_encode (&bad, frame + used, sizeof (frame) - used);
+            CHECK (size > 0);
+            used += (size_t) size;
+        }
+        const void *bytes = fake_agent_event (agent, (uint64_t) index + 1, names [index % 3],
+                                              &sent_size [index]);
+        memcpy (sent [index], bytes, sent_size [index]);
+        memcpy (frame + used, bytes, sent_size [index]);
+        used += sent_size [index];
+    }
+    fake_agent_send_raw (agent, frame, used);
+
+    //  Frame 3: event 44, then what is not a map (nil, an event after it):
+    //  44 goes out, the rest is lost and counted once
+    size_t first;
+    const void *bytes = fake_agent_event (agent, BATCH_EVENTS + 4, "ACCEPTED", &first);
+    memcpy (frame, bytes, first);
+    frame [first] = 0xc0;
+    size_t lost_size;
+    bytes = fake_agent_event (agent, BATCH_EVENTS + 5, "ACCEPTED", &lost_size);
+    memcpy (frame + first + 1, bytes, lost_size);
+    fake_agent_send_raw (agent, frame, first + 1 + lost_size);
+    //  Frame 4: a truncated second map (malformed) after event 45
+    bytes = fake_agent_event (agent, BATCH_EVENTS + 5, "ACCEPTED", &first);
+    memcpy (frame, bytes, first);
+    memcpy (frame + first, bytes, first / 2);
+    fake_agent_send_raw (agent, frame, first + first / 2);
+
+    //  4 frames; maps: 1 + 40, 4, 2 (44 and the lost rest), 2
+    CHECK (feed_wait_stats (feed, "msgs_in", 1 + BATCH_EVENTS + 4 + 2 + 2, TB_WAIT_MS));
+    CHECK_INT_EQ (feed_uint (feed, "ingest_frames"), 4);
+    CHECK_INT_EQ (feed_uint (feed, "events_out"), BATCH_EVENTS + 3 + 2);
+    CHECK_INT_EQ (feed_uint (feed, "invalid"), 3);
+    CHECK_INT_EQ (feed_uint (feed, "batch_truncated"), 2);
+    CHECK_INT_EQ (feed_uint (feed, "lost"), 0);
+    CHECK_INT_EQ (feed_uint (feed, "reordered"), 0);
+    CHECK_INT_EQ (feed_uint (feed, "agents"), 1);
+
+    //  The agent came up once; every event was published once, in order,
+    //  byte for byte, as it would have been alone
+    CHECK (feed_recv (feed, 0));
+    CHECK_STR_EQ (feed_topic (feed), "agent/bat-host/bat-svc");
+    CHECK_STR_EQ (feed_str (feed, "state"), "up");
+    for (int index = 0; index < BATCH_EVENTS + 3; index++) {
+        CHECK (feed_recv (feed, 0));
+        char topic [64];
+        snprintf (topic, sizeof (topic), "ev/bat-host/bat-svc/%s", names [index % 3]);
+        CHECK_STR_EQ (feed_topic (feed), topic);
+        CHECK_INT_EQ (feed_body_size (feed), sent_size [index]);
+        CHECK (memcmp (feed_body (feed), sent [index], sent_size [index]) == 0);
+    }
+    for (uint64_t seq = BATCH_EVENTS + 4; seq <= BATCH_EVENTS + 5; seq++) {
+        CHECK (feed_recv (feed, 0));
+        zwatch_msg_t msg;
+        feed_event (feed, &msg);
+        CHECK_INT_EQ (msg.seq, seq);
+    }
+    while (feed_recv (feed, 0))
+        CHECK (feed_is (feed, "stats/"));
+
+    CHECK_INT_EQ (broker_proc_stop (broker, SIGTERM, TB_WAIT_MS), 0);
+    char *log = broker_proc_log (broker);
+    CHECK (tu_count (log, "dropped invalid message: bad_host") == 1);
+    CHECK (tu_count (log, "dropped invalid message: not_map") == 1);
+    CHECK (tu_count (log, "dropped invalid message: malformed") == 1);
     free (log);
     fake_agent_destroy (&agent);
     feed_destroy (&feed);

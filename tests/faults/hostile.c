@@ -200,11 +200,25 @@ s_pack_valid (hostile_t *self)
     s_pack_event (self, fields);
 }
 
+//  What the broker makes of a frame (PROTOCOL.md 5, "Batches"): the reason
+//  of its first map; *whole: that took the whole frame (one message)
+static zwatch_reason_t
+s_frame_reason (const void *data, size_t size, bool *whole, const char **detail)
+{
+    zwatch_msg_t msg;
+    size_t offset = 0;
+    bool rest_lost;
+    zwatch_reason_t reason = zwatch_msg_decode_next (&msg, data, size, &offset, &rest_lost,
+                                                     detail);
+    *whole = offset == size;
+    return reason;
+}
+
 static zwatch_reason_t
 s_random (hostile_t *self)
 {
-    zwatch_msg_t msg;
     zwatch_reason_t reason;
+    bool whole;
     do {
         msgpack_sbuffer_clear (&self->buffer);
         size_t size = s_below (self, 257);
@@ -212,9 +226,10 @@ s_random (hostile_t *self)
             char byte = (char) hostile_random (self);
             msgpack_sbuffer_write (&self->buffer, &byte, 1);
         }
-        //  Random bytes get whatever reason the decoder finds, never ok
-        reason = zwatch_msg_decode (&msg, self->buffer.data, self->buffer.size, NULL);
-    } while (reason == ZWATCH_OK);
+        //  Random bytes get whatever reason the decoder finds, never ok;
+        //  one message (not a batch of several) so each counts once
+        reason = s_frame_reason (self->buffer.data, self->buffer.size, &whole, NULL);
+    } while (reason == ZWATCH_OK || !whole);
     return reason;
 }
 
@@ -423,11 +438,18 @@ s_shape (hostile_t *self)
             return ZWATCH_REJECT_NOT_MAP;
         }
         case 5: {
+            //  nils, then a valid map: not a map, and the rest of the frame
+            //  goes with it (after a map, nils would end a batch, PROTOCOL.md 5)
             s_pack_valid (self);
             size_t extra = 1 + s_below (self, 10);
+            static char valid [ZWATCH_MSG_MAX];
+            size_t size = self->buffer.size;
+            memcpy (valid, self->buffer.data, size);
+            msgpack_sbuffer_clear (&self->buffer);
             for (size_t index = 0; index < extra; index++)
                 msgpack_sbuffer_write (&self->buffer, "\xc0", 1);
-            return ZWATCH_REJECT_TRAILING;
+            msgpack_sbuffer_write (&self->buffer, valid, size);
+            return ZWATCH_REJECT_NOT_MAP;
         }
         case 6: {
             static const char *kinds [] = { "Event", "evnt", "", "events", "hello " };
@@ -539,10 +561,10 @@ hostile_next (hostile_t *self, hostile_msg_t *msg)
     msg->data = (const uint8_t *) self->buffer.data;
     msg->size = self->buffer.size;
     if (msg->parts == 1) {
-        zwatch_msg_t decoded;
         const char *detail = "";
-        zwatch_reason_t found = zwatch_msg_decode (&decoded, msg->data, msg->size, &detail);
-        if (found != msg->reason) {
+        bool whole;
+        zwatch_reason_t found = s_frame_reason (msg->data, msg->size, &whole, &detail);
+        if (found != msg->reason || !whole) {
             fprintf (stderr, "hostile %s: built for %s, the decoder says %s (%s)\n",
                      hostile_kind_name (msg->kind), zwatch_reason_name (msg->reason),
                      zwatch_reason_name (found), detail);

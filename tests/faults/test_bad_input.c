@@ -100,7 +100,9 @@ main (void)
         printf ("  %-15s %6llu\n", zwatch_reason_name ((zwatch_reason_t) reason),
                 (unsigned long long) counted);
         CHECK_INT_EQ (counted, expected [reason]);
-        CHECK (counted > 0);            //  every reason was exercised
+        //  Every reason was exercised but trailing_bytes: to the broker,
+        //  bytes after a map are the next map of a batch (PROTOCOL.md 5)
+        CHECK (counted > 0 || reason == ZWATCH_REJECT_TRAILING);
     }
     for (int kind = 0; kind < HOSTILE_KINDS; kind++)
         CHECK (kinds [kind] > 0);

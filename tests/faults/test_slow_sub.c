@@ -25,6 +25,8 @@
 #define EVENTS_PACED    32000       //  slow agents, to the stuck subscriber
 #define PACE_US         100         //  pause between their rounds
 #define PACED_BYTES     1024        //  broker memory per held event, at most
+#define BATCH_EVENTS    16          //  events a frame in the batched paced phase
+#define BATCH_MAX       16
 #define EVENTS_B        360000      //  phase B: over three times the stuck queue
 #define SAMPLES         6           //  broker RSS samples in phase B, every 60000
 #define FLAT_FROM       3           //  samples from here on: the stuck queue is full
@@ -54,21 +56,33 @@ s_drain (run_t *run)
     zmq_msg_close (&part);
 }
 
-//  Send count events round the agents, reading as we go, pausing pace_us
-//  after each round (0: none); samples gets SAMPLES RSS samples if not
-//  NULL. Returns the ms until the reader had every event sent so far.
+//  Send count events round the agents, batch a frame (PROTOCOL.md 5),
+//  reading as we go, pausing pace_us after each round (0: none); samples
+//  gets SAMPLES RSS samples if not NULL. Returns the ms until the reader
+//  had every event sent so far.
 static long long
-s_phase (run_t *run, uint64_t count, int pace_us, pid_t broker, long *samples)
+s_phase (run_t *run, uint64_t count, int batch, int pace_us, pid_t broker, long *samples)
 {
+    static uint8_t frame [BATCH_MAX * ZWATCH_MSG_MAX];
     long long start = tu_now_ms ();
-    uint64_t rounds = count / AGENTS;
+    uint64_t rounds = count / AGENTS / (uint64_t) batch;
     uint64_t every = rounds / SAMPLES;      //  rounds between RSS samples
     for (uint64_t round = 0; round < rounds; round++) {
-        run->seq++;
         for (int index = 0; index < AGENTS; index++) {
-            size_t size;
-            fake_agent_send_event (run->agents [index], run->seq, "ACCEPTED", &size);
+            size_t size, used = 0;
+            if (batch == 1) {
+                fake_agent_send_event (run->agents [index], run->seq + 1, "ACCEPTED", &size);
+                continue;
+            }
+            for (int event = 1; event <= batch; event++) {
+                const void *bytes = fake_agent_event (run->agents [index], run->seq + (uint64_t) event,
+                                                      "ACCEPTED", &size);
+                memcpy (frame + used, bytes, size);
+                used += size;
+            }
+            fake_agent_send_raw (run->agents [index], frame, used);
         }
+        run->seq += (uint64_t) batch;
         //  At most WINDOW in flight: the reader's own queue at the broker
         //  never nears its high-water mark, however the CPUs are shared
         while (run->seq * AGENTS - run->received > WINDOW && tu_now_ms () - start < WAIT_MS) {
@@ -76,7 +90,7 @@ s_phase (run_t *run, uint64_t count, int pace_us, pid_t broker, long *samples)
             zmq_poll (&item, 1, 100);
             s_drain (run);
         }
-        if (samples && (round + 1) % every == 0)
+        if (samples && every && (round + 1) % every == 0)
             samples [(round + 1) / every - 1] = tu_proc_rss_kb (broker);
         if (pace_us)
             usleep (pace_us);
@@ -113,7 +127,7 @@ main (void)
                                              (uint64_t) (1000 + index));
     }
     long rss_idle = tu_proc_rss_kb (pid);
-    long long took_a = s_phase (&run, EVENTS_A, 0, pid, NULL);
+    long long took_a = s_phase (&run, EVENTS_A, 1, 0, pid, NULL);
     long rss_a = tu_proc_rss_kb (pid);
 
     //  The stuck one: subscribed, small queue, never reads
@@ -127,14 +141,21 @@ main (void)
     //  Slow agents: each event comes in a read of its own. What the stuck
     //  subscriber holds costs its size, not the read buffer it came in.
     long rss_before = tu_proc_rss_kb (pid);
-    s_phase (&run, EVENTS_PACED, PACE_US, pid, NULL);
+    s_phase (&run, EVENTS_PACED, 1, PACE_US, pid, NULL);
     long paced_kb = tu_proc_rss_kb (pid) - rss_before;
     printf ("%d events one at a time to a stuck subscriber: broker RSS %+ld KiB, %ld B each\n",
             EVENTS_PACED, paced_kb, paced_kb * 1024 / EVENTS_PACED);
+    //  The same in batches: held events point into their frames (zwatch_pin),
+    //  and still cost about their size, not more
+    rss_before = tu_proc_rss_kb (pid);
+    s_phase (&run, EVENTS_PACED, BATCH_EVENTS, PACE_US * BATCH_EVENTS, pid, NULL);
+    long batched_kb = tu_proc_rss_kb (pid) - rss_before;
+    printf ("%d events in batches of %d to a stuck subscriber: broker RSS %+ld KiB, %ld B each\n",
+            EVENTS_PACED, BATCH_EVENTS, batched_kb, batched_kb * 1024 / EVENTS_PACED);
 
     //  Then far more than it holds: the broker drops for it, memory stays flat
     long samples [SAMPLES];
-    long long took_b = s_phase (&run, EVENTS_B, 0, pid, samples);
+    long long took_b = s_phase (&run, EVENTS_B, 1, 0, pid, samples);
     printf ("reader got %d events in %lld ms alone, %d in %lld ms next to a stuck subscriber\n",
             EVENTS_A, took_a, EVENTS_B, took_b);
     printf ("broker RSS KiB: idle %ld, after A %ld, during B", rss_idle, rss_a);
@@ -143,6 +164,8 @@ main (void)
     printf ("\n");
     if (faults_rss_checked ())
         CHECK (paced_kb * 1024 / EVENTS_PACED < PACED_BYTES);
+    if (faults_rss_checked ())
+        CHECK (batched_kb * 1024 / EVENTS_PACED < PACED_BYTES);
     for (int index = FLAT_FROM; index < SAMPLES && faults_rss_checked (); index++) {
         CHECK (samples [index] - samples [FLAT_FROM - 1] < FLAT_KB);
         CHECK (samples [index] - rss_idle < HELD_KB);

@@ -347,6 +347,37 @@ s_test_link_rules (void)
     CHECK_STR_EQ (links.links [2].to, "web-1/api/100/srv/10.0.0.1:5555");
     CHECK_INT_EQ (zwatch_fleet_connections (fleet), 3);
     zwatch_fleet_destroy (&fleet);
+
+    //  An fd taken again with the same addresses (reused in place): still
+    //  one connection, its since the new one's, the link neither goes nor
+    //  comes; then its DISCONNECTED ends it and the link goes once
+    fleet = zwatch_fleet_new (NULL);
+    links.count = 0;
+    zwatch_fleet_set_link_handler (fleet, fu_links_handler, &links);
+    s_connect (fleet, true, 1);
+    CHECK_INT_EQ (links.count, 1);
+    for (uint64_t seq = 5; seq < 8; seq++)
+        fu_apply (fleet, &s_server, EV (.sock = "srv", .event = "ACCEPTED", .value = 20,
+                                        .endpoint = "tcp://0.0.0.0:5555",
+                                        .local = "10.0.0.1:5555", .peer = "10.0.0.2:40000",
+                                        .seq = seq));
+    CHECK_INT_EQ (links.count, 1);
+    CHECK_INT_EQ (zwatch_fleet_connections (fleet), 2);
+    CHECK_INT_EQ (zwatch_fleet_links (fleet), 1);
+    fu_snapshot_t *snapshot = fu_snapshot (fleet, NULL);
+    msgpack_object *srv = fu_socket (snapshot, "web-1", 100, "srv");
+    CHECK (srv);
+    msgpack_object_array *conns = fu_array (srv, "connections");
+    CHECK (conns && conns->size == 1);
+    CHECK_INT_EQ (fu_uint (&conns->ptr [0], "since"), 7 * 1000 + 7);
+    fu_snapshot_free (snapshot);
+    fu_apply (fleet, &s_server, EV (.sock = "srv", .event = "DISCONNECTED", .value = 20,
+                                    .endpoint = "tcp://0.0.0.0:5555", .seq = 8));
+    CHECK_INT_EQ (links.count, 2);
+    CHECK (!links.links [1].up);
+    CHECK_INT_EQ (zwatch_fleet_connections (fleet), 1);
+    CHECK_INT_EQ (zwatch_fleet_links (fleet), 0);
+    zwatch_fleet_destroy (&fleet);
 }
 
 //  A replay replaces the agent's state; events during it are kept

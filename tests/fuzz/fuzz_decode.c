@@ -3,7 +3,9 @@
     Whatever the bytes, decode must not crash or read out of bounds; its
     fast path and its general path must give the same answer (reason, key,
     every field); and an accepted message must re-encode and decode to the
-    same fields and topic.
+    same fields and topic. The input is also read as a batch (maps back to
+    back): each map decode_next finds must give what decoding it alone
+    gives, offsets only move forward and end at the frame's end.
 */
 
 #include <assert.h>
@@ -39,9 +41,39 @@ s_assert_same_decode (const zwatch_msg_t *a, const zwatch_msg_t *b)
     assert (a->dropped == b->dropped && a->watched == b->watched);
 }
 
+//  The whole input as a batch
+static void
+s_check_batch (const uint8_t *data, size_t size)
+{
+    size_t offset = 0;
+    do {
+        zwatch_msg_t msg, alone;
+        const char *detail, *alone_detail;
+        size_t start = offset;
+        bool rest_lost;
+        zwatch_reason_t reason = zwatch_msg_decode_next (&msg, data, size, &offset,
+                                                         &rest_lost, &detail);
+        assert (zwatch_reason_name (reason) != NULL && detail != NULL);
+        assert (offset > start || (size == 0 && rest_lost));
+        assert (offset <= size);
+        assert (reason != ZWATCH_REJECT_TRAILING);
+        if (rest_lost) {
+            assert (offset == size && reason != ZWATCH_OK);
+            break;
+        }
+        //  The same map on its own: same answer, same fields
+        zwatch_reason_t alone_reason = zwatch_msg_decode (&alone, data + start, offset - start,
+                                                          &alone_detail);
+        assert (alone_reason == reason && strcmp (alone_detail, detail) == 0);
+        if (reason == ZWATCH_OK)
+            s_assert_same_decode (&msg, &alone);
+    } while (offset < size);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
+    s_check_batch (data, size);
     zwatch_msg_t msg;
     const char *detail;
     zwatch_reason_t reason = zwatch_msg_decode (&msg, data, size, &detail);

@@ -197,10 +197,19 @@ s_inbox_read (inbox_t *inbox, zsock_t *router, int msecs)
         zframe_destroy (&id);
         zframe_t *body = zmsg_pop (msg);
         zmsg_destroy (&msg);
-        CHECK_INT_EQ (zwatch_msg_decode (&inbox->msgs [inbox->count], zframe_data (body),
-                                         zframe_size (body), NULL), ZWATCH_OK);
-        inbox->frames [inbox->count++] = body;
-        if (inbox->msgs [inbox->count - 1].kind == ZWATCH_KIND_BYE)
+        //  Each message of the frame (PROTOCOL.md 5, "Batches"); the first
+        //  one's slot keeps the frame
+        size_t offset = 0;
+        bool bye = false, rest_lost;
+        do {
+            CHECK (inbox->count < MESSAGES);
+            inbox->frames [inbox->count] = offset == 0? body: NULL;
+            CHECK_INT_EQ (zwatch_msg_decode_next (&inbox->msgs [inbox->count], zframe_data (body),
+                                                  zframe_size (body), &offset, &rest_lost, NULL),
+                          ZWATCH_OK);
+            bye = inbox->msgs [inbox->count++].kind == ZWATCH_KIND_BYE;
+        } while (offset < zframe_size (body));
+        if (bye)
             break;
     }
     zpoller_destroy (&poller);

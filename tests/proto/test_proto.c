@@ -863,6 +863,108 @@ s_test_topics_and_names (void)
     CHECK (!zwatch_name_valid (NULL, 0, ZWATCH_HOST_MAX));
 }
 
+//  Batches: several maps back to back in one frame (PROTOCOL.md 5, vector 13)
+static void
+s_test_batch (void)
+{
+    uint8_t bytes [2 * ZWATCH_MSG_MAX + 16];
+    zwatch_msg_t msg;
+    const char *detail;
+    bool lost;
+    size_t size = s_unhex (VECTOR_BATCH, bytes);
+    CHECK_INT_EQ (size, 255);
+    //  Alone, a batch is one map with bytes after it
+    CHECK_INT_EQ (zwatch_msg_decode (&msg, bytes, size, &detail), ZWATCH_REJECT_TRAILING);
+
+    //  As a stream: vector 2, then vector 3, each as it decodes alone
+    size_t offset = 0;
+    CHECK_INT_EQ (zwatch_msg_decode_next (&msg, bytes, size, &offset, &lost, &detail), ZWATCH_OK);
+    CHECK_INT_EQ (offset, 144);
+    CHECK (!lost);
+    CHECK_INT_EQ (msg.kind, ZWATCH_KIND_EVENT);
+    CHECK (s_str_is (msg.event, "BIND_FAILED"));
+    CHECK_INT_EQ (msg.seq, 2);
+    CHECK_INT_EQ (zwatch_msg_decode_next (&msg, bytes, size, &offset, &lost, &detail), ZWATCH_OK);
+    CHECK_INT_EQ (offset, 255);
+    CHECK (!lost);
+    CHECK_INT_EQ (msg.kind, ZWATCH_KIND_HEARTBEAT);
+    CHECK_INT_EQ (msg.seq, 118);
+    CHECK_INT_EQ (msg.watched, 3);
+
+    //  A map that is well formed but invalid is rejected alone; the next goes on
+    size_t bad = s_unhex (VECTOR_BAD_HOST, bytes);
+    size_t event = s_unhex (VECTOR_EVENT, bytes + bad);
+    offset = 0;
+    CHECK_INT_EQ (zwatch_msg_decode_next (&msg, bytes, bad + event, &offset, &lost, &detail),
+                  ZWATCH_REJECT_BAD_HOST);
+    CHECK_STR_EQ (detail, "host");
+    CHECK (!lost && offset == bad);
+    CHECK_INT_EQ (zwatch_msg_decode_next (&msg, bytes, bad + event, &offset, &lost, &detail),
+                  ZWATCH_OK);
+    CHECK (!lost && offset == bad + event);
+    CHECK (s_str_is (msg.peer, "10.0.0.9:51234"));
+    //  General path inside a batch: vector 4 (another encoder's layout) then vector 1
+    size_t foreign = s_unhex (VECTOR_FOREIGN, bytes);
+    event = s_unhex (VECTOR_EVENT, bytes + foreign);
+    offset = 0;
+    CHECK_INT_EQ (zwatch_msg_decode_next (&msg, bytes, foreign + event, &offset, &lost, &detail),
+                  ZWATCH_OK);
+    CHECK (s_str_is (msg.event, "CONNECTED") && offset == foreign);
+    CHECK_INT_EQ (zwatch_msg_decode_next (&msg, bytes, foreign + event, &offset, &lost, &detail),
+                  ZWATCH_OK);
+    CHECK (s_str_is (msg.event, "ACCEPTED") && offset == foreign + event);
+
+    //  A map cut short ends the frame: the first is kept, the rest is lost
+    size = s_unhex (VECTOR_BATCH, bytes);
+    offset = 0;
+    CHECK_INT_EQ (zwatch_msg_decode_next (&msg, bytes, 150, &offset, &lost, &detail), ZWATCH_OK);
+    CHECK_INT_EQ (zwatch_msg_decode_next (&msg, bytes, 150, &offset, &lost, &detail),
+                  ZWATCH_REJECT_MALFORMED);
+    CHECK (lost && offset == 150);
+    //  So does a value that is not a map, and bytes that are not msgpack
+    bytes [144] = 0x93;         //  an array where the heartbeat's map was
+    offset = 144;
+    CHECK_INT_EQ (zwatch_msg_decode_next (&msg, bytes, size, &offset, &lost, &detail),
+                  ZWATCH_REJECT_NOT_MAP);
+    CHECK (lost && offset == size);
+    bytes [144] = 0xc1;
+    offset = 144;
+    CHECK_INT_EQ (zwatch_msg_decode_next (&msg, bytes, size, &offset, &lost, &detail),
+                  ZWATCH_REJECT_NOT_MAP);
+    CHECK (lost && offset == size);
+    bytes [144] = 0x8c;
+    bytes [147] = 0xc1;         //  the value of v: malformed
+    offset = 144;
+    CHECK_INT_EQ (zwatch_msg_decode_next (&msg, bytes, size, &offset, &lost, &detail),
+                  ZWATCH_REJECT_MALFORMED);
+    CHECK (lost && offset == size);
+    //  An empty frame is malformed, as it is alone
+    offset = 0;
+    CHECK_INT_EQ (zwatch_msg_decode_next (&msg, bytes, 0, &offset, &lost, &detail),
+                  ZWATCH_REJECT_MALFORMED);
+    CHECK (lost);
+
+    //  A map over ZWATCH_MSG_MAX inside a batch is too_large, and the next goes on
+    msgpack_packer pk;
+    msgpack_sbuffer_clear (&s_buffer);
+    msgpack_packer_init (&pk, &s_buffer, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 1);
+    msgpack_pack_str_with_body (&pk, "x", 1);
+    static char filler [ZWATCH_MSG_MAX];
+    memset (filler, 'f', sizeof (filler));
+    msgpack_pack_str_with_body (&pk, filler, sizeof (filler));
+    CHECK (s_buffer.size > ZWATCH_MSG_MAX);
+    memcpy (bytes, s_buffer.data, s_buffer.size);
+    event = s_unhex (VECTOR_EVENT, bytes + s_buffer.size);
+    offset = 0;
+    CHECK_INT_EQ (zwatch_msg_decode_next (&msg, bytes, s_buffer.size + event, &offset, &lost,
+                                          &detail), ZWATCH_REJECT_TOO_LARGE);
+    CHECK (!lost && offset == s_buffer.size);
+    CHECK_INT_EQ (zwatch_msg_decode_next (&msg, bytes, s_buffer.size + event, &offset, &lost,
+                                          &detail), ZWATCH_OK);
+    CHECK (offset == s_buffer.size + event);
+}
+
 int
 main (void)
 {
@@ -873,6 +975,7 @@ main (void)
     s_test_rejections ();
     s_test_vectors ();
     s_test_state_kinds ();
+    s_test_batch ();
     s_test_topics_and_names ();
     msgpack_sbuffer_destroy (&s_buffer);
     printf ("test_proto: OK\n");
