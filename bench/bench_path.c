@@ -245,16 +245,22 @@ s_sender (void *args)
 }
 
 void
+bench_sender_start (pthread_t *thread, bench_sender_t *sender, int index, const char *endpoint,
+                    size_t count, int rate, bench_flow_t *flow)
+{
+    *sender = (bench_sender_t) { endpoint, index, count, rate, flow };
+    if (pthread_create (thread, NULL, s_sender, sender) != 0) {
+        fprintf (stderr, "bench: cannot start a sender thread\n");
+        exit (1);
+    }
+}
+
+void
 bench_senders_start (pthread_t *threads, bench_sender_t *senders, int count, const char *endpoint,
                      size_t each, int rate, bench_flow_t *flow)
 {
-    for (int index = 0; index < count; index++) {
-        senders [index] = (bench_sender_t) { endpoint, index, each, rate, flow };
-        if (pthread_create (&threads [index], NULL, s_sender, &senders [index]) != 0) {
-            fprintf (stderr, "bench: cannot start a sender thread\n");
-            exit (1);
-        }
-    }
+    for (int index = 0; index < count; index++)
+        bench_sender_start (&threads [index], &senders [index], index, endpoint, each, rate, flow);
 }
 
 void
@@ -262,4 +268,38 @@ bench_senders_join (pthread_t *threads, int count)
 {
     for (int index = 0; index < count; index++)
         pthread_join (threads [index], NULL);
+}
+
+size_t
+bench_path_collect_latency (bench_path_t *path, double *samples, size_t max, uint64_t counted_from,
+                            int64_t until_mono)
+{
+    size_t count = 0;
+    while (count < max && bench_mono_ns () < until_mono && bench_path_receive (path)) {
+        uint64_t now = bench_wall_ns ();
+        zwatch_msg_t msg;
+        if (!bench_path_is_event (path)
+        ||  zwatch_msg_decode (&msg, zmq_msg_data (&path->body), zmq_msg_size (&path->body),
+                               NULL) != ZWATCH_OK
+        ||  msg.kind != ZWATCH_KIND_EVENT || msg.ts < counted_from)
+            continue;
+        samples [count++] = (double) (now - msg.ts) / 1000.0;
+    }
+    return count;
+}
+
+void
+bench_path_print_latency (const char *what, double *samples, size_t count, double seconds,
+                          const char *p99_goal)
+{
+    bench_sort (samples, count);
+    double p99 = bench_percentile (samples, count, 0.99);
+    printf ("  %s: %zu samples, %.0f events/s\n", what, count, (double) count / seconds);
+    bench_info ("p50", bench_percentile (samples, count, 0.50), "us", NULL);
+    if (p99_goal)
+        bench_figure ("p99", p99, "us", p99_goal, p99 < 1000);
+    else
+        bench_info ("p99", p99, "us", NULL);
+    bench_info ("p99.9", bench_percentile (samples, count, 0.999), "us", NULL);
+    bench_info ("max", count? samples [count - 1]: 0, "us", NULL);
 }

@@ -80,9 +80,24 @@ bool bench_path_topic_starts (bench_path_t *path, const char *prefix);
 //  link/ or stats/ messages
 bool bench_path_is_event (bench_path_t *path);
 
+//  One sender thread (identity sender-<index>) to endpoint, sending count events
+void bench_sender_start (pthread_t *thread, bench_sender_t *sender, int index,
+                         const char *endpoint, size_t count, int rate, bench_flow_t *flow);
+
 //  count sender threads to endpoint, each sending each events
 void bench_senders_start (pthread_t *threads, bench_sender_t *senders, int count,
                           const char *endpoint, size_t each, int rate, bench_flow_t *flow);
 void bench_senders_join (pthread_t *threads, int count);
+
+//  Receive until max events came, until_mono (bench_mono_ns) or a second of
+//  silence; each event's latency (now - its ts) in usecs goes to samples
+//  unless its ts is before counted_from (the warm-up). Returns how many.
+size_t bench_path_collect_latency (bench_path_t *path, double *samples, size_t max,
+                                   uint64_t counted_from, int64_t until_mono);
+
+//  The percentiles of count samples (sorted here) taken over seconds;
+//  p99_goal (may be NULL) is printed as p99's goal, met below 1000 us
+void bench_path_print_latency (const char *what, double *samples, size_t count, double seconds,
+                               const char *p99_goal);
 
 #endif
