@@ -296,42 +296,6 @@ s_throughput (const options_t *options)
     return 0;
 }
 
-//  Receive until count events came or the subscriber is idle; each event's
-//  latency (now - its ts) in usecs goes to samples unless it came within
-//  the warm-up (by ts). Returns how many samples were taken.
-static size_t
-s_collect_latency (bench_path_t *path, double *samples, size_t max, uint64_t counted_from,
-                   int64_t until_mono)
-{
-    size_t count = 0;
-    while (count < max && bench_mono_ns () < until_mono && bench_path_receive (path)) {
-        uint64_t now = bench_wall_ns ();
-        zwatch_msg_t msg;
-        if (!bench_path_is_event (path)
-        ||  zwatch_msg_decode (&msg, zmq_msg_data (&path->body), zmq_msg_size (&path->body),
-                               NULL) != ZWATCH_OK
-        ||  msg.kind != ZWATCH_KIND_EVENT || msg.ts < counted_from)
-            continue;
-        samples [count++] = (double) (now - msg.ts) / 1000.0;
-    }
-    return count;
-}
-
-static void
-s_print_latency (const char *what, double *samples, size_t count, double seconds, bool goal)
-{
-    bench_sort (samples, count);
-    double p99 = bench_percentile (samples, count, 0.99);
-    printf ("  %s: %zu samples, %.0f events/s\n", what, count, (double) count / seconds);
-    bench_info ("p50", bench_percentile (samples, count, 0.50), "us", NULL);
-    if (goal)
-        bench_figure ("p99", p99, "us", "< 1000 us", p99 < 1000);
-    else
-        bench_info ("p99", p99, "us", NULL);
-    bench_info ("p99.9", bench_percentile (samples, count, 0.999), "us", NULL);
-    bench_info ("max", count? samples [count - 1]: 0, "us", NULL);
-}
-
 //  A sender paced at LATENCY_RATE through one forwarder
 static int
 s_latency_paced (bool is_broker, double seconds)
@@ -346,12 +310,12 @@ s_latency_paced (bool is_broker, double seconds)
     uint64_t counted_from = bench_wall_ns () + (uint64_t) (LATENCY_WARMUP_S * 1e9);
     bench_senders_start (&thread, &sender, 1, path.ingest, total, LATENCY_RATE, NULL);
     int64_t until = bench_mono_ns () + (int64_t) ((seconds + LATENCY_WARMUP_S + 2) * 1e9);
-    size_t count = s_collect_latency (&path, samples, total, counted_from, until);
+    size_t count = bench_path_collect_latency (&path, samples, total, counted_from, until);
     bench_senders_join (&thread, 1);
     char what [96];
     snprintf (what, sizeof (what), "paced sender %d ev/s -> %s -> SUB", LATENCY_RATE, path.name);
     int rc = bench_path_close (&path);
-    s_print_latency (what, samples, count, seconds, is_broker);
+    bench_path_print_latency (what, samples, count, seconds, is_broker? "< 1000 us": NULL);
     free (samples);
     return count? rc: -1;
 }
@@ -387,7 +351,7 @@ s_latency_agent (double seconds)
     size_t max = (size_t) (seconds * 500000);       //  far more than the storm makes
     double *samples = calloc (max, sizeof (double));
     int64_t until = bench_mono_ns () + (int64_t) ((seconds + LATENCY_WARMUP_S) * 1e9);
-    size_t count = s_collect_latency (&path, samples, max, counted_from, until);
+    size_t count = bench_path_collect_latency (&path, samples, max, counted_from, until);
     zwatch_agent_stats_t stats;
     zwatch_agent_stats (agent, &stats);
     for (int index = 0; index < STORM_SOCKETS; index++)
@@ -398,7 +362,7 @@ s_latency_agent (double seconds)
     char what [160];
     snprintf (what, sizeof (what), "real agent, %d sockets retrying dead ports every %d ms -> "
               "zwatch-broker -> SUB", STORM_SOCKETS, STORM_RECONNECT_IVL);
-    s_print_latency (what, samples, count, seconds, true);
+    bench_path_print_latency (what, samples, count, seconds, "< 1000 us");
     printf ("  (agent: %llu events read, %llu sent, %llu dropped)\n",
             (unsigned long long) stats.read, (unsigned long long) stats.sent,
             (unsigned long long) stats.dropped);

@@ -207,7 +207,7 @@ s_forward_round (bench_path_t *out, const char *entries [2], const pid_t cpu_pid
         cpu_before [index] = cpu_pids [index]? bench_process_cpu_ns (cpu_pids [index]): 0;
     pthread_t threads [2];
     bench_sender_t senders [2];
-    bench_flow_t flow = { 0, 0, false };
+    bench_flow_t flow = { 0, 0, false, 0, 1 };
     int64_t start = bench_mono_ns ();
     for (int index = 0; index < 2; index++)
         bench_sender_start (&threads [index], &senders [index], index, entries [index], each, 0,
@@ -504,7 +504,7 @@ s_storm_run (const options_t *options, bool fold, double *msgs_s, double *events
         snprintf (broker, sizeof (broker), "ZWATCH_BROKER=%s", edges [index % edge_count].ingest);
         snprintf (service, sizeof (service), "ZWATCH_SERVICE=storm-%d", index);
         const char *env [] = { broker, service, fold? "ZWATCH_FOLD=1": "ZWATCH_FOLD=0", NULL };
-        const char *argv [] = { bin, "--rate", "0", "--storm", sockets, "--dead", dead,
+        const char *argv [] = { bin, "--storm", sockets, "--dead", dead,
                                 "--storm-ivl", STORM_IVL, NULL };
         logs [index] = tu_temp_path (".log");
         pids [index] = tu_spawn (argv, env, logs [index]);

@@ -2,7 +2,7 @@
     events on demand, for the fault tests.
 
     Usage: fault_service [--rate N] [--burst N] [--queue N] [--heartbeat MS] [--no-fold]
-                         [--storm N --dead ENDPOINT]
+                         [--storm N --dead ENDPOINT [--storm-ivl MS]]
 
     Its events come from a watched socket trying to bind a port its other
     socket holds: each try makes the same events (libzmq 4.3: CLOSED for
@@ -12,7 +12,7 @@
     socket, waits until the agent has read every event, prints the agent's
     counters and exits cleanly (the agent says bye). With --storm, N watched
     DEALERs instead retry the dead ENDPOINT every msec (ZMQ_RECONNECT_IVL
-    1): a reconnect storm, until SIGTERM. SIGUSR1 pauses the --rate tries,
+    1, or --storm-ivl MS): a reconnect storm, until SIGTERM. SIGUSR1 pauses the --rate tries,
     SIGUSR2 resumes them. --no-fold turns the agent's storm folding off
     (zwatch_agent_set_fold). ZWATCH_BROKER,
     ZWATCH_HOST_ID and ZWATCH_SERVICE set the agent up as usual. Lines on
@@ -161,10 +161,10 @@ s_steady (void *socket, const char *taken, long rate)
 //  closes them. (libzmq 4.3.4's zmq_disconnect does not stop a connecter
 //  that retries, so this storm only ends with its sockets.)
 static int
-s_storm (zwatch_agent_t *agent, void *ctx, long count, const char *dead)
+s_storm (zwatch_agent_t *agent, void *ctx, long count, const char *dead, int ivl)
 {
     static void *sockets [STORM_MAX];
-    int ivl = 1, linger = 0;
+    int linger = 0;
     for (long index = 0; index < count; index++) {
         sockets [index] = zmq_socket (ctx, ZMQ_DEALER);
         char label [32];
@@ -193,7 +193,7 @@ main (int argc, char *argv [])
 {
     long rate = 0, burst = 0, queue = -1, heartbeat = -1;
     int fold = 1;
-    long storm = 0;
+    long storm = 0, storm_ivl = 1;
     const char *dead = NULL;
     static struct option options [] = {
         { "rate", required_argument, NULL, 'r' },
@@ -203,6 +203,7 @@ main (int argc, char *argv [])
         { "no-fold", no_argument, NULL, 'n' },
         { "storm", required_argument, NULL, 's' },
         { "dead", required_argument, NULL, 'd' },
+        { "storm-ivl", required_argument, NULL, 'i' },
         { NULL, 0, NULL, 0 }
     };
     int option;
@@ -215,13 +216,15 @@ main (int argc, char *argv [])
             case 'n': fold = 0; break;
             case 's': storm = s_option (optarg); break;
             case 'd': dead = optarg; break;
+            case 'i': storm_ivl = s_option (optarg); break;
             default:
                 fprintf (stderr, "usage: fault_service [--rate N] [--burst N] [--queue N] "
-                                 "[--heartbeat MS] [--no-fold] [--storm N --dead ENDPOINT]\n");
+                                 "[--heartbeat MS] [--no-fold] [--storm N --dead ENDPOINT "
+                                 "[--storm-ivl MS]]\n");
                 return 2;
         }
     }
-    if (storm > STORM_MAX || (storm && !dead)) {
+    if (storm > STORM_MAX || (storm && !dead) || storm_ivl < 1 || storm_ivl > 60000) {
         fprintf (stderr, "fault_service: --storm takes 1..%d sockets and --dead\n", STORM_MAX);
         return 2;
     }
@@ -261,7 +264,7 @@ main (int argc, char *argv [])
     fflush (stdout);
 
     long tries = burst > 0? s_burst (agent, socket, taken, burst): 0;
-    if (storm && s_storm (agent, ctx, storm, dead) != 0)
+    if (storm && s_storm (agent, ctx, storm, dead, (int) storm_ivl) != 0)
         return 1;
     tries += s_steady (socket, taken, rate);
 
