@@ -48,6 +48,9 @@
 #include "zwatch_history.h"
 #include "zwatch_snapshot_server.h"
 #include "zwatch_subscribers.h"
+#include "zwatch_parents.h"
+#include "zwatch_replay.h"
+#include "zwatch_via.h"
 
 #define BATCH_MAX           1000        //  messages read per socket per poll
 #define INGEST_MAXMSGSIZE   65536
@@ -87,6 +90,7 @@ struct _zwatch_broker_t {
     zwatch_broker_security_t *security;     //  CURVE, ZAP, self-watch; set by bind
     zwatch_fdlimit_t *fdlimit;              //  descriptors left; set by bind
     zwatch_subscribers_t *subscribers;      //  connected to publish; set by bind
+    zwatch_parents_t *parents;              //  --parent links; set by bind
     zwatch_counters_t counters;
     int64_t started;                    //  zclock_mono () at start
     int64_t heartbeat_ms;
@@ -94,6 +98,7 @@ struct _zwatch_broker_t {
     int64_t stats_ms;
     zwatch_ratelimit_t invalid_limit [ZWATCH_REJECT_COUNT];
     zwatch_ratelimit_t refused_limit;
+    bool loop_logged;                   //  the loop line goes out once
     char error [512];
 };
 
@@ -233,6 +238,7 @@ zwatch_broker_destroy (zwatch_broker_t **self_p)
         zmq_msg_close (&self->subscription);
         zwatch_broker_security_unwatch (self->security);
         zwatch_subscribers_destroy (&self->subscribers);
+        zwatch_parents_destroy (&self->parents);
         zsock_destroy (&self->ingest);
         zsock_destroy (&self->publish);
         zwatch_snapshot_server_destroy (&self->snapshots);
@@ -288,6 +294,12 @@ zwatch_broker_bind (zwatch_broker_t *self)
     ||  s_bind_all (self, snapshot, self->config->snapshot, "--snapshot"))
         return -1;
     self->fdlimit = zwatch_fdlimit_new (self->config->max_agents);
+    self->parents = zwatch_parents_new (self->config->parent, self->config->id);
+    if (!self->parents) {
+        snprintf (self->error, sizeof (self->error), "cannot connect to --parent: %s",
+                  zmq_strerror (errno));
+        return -1;
+    }
     zsys_info ("zwatch-broker: id %s (heartbeat timeout %.3g s, stats every %.3g s, "
                "max %zu agents%s)", self->config->id, self->config->heartbeat_timeout,
                self->config->stats_interval, self->config->max_agents,
@@ -333,7 +345,7 @@ s_publish_stats (zwatch_broker_t *self, int64_t now)
                              (uint64_t) (now - self->started),
                              zwatch_agent_table_size (self->agents), self->fleet,
                              zwatch_snapshot_server_counters (self->snapshots),
-                             zwatch_history_size (self->history)) != 0)
+                             zwatch_history_size (self->history), self->parents) != 0)
         return;
     char topic [ZWATCH_TOPIC_MAX + 1];
     s_publish (self, topic, zwatch_topic_stats (topic, sizeof (topic), self->config->id));
@@ -405,12 +417,34 @@ s_handle_body (zwatch_broker_t *self, int64_t now)
         self->counters.host_mismatch++;
         return;
     }
+    //  A message that passed through us already came round a loop: refused
+    //  here, and the child that sent it is told so (it stops sending)
+    zwatch_via_t via;
+    if (zwatch_via_read (&via, zmq_msg_data (&self->body), zmq_msg_size (&self->body)) != 0) {
+        s_reject (self, ZWATCH_REJECT_BAD_VALUE, "via", now);
+        return;
+    }
+    if (zwatch_via_has (&via, self->config->id)) {
+        self->counters.invalid++;
+        self->counters.loops++;
+        if (!self->loop_logged)
+            zsys_error ("zwatch-broker: refused a message from %.*s/%.*s that already passed "
+                        "through us (loop: our id '%s' is in its via); counted in stats loops",
+                        (int) msg.host.len, msg.host.ptr, (int) msg.svc.len, msg.svc.ptr,
+                        self->config->id);
+        self->loop_logged = true;
+        zwatch_broker_security_refuse (self->security, self->ingest_handle, &self->routing_id,
+                                       "loop", self->config->id, msg.host, now);
+        return;
+    }
     if (zwatch_broker_security_own_publish (self->security, &msg))
         zwatch_subscribers_event (self->subscribers, (uint16_t) msg.code);
     //  Before the send: msg's strings point into the body we are about to give away
     s_track (self, &msg, now);
     if (self->fleet_on)
         zwatch_fleet_apply (self->fleet, &msg);     //  what it refuses, it counts
+    zwatch_parents_forward (self->parents, zmq_msg_data (&self->body),
+                            zmq_msg_size (&self->body), &via);
     if (msg.kind == ZWATCH_KIND_EVENT) {
         char topic [ZWATCH_TOPIC_MAX + 1];
         int topic_len = zwatch_topic_event (topic, sizeof (topic), &msg);
@@ -510,7 +544,7 @@ s_reload (zwatch_broker_t *self)
 int
 zwatch_broker_run (zwatch_broker_t *self)
 {
-    zmq_pollitem_t items [] = {
+    zmq_pollitem_t items [4 + 2 * ZWATCH_PARENTS_MAX] = {
         { self->ingest_handle, 0, ZMQ_POLLIN, 0 },
         { self->publish_handle, 0, ZMQ_POLLIN, 0 },
         { self->snapshot_handle, 0, ZMQ_POLLIN, 0 },
@@ -518,6 +552,8 @@ zwatch_broker_run (zwatch_broker_t *self)
     };
     //  Our own monitor of publish, unless the self-watching agent has it
     int item_count = items [3].socket? 4: 3;
+    int fixed_count = item_count;
+    item_count += zwatch_parents_pollitems (self->parents, items + item_count);
     int64_t now = zclock_mono ();
     self->started = now;
     int64_t next_sweep = now + self->sweep_ms;
@@ -551,12 +587,19 @@ zwatch_broker_run (zwatch_broker_t *self)
         now = zclock_mono ();
         if (items [1].revents & ZMQ_POLLIN)
             s_read_subscriptions (self);
-        if (item_count > 3 && (items [3].revents & ZMQ_POLLIN))
+        if (fixed_count > 3 && (items [3].revents & ZMQ_POLLIN))
             zwatch_subscribers_read (self->subscribers);
         if (items [0].revents & ZMQ_POLLIN)
             s_drain_ingest (self, now);
         if (items [2].revents & ZMQ_POLLIN)
             zwatch_snapshot_server_read (self->snapshots, now);
+        if (item_count > fixed_count) {
+            //  A parent that (re)connected hears our whole fleet
+            unsigned connected = zwatch_parents_read (self->parents);
+            for (size_t index = 0; connected; index++, connected >>= 1)
+                if ((connected & 1) && self->fleet_on)
+                    zwatch_replay_send (self->fleet, self->parents, index);
+        }
         //  One slice between two ingest batches
         zwatch_snapshot_server_send (self->snapshots, now);
         if (now >= next_sweep) {

@@ -20,8 +20,9 @@
 //          agents-allow = /etc/zwatch/agents
 //          subscribers-allow = /etc/zwatch/subscribers
 //          allow-ip = 10.0.0.7
+//          parent = tcp://region:5570
 //
-//  with any number of ingest / publish / allow-ip / deny-ip entries; see
+//  with any number of ingest / publish / parent / allow-ip / deny-ip entries; see
 //  broker/zwatch-broker.cfg.example. Every problem is one line on stderr,
 //  "zwatch-broker: ...", and exit code 2.
 //
@@ -64,7 +65,7 @@ enum {
     OPT_INGEST = 256, OPT_PUBLISH, OPT_ID, OPT_CONFIG, OPT_HEARTBEAT, OPT_STATS,
     OPT_MAX_AGENTS, OPT_VERSION, OPT_CURVE_SECRET, OPT_AGENTS_ALLOW, OPT_SUBSCRIBERS_ALLOW,
     OPT_ALLOW_IP, OPT_DENY_IP, OPT_SNAPSHOT, OPT_HISTORY, OPT_MAX_SOCKETS,
-    OPT_MAX_CONNECTIONS, OPT_MAX_LINKS, OPT_LOG_FORMAT, OPT_NO_FLEET
+    OPT_MAX_CONNECTIONS, OPT_MAX_LINKS, OPT_LOG_FORMAT, OPT_NO_FLEET, OPT_PARENT
 };
 
 static const struct option s_options [] = {
@@ -87,6 +88,7 @@ static const struct option s_options [] = {
     { "allow-ip",          required_argument, NULL, OPT_ALLOW_IP },
     { "deny-ip",           required_argument, NULL, OPT_DENY_IP },
     { "log-format",        required_argument, NULL, OPT_LOG_FORMAT },
+    { "parent",            required_argument, NULL, OPT_PARENT },
     { "verbose",           no_argument,       NULL, 'v' },
     { "help",              no_argument,       NULL, 'h' },
     { "version",           no_argument,       NULL, OPT_VERSION },
@@ -129,6 +131,8 @@ s_usage (void)
 "  --allow-ip ADDR           only this IP address may connect (repeatable)\n"
 "  --deny-ip ADDR            this IP address may not connect (repeatable)\n"
 "  -v, --verbose             log every agent up/gone/lost\n"
+"  --parent EP               forward what the agents say to this broker's ingest\n"
+"                            (repeatable: a parent pair)\n"
 "  --log-format FORMAT       text (default) or json: one object per line\n"
 "  -h, --help                show this help\n"
 "  --version                 show the version\n"
@@ -316,6 +320,12 @@ s_apply_ingest (zwatch_broker_config_t *self, const char *value, const char *wha
 }
 
 static int
+s_apply_parent (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    return s_apply_endpoint (value, what, self->parent);
+}
+
+static int
 s_apply_publish (zwatch_broker_config_t *self, const char *value, const char *what)
 {
     return s_apply_endpoint (value, what, self->publish);
@@ -468,6 +478,7 @@ static const s_key_t s_keys [] = {
     { "subscribers-allow",  OPT_SUBSCRIBERS_ALLOW,  s_apply_subscribers_allow },
     { "allow-ip",           OPT_ALLOW_IP,           s_apply_allow_ip },
     { "deny-ip",            OPT_DENY_IP,            s_apply_deny_ip },
+    { "parent",             OPT_PARENT,             s_apply_parent },
     { NULL, 0, NULL }
 };
 
@@ -743,7 +754,9 @@ s_new_empty (void)
         self->snapshot = s_string_list ();
         self->allow_ip = s_string_list ();
         self->deny_ip = s_string_list ();
-        if (!self->ingest || !self->publish || !self->snapshot || !self->allow_ip || !self->deny_ip)
+        self->parent = s_string_list ();
+        if (!self->ingest || !self->publish || !self->snapshot || !self->allow_ip || !self->deny_ip
+        ||  !self->parent)
             zwatch_broker_config_destroy (&self);
     }
     if (!self)
@@ -836,6 +849,7 @@ zwatch_broker_config_reload (zwatch_broker_config_t *self)
         { "ingest",          s_lists_equal (self->ingest, fresh->ingest) },
         { "publish",         s_lists_equal (self->publish, fresh->publish) },
         { "snapshot",        s_lists_equal (self->snapshot, fresh->snapshot) },
+        { "parent",          s_lists_equal (self->parent, fresh->parent) },
         { "fleet",           self->fleet == fresh->fleet },
         { "history",         self->history == fresh->history },
         { "max-sockets",     self->fleet_limits.sockets == fresh->fleet_limits.sockets },
@@ -881,6 +895,7 @@ zwatch_broker_config_destroy (zwatch_broker_config_t **self_p)
         zlistx_destroy (&self->snapshot);
         zlistx_destroy (&self->allow_ip);
         zlistx_destroy (&self->deny_ip);
+        zlistx_destroy (&self->parent);
         zstr_free (&self->curve_secret);
         zstr_free (&self->agents_allow);
         zstr_free (&self->subscribers_allow);

@@ -14,6 +14,7 @@ typedef struct {
     zlistx_t *ingest;               //  endpoints (char *) to bind the ROUTER to
     zlistx_t *publish;              //  endpoints (char *) to bind the XPUB to
     zlistx_t *snapshot;             //  endpoints (char *) to bind the snapshot ROUTER to
+    zlistx_t *parent;               //  parent brokers' ingest endpoints (char *), may be empty
     size_t history;                 //  recent events kept for snapshots (0: none)
     zwatch_fleet_limits_t fleet_limits;     //  0 in a field: the model's default
     bool fleet;                     //  false (--no-fleet): no model, no history, no snapshots

@@ -279,15 +279,15 @@ s_refusal_due (zwatch_broker_security_t *self, zmq_msg_t *routing_id, int64_t no
     return true;
 }
 
-//  Tell the agent on that connection which host its certificate allows
-static void
-s_refuse (zwatch_broker_security_t *self, void *ingest, zmq_msg_t *routing_id,
-          const zwatch_msg_t *msg, const char *host, int64_t now)
+void
+zwatch_broker_security_refuse (zwatch_broker_security_t *self, void *ingest,
+                               zmq_msg_t *routing_id, const char *reason, const char *host,
+                               zwatch_str_t sent, int64_t now)
 {
-    if (!ingest || !routing_id || !s_refusal_due (self, routing_id, now))
+    if (!self || !ingest || !routing_id || !s_refusal_due (self, routing_id, now))
         return;
     zwatch_refusal_t refusal = {
-        { "host_mismatch", 13 }, { host, strlen (host) }, msg->host, (uint64_t) zclock_time () * 1000000
+        { reason, strlen (reason) }, { host, strlen (host) }, sent, (uint64_t) zclock_time () * 1000000
     };
     uint8_t body [ZWATCH_REFUSAL_MAX];
     int size = zwatch_refusal_encode (&refusal, body, sizeof (body));
@@ -318,7 +318,8 @@ zwatch_broker_security_check_host (zwatch_broker_security_t *self, void *ingest,
                       "last line)", (int) msg->host.len, msg->host.ptr, key? key: "?", host,
                       held + 1);
     }
-    s_refuse (self, ingest, routing_id, msg, host, now);
+    //  Tell the agent on that connection which host its certificate allows
+    zwatch_broker_security_refuse (self, ingest, routing_id, "host_mismatch", host, msg->host, now);
     return -1;
 }
 

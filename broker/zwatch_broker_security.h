@@ -50,6 +50,13 @@ int
                                        zmq_msg_t *routing_id, zmq_msg_t *body,
                                        const zwatch_msg_t *msg, int64_t now);
 
+//  Send a refusal (PROTOCOL.md section 2) with this reason, host and sent
+//  to routing_id on ingest, at most once every 10 s per connection
+void
+    zwatch_broker_security_refuse (zwatch_broker_security_t *self, void *ingest,
+                                   zmq_msg_t *routing_id, const char *reason, const char *host,
+                                   zwatch_str_t sent, int64_t now);
+
 //  Refusals sent to agents since start
 uint64_t
     zwatch_broker_security_refusals_sent (zwatch_broker_security_t *self);
