@@ -49,6 +49,7 @@
 #include "zwatch_snapshot_server.h"
 #include "zwatch_subscribers.h"
 #include "zwatch_parents.h"
+#include "zwatch_children.h"
 #include "zwatch_replay.h"
 #include "zwatch_via.h"
 
@@ -91,6 +92,8 @@ struct _zwatch_broker_t {
     zwatch_fdlimit_t *fdlimit;              //  descriptors left; set by bind
     zwatch_subscribers_t *subscribers;      //  connected to publish; set by bind
     zwatch_parents_t *parents;              //  --parent links; set by bind
+    zwatch_children_t *children;            //  brokers below us, by their heartbeats
+    uint64_t started_wall;                  //  epoch ns, our heartbeats' start
     zwatch_counters_t counters;
     int64_t started;                    //  zclock_mono () at start
     int64_t heartbeat_ms;
@@ -203,6 +206,8 @@ zwatch_broker_new (zwatch_broker_config_t *config)
     self->publish = zsock_new (ZMQ_XPUB);
     self->agents = zwatch_agent_table_new (config->max_agents);
     self->report = zwatch_report_new ();
+    self->children = zwatch_children_new ();
+    self->started_wall = zwatch_clock_wall_ns ();
     self->fleet_on = config->fleet;
     self->fleet = zwatch_fleet_new (&config->fleet_limits);
     self->history = zwatch_history_new (self->fleet_on? config->history: 0);
@@ -210,7 +215,8 @@ zwatch_broker_new (zwatch_broker_config_t *config)
         self->snapshots = zwatch_snapshot_server_new (self->fleet_on? self->fleet: NULL,
                                                       self->history,
                                                       self->fleet_on? config->history: 0);
-    if (!self->ingest || !self->publish || !self->agents || !self->report || !self->snapshots) {
+    if (!self->ingest || !self->publish || !self->agents || !self->report || !self->snapshots
+    ||  !self->children) {
         zwatch_broker_destroy (&self);
         return NULL;
     }
@@ -239,6 +245,7 @@ zwatch_broker_destroy (zwatch_broker_t **self_p)
         zwatch_broker_security_unwatch (self->security);
         zwatch_subscribers_destroy (&self->subscribers);
         zwatch_parents_destroy (&self->parents);
+        zwatch_children_destroy (&self->children);
         zsock_destroy (&self->ingest);
         zsock_destroy (&self->publish);
         zwatch_snapshot_server_destroy (&self->snapshots);
@@ -345,7 +352,8 @@ s_publish_stats (zwatch_broker_t *self, int64_t now)
                              (uint64_t) (now - self->started),
                              zwatch_agent_table_size (self->agents), self->fleet,
                              zwatch_snapshot_server_counters (self->snapshots),
-                             zwatch_history_size (self->history), self->parents) != 0)
+                             zwatch_history_size (self->history), self->parents,
+                             self->children) != 0)
         return;
     char topic [ZWATCH_TOPIC_MAX + 1];
     s_publish (self, topic, zwatch_topic_stats (topic, sizeof (topic), self->config->id));
@@ -367,9 +375,10 @@ s_reject (zwatch_broker_t *self, zwatch_reason_t reason, const char *detail, int
     }
 }
 
-//  Agent table and seq accounting for one valid message
+//  Agent table and seq accounting for one valid message, and the edge
+//  broker it came from (via [0]; none: it reports to us)
 static void
-s_track (zwatch_broker_t *self, const zwatch_msg_t *msg, int64_t now)
+s_track (zwatch_broker_t *self, const zwatch_msg_t *msg, const zwatch_via_t *via, int64_t now)
 {
     bool first = false;
     zwatch_agent_t *agent = zwatch_agent_table_lookup (self->agents, msg);
@@ -390,6 +399,10 @@ s_track (zwatch_broker_t *self, const zwatch_msg_t *msg, int64_t now)
         first = true;
     }
     zwatch_agent_account (agent, msg, first, &self->counters.lost, &self->counters.reordered);
+    size_t edge_len = via->count? via->ids [0].len: 0;
+    if (edge_len)
+        memcpy (agent->edge, via->ids [0].ptr, edge_len);
+    agent->edge [edge_len] = 0;
     if (first)
         s_publish_agent (self, agent, "up");
     if (msg->kind == ZWATCH_KIND_BYE) {
@@ -440,7 +453,8 @@ s_handle_body (zwatch_broker_t *self, int64_t now)
     if (zwatch_broker_security_own_publish (self->security, &msg))
         zwatch_subscribers_event (self->subscribers, (uint16_t) msg.code);
     //  Before the send: msg's strings point into the body we are about to give away
-    s_track (self, &msg, now);
+    s_track (self, &msg, &via, now);
+    zwatch_children_heard (self->children, &msg, &via, now);
     if (self->fleet_on)
         zwatch_fleet_apply (self->fleet, &msg);     //  what it refuses, it counts
     zwatch_parents_forward (self->parents, zmq_msg_data (&self->body),
@@ -509,21 +523,71 @@ s_read_subscriptions (zwatch_broker_t *self)
     }
 }
 
-//  Agents silent for --heartbeat-timeout are lost; the oldest go first
+static void
+s_lose (zwatch_broker_t *self, zwatch_agent_t *agent)
+{
+    s_publish_agent (self, agent, "lost");
+    zwatch_str_t host = { agent->key.host, agent->key.host_len };
+    zwatch_str_t svc = { agent->key.svc, agent->key.svc_len };
+    if (self->fleet_on)
+        zwatch_fleet_forget (self->fleet, host, svc, agent->key.pid);
+    zwatch_agent_table_remove (self->agents, agent);
+    if (self->links_size)
+        s_flush_links (self);
+}
+
+//  Agents silent for --heartbeat-timeout are lost; the oldest go first.
+//  So are those behind a child broker that went silent (they may still
+//  talk to it, but nothing of theirs reaches us).
 static void
 s_expire (zwatch_broker_t *self, int64_t now)
 {
     zwatch_agent_t *agent;
     while ((agent = zwatch_agent_table_oldest (self->agents))
-       &&  now - agent->last_seen >= self->heartbeat_ms) {
-        s_publish_agent (self, agent, "lost");
-        zwatch_str_t host = { agent->key.host, agent->key.host_len };
-        zwatch_str_t svc = { agent->key.svc, agent->key.svc_len };
-        if (self->fleet_on)
-            zwatch_fleet_forget (self->fleet, host, svc, agent->key.pid);
-        zwatch_agent_table_remove (self->agents, agent);
-        if (self->links_size)
-            s_flush_links (self);
+       &&  now - agent->last_seen >= self->heartbeat_ms)
+        s_lose (self, agent);
+    const zwatch_child_t *child;
+    while ((child = zwatch_children_expired (self->children, now))) {
+        size_t lost = 0;
+        zwatch_agent_t *next;
+        for (agent = zwatch_agent_table_oldest (self->agents); agent; agent = next) {
+            next = agent->newer;
+            if (streq (agent->edge, child->id)) {
+                s_lose (self, agent);
+                lost++;
+            }
+        }
+        zsys_warning ("zwatch-broker: child broker %s silent for %d s: its %zu agents are lost",
+                      child->id, ZWATCH_RELAY_HEARTBEAT_MS * ZWATCH_RELAY_LOST_INTERVALS / 1000,
+                      lost);
+    }
+}
+
+//  Our heartbeat to each parent: who we are, what its link took and
+//  dropped, how many agents we speak for (zwatch_children.h)
+static void
+s_relay_heartbeat (zwatch_broker_t *self)
+{
+    zwatch_msg_t msg;
+    memset (&msg, 0, sizeof (msg));
+    msg.kind = ZWATCH_KIND_HEARTBEAT;
+    msg.host.ptr = self->config->id;
+    msg.host.len = strlen (self->config->id);
+    msg.svc.ptr = ZWATCH_RELAY_SVC;
+    msg.svc.len = strlen (ZWATCH_RELAY_SVC);
+    msg.pid = (uint64_t) getpid ();
+    msg.start = self->started_wall;
+    msg.ts = zwatch_clock_wall_ns ();
+    msg.read = self->counters.msgs_in;
+    msg.watched = zwatch_agent_table_size (self->agents);
+    uint8_t body [ZWATCH_MSG_MAX];
+    for (size_t index = 0; index < zwatch_parents_size (self->parents); index++) {
+        const zwatch_parent_stats_t *stats = zwatch_parents_stats (self->parents, index);
+        msg.sent = stats->sent;
+        msg.dropped = stats->dropped;
+        int size = zwatch_msg_encode (&msg, body, sizeof (body));
+        if (size > 0)
+            zwatch_parents_send (self->parents, index, body, (size_t) size);
     }
 }
 
@@ -558,6 +622,7 @@ zwatch_broker_run (zwatch_broker_t *self)
     self->started = now;
     int64_t next_sweep = now + self->sweep_ms;
     int64_t next_stats = now + self->stats_ms;
+    int64_t next_relay = now;
     int rc = 0;
     while (!zsys_interrupted) {
         int64_t next = next_sweep < next_stats? next_sweep: next_stats;
@@ -607,6 +672,10 @@ zwatch_broker_run (zwatch_broker_t *self)
             if (self->fdlimit)
                 zwatch_fdlimit_check (self->fdlimit, now);
             next_sweep = now + self->sweep_ms;
+        }
+        if (now >= next_relay && zwatch_parents_size (self->parents)) {
+            s_relay_heartbeat (self);
+            next_relay = now + ZWATCH_RELAY_HEARTBEAT_MS;
         }
         if (now >= next_stats) {
             s_publish_stats (self, now);

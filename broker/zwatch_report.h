@@ -7,6 +7,7 @@
 #include "zwatch_fleet.h"
 #include "zwatch_snapshot_server.h"
 #include "zwatch_parents.h"
+#include "zwatch_children.h"
 
 //  Broker-wide counters since start (keys of the stats message)
 typedef struct {
@@ -45,12 +46,13 @@ int
                          const char *state, const char *broker_id);
 
 //  Encode a stats message, with the fleet model's sizes and counters and
-//  the snapshot server's, and each parent link's (parents may be NULL)
+//  the snapshot server's, each parent link's and each child broker's
 int
     zwatch_report_stats (zwatch_report_t *self, const zwatch_counters_t *counters,
                          const char *broker_id, uint64_t uptime_ms, uint64_t agents,
                          zwatch_fleet_t *fleet, const zwatch_snapshot_counters_t *snapshots,
-                         uint64_t history, zwatch_parents_t *parents);
+                         uint64_t history, zwatch_parents_t *parents,
+                         zwatch_children_t *children);
 
 //  The last message encoded, valid until the next call
 const void *

@@ -87,10 +87,12 @@ typedef struct {
 static void
 s_fleet_start (fleet_t *self, feed_t **feed)
 {
-    s_tier_init (&self->root, "root", NULL, "6");
-    s_tier_init (&self->region, "region", self->root.ingest, "6");
-    s_tier_init (&self->edge1, "edge1", self->region.ingest, "6");
-    s_tier_init (&self->edge2, "edge2", self->region.ingest, "6");
+    //  Agents are lost only by the silence of the broker they are behind
+    //  (5 s), never by their own timeout, within the test's bounds
+    s_tier_init (&self->root, "root", NULL, "600");
+    s_tier_init (&self->region, "region", self->root.ingest, "600");
+    s_tier_init (&self->edge1, "edge1", self->region.ingest, "600");
+    s_tier_init (&self->edge2, "edge2", self->region.ingest, "600");
     s_tier_start (&self->root);
     s_tier_start (&self->region);
     s_tier_start (&self->edge1);
@@ -135,7 +137,21 @@ s_has_socket (snap_reply_t *reply, const char *host, const char *svc, const char
     return false;
 }
 
-//  Snapshots of endpoint until it holds exactly agents agents (and, when
+//  Agents in reply that are services (not the brokers below, which appear
+//  by their heartbeats as agents of svc zwatch-broker)
+static size_t
+s_services (snap_reply_t *reply)
+{
+    size_t count = 0;
+    for (size_t index = 0; index < snap_reply_size (reply); index++) {
+        const msgpack_object *frame = snap_reply_frame (reply, index);
+        if (mp_str_is (frame, "kind", "agent") && !mp_str_is (frame, "svc", "zwatch-broker"))
+            count++;
+    }
+    return count;
+}
+
+//  Snapshots of endpoint until it holds exactly agents services (and, when
 //  whole, both sockets connected and their link); fails after WAIT_MS
 static void
 s_wait_root (const char *endpoint, size_t agents, bool whole)
@@ -145,7 +161,7 @@ s_wait_root (const char *endpoint, size_t agents, bool whole)
     while (true) {
         snap_reply_t *reply = snap_client_get (client, NULL, -1, WAIT_MS);
         CHECK (!snap_reply_error (reply));
-        bool done = snap_reply_count (reply, "agent") == agents;
+        bool done = s_services (reply) == agents;
         if (done && whole) {
             const msgpack_object *link = snap_reply_nth (reply, "link", 0);
             done = snap_reply_count (reply, "link") == 1
@@ -163,7 +179,7 @@ s_wait_root (const char *endpoint, size_t agents, bool whole)
         if (tu_now_ms () > deadline) {
             fprintf (stderr, "%s did not reach %zu agents%s in %d ms (has %zu agents, %zu links)\n",
                      endpoint, agents, whole? " and the link": "", WAIT_MS,
-                     snap_reply_count (reply, "agent"), snap_reply_count (reply, "link"));
+                     s_services (reply), snap_reply_count (reply, "link"));
             for (size_t index = 0; getenv ("TIER_DUMP") && index < snap_reply_size (reply); index++) {
                 msgpack_object_print (stderr, *snap_reply_frame (reply, index));
                 fprintf (stderr, "\n");
@@ -257,8 +273,41 @@ s_test_edge (void)
     s_wait_root (fleet.root.snapshot, 2, true);
     s_tier_kill (&fleet.edge1);
     s_wait_root (fleet.root.snapshot, 1, false);
+    CHECK (broker_proc_wait_log (fleet.root.proc, "child broker edge1 silent for 5 s: its 2 "
+                                 "agents are lost", WAIT_MS));     //  the service and edge1
     s_tier_start (&fleet.edge1);
     s_wait_root (fleet.root.snapshot, 2, true);
+    //  The root's stats: each broker below it, edge1 lost once and back
+    const char *prefixes [] = { "stats/", NULL };
+    feed_t *feed = feed_new (fleet.root.publish, prefixes);
+    long long deadline = tu_now_ms () + WAIT_MS;
+    bool seen = false;
+    while (!seen && tu_now_ms () < deadline) {
+        if (!feed_recv (feed, 1000))
+            continue;
+        const msgpack_object *children = feed_get (feed, "children");
+        CHECK (children && children->type == MSGPACK_OBJECT_ARRAY);
+        size_t matched = 0;
+        for (uint32_t index = 0; index < children->via.array.size; index++) {
+            const msgpack_object *child = &children->via.array.ptr [index];
+            const msgpack_object *silent = mp_get (child, "silent");
+            CHECK (silent && silent->type == MSGPACK_OBJECT_BOOLEAN);
+            if (silent->via.boolean)
+                continue;
+            if (mp_str_is (child, "id", "edge1") && mp_uint (child, "losses") == 1
+            &&  mp_uint (child, "agents") == 1)
+                matched++;
+            if (mp_str_is (child, "id", "edge2") && mp_uint (child, "losses") == 0
+            &&  mp_uint (child, "agents") == 1 && mp_uint (child, "dropped") == 0
+            &&  mp_uint (child, "sent") > 0)
+                matched++;
+            if (mp_str_is (child, "id", "region") && mp_uint (child, "losses") == 0)
+                matched++;
+        }
+        seen = children->via.array.size == 3 && matched == 3;
+    }
+    CHECK (seen);
+    feed_destroy (&feed);
     s_fleet_destroy (&fleet);
 }
 
