@@ -301,7 +301,8 @@ zwatch_broker_bind (zwatch_broker_t *self)
     ||  s_bind_all (self, snapshot, self->config->snapshot, "--snapshot"))
         return -1;
     self->fdlimit = zwatch_fdlimit_new (self->config->max_agents);
-    self->parents = zwatch_parents_new (self->config->parent, self->config->id);
+    self->parents = zwatch_parents_new (self->config->parent, self->config->id,
+                                        &self->config->parent_curve);
     if (!self->parents) {
         snprintf (self->error, sizeof (self->error), "cannot connect to --parent: %s",
                   zmq_strerror (errno));
@@ -435,6 +436,13 @@ s_handle_body (zwatch_broker_t *self, int64_t now)
     zwatch_via_t via;
     if (zwatch_via_read (&via, zmq_msg_data (&self->body), zmq_msg_size (&self->body)) != 0) {
         s_reject (self, ZWATCH_REJECT_BAD_VALUE, "via", now);
+        return;
+    }
+    //  Only a relay's certificate speaks for others (docs/SECURITY.md)
+    if (zwatch_broker_security_check_relay (self->security, self->ingest_handle, &self->routing_id,
+                                            &self->body, &msg, via.count, now) != 0) {
+        self->counters.invalid++;
+        self->counters.relay_denied++;
         return;
     }
     if (zwatch_via_has (&via, self->config->id)) {

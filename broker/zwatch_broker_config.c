@@ -65,7 +65,7 @@ enum {
     OPT_INGEST = 256, OPT_PUBLISH, OPT_ID, OPT_CONFIG, OPT_HEARTBEAT, OPT_STATS,
     OPT_MAX_AGENTS, OPT_VERSION, OPT_CURVE_SECRET, OPT_AGENTS_ALLOW, OPT_SUBSCRIBERS_ALLOW,
     OPT_ALLOW_IP, OPT_DENY_IP, OPT_SNAPSHOT, OPT_HISTORY, OPT_MAX_SOCKETS,
-    OPT_MAX_CONNECTIONS, OPT_MAX_LINKS, OPT_LOG_FORMAT, OPT_NO_FLEET, OPT_PARENT
+    OPT_MAX_CONNECTIONS, OPT_MAX_LINKS, OPT_LOG_FORMAT, OPT_NO_FLEET, OPT_PARENT, OPT_PARENT_SERVER_KEY, OPT_PARENT_CERT
 };
 
 static const struct option s_options [] = {
@@ -89,6 +89,8 @@ static const struct option s_options [] = {
     { "deny-ip",           required_argument, NULL, OPT_DENY_IP },
     { "log-format",        required_argument, NULL, OPT_LOG_FORMAT },
     { "parent",            required_argument, NULL, OPT_PARENT },
+    { "parent-server-key", required_argument, NULL, OPT_PARENT_SERVER_KEY },
+    { "parent-cert",       required_argument, NULL, OPT_PARENT_CERT },
     { "verbose",           no_argument,       NULL, 'v' },
     { "help",              no_argument,       NULL, 'h' },
     { "version",           no_argument,       NULL, OPT_VERSION },
@@ -133,6 +135,9 @@ s_usage (void)
 "  -v, --verbose             log every agent up/gone/lost\n"
 "  --parent EP               forward what the agents say to this broker's ingest\n"
 "                            (repeatable: a parent pair)\n"
+"  --parent-server-key KEY   CURVE to the parents, whose public key is KEY (Z85)\n"
+"  --parent-cert FILE        our certificate secret file for the parents (zwatch-keygen\n"
+"                            --relay NAME; the parent's --agents-allow holds NAME)\n"
 "  --log-format FORMAT       text (default) or json: one object per line\n"
 "  -h, --help                show this help\n"
 "  --version                 show the version\n"
@@ -251,6 +256,19 @@ s_check_security (zwatch_broker_config_t *self)
                                self->curve_secret_key, reason, sizeof (reason)) != 0) {
             explicit_bzero (self->curve_secret_key, sizeof (self->curve_secret_key));
             s_error ("bad --curve-secret: %s", reason);
+            return -1;
+        }
+    }
+    //  The parent links: CURVE clients as agents are (zwatch_curve)
+    if (self->parent_cert && !self->parent_server_key) {
+        s_error ("--parent-cert needs --parent-server-key (the parents' public key)");
+        return -1;
+    }
+    if (self->parent_server_key) {
+        char reason [400];
+        if (zwatch_curve_client (&self->parent_curve, self->parent_server_key, self->parent_cert,
+                                 reason, sizeof (reason)) != 0) {
+            s_error ("bad --parent-server-key / --parent-cert: %s", reason);
             return -1;
         }
     }
@@ -419,6 +437,20 @@ s_apply_curve_secret (zwatch_broker_config_t *self, const char *value, const cha
 }
 
 static int
+s_apply_parent_server_key (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    (void) what;
+    return s_set_string (&self->parent_server_key, value);
+}
+
+static int
+s_apply_parent_cert (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    (void) what;
+    return s_set_string (&self->parent_cert, value);
+}
+
+static int
 s_apply_agents_allow (zwatch_broker_config_t *self, const char *value, const char *what)
 {
     (void) what;
@@ -479,6 +511,8 @@ static const s_key_t s_keys [] = {
     { "allow-ip",           OPT_ALLOW_IP,           s_apply_allow_ip },
     { "deny-ip",            OPT_DENY_IP,            s_apply_deny_ip },
     { "parent",             OPT_PARENT,             s_apply_parent },
+    { "parent-server-key",  OPT_PARENT_SERVER_KEY,  s_apply_parent_server_key },
+    { "parent-cert",        OPT_PARENT_CERT,        s_apply_parent_cert },
     { NULL, 0, NULL }
 };
 
@@ -858,7 +892,9 @@ zwatch_broker_config_reload (zwatch_broker_config_t *self)
         { "max-agents",      self->max_agents == fresh->max_agents },
         { "curve-secret",    s_strings_equal (self->curve_secret, fresh->curve_secret)
                           && streq (self->curve_public_key, fresh->curve_public_key) },
-        { "log-format",      self->log_format == fresh->log_format }
+        { "log-format",      self->log_format == fresh->log_format },
+        { "parent-server-key", s_strings_equal (self->parent_server_key, fresh->parent_server_key) },
+        { "parent-cert",     s_strings_equal (self->parent_cert, fresh->parent_cert) }
     };
     for (size_t index = 0; index < sizeof (fixed) / sizeof (fixed [0]); index++)
         if (!fixed [index].same && used < sizeof (kept))
@@ -897,6 +933,9 @@ zwatch_broker_config_destroy (zwatch_broker_config_t **self_p)
         zlistx_destroy (&self->deny_ip);
         zlistx_destroy (&self->parent);
         zstr_free (&self->curve_secret);
+        zstr_free (&self->parent_server_key);
+        zstr_free (&self->parent_cert);
+        explicit_bzero (&self->parent_curve, sizeof (self->parent_curve));
         zstr_free (&self->agents_allow);
         zstr_free (&self->subscribers_allow);
         explicit_bzero (self->curve_secret_key, sizeof (self->curve_secret_key));

@@ -31,6 +31,7 @@ struct _zwatch_broker_security_t {
     zactor_t *zap;              //  the ZAP handler; NULL: nobody is checked
     zwatch_agent_t *agent;      //  watches ingest and publish
     zwatch_ratelimit_t mismatch_limit;      //  host mismatch warnings
+    zwatch_ratelimit_t relay_limit;     //  relay_denied warnings
     refusal_slot_t refused [REFUSAL_SLOTS];
     uint64_t refusals_sent;
 };
@@ -197,6 +198,7 @@ zwatch_broker_security_new (const zwatch_broker_config_t *config, zsock_t *inges
         return NULL;
     }
     self->mismatch_limit = (zwatch_ratelimit_t) ZWATCH_RATELIMIT_INIT;
+    self->relay_limit = (zwatch_ratelimit_t) ZWATCH_RATELIMIT_INIT;
     bool lists = zlistx_size (config->allow_ip) || zlistx_size (config->deny_ip);
     int rc = 0;
     if (config->curve_secret)
@@ -320,6 +322,29 @@ zwatch_broker_security_check_host (zwatch_broker_security_t *self, void *ingest,
     }
     //  Tell the agent on that connection which host its certificate allows
     zwatch_broker_security_refuse (self, ingest, routing_id, "host_mismatch", host, msg->host, now);
+    return -1;
+}
+
+int
+zwatch_broker_security_check_relay (zwatch_broker_security_t *self, void *ingest,
+                                    zmq_msg_t *routing_id, zmq_msg_t *body,
+                                    const zwatch_msg_t *msg, size_t via_count, int64_t now)
+{
+    if (!self || !self->curve || via_count == 0)
+        return 0;
+    const char *role = zmq_msg_gets (body, ZWATCH_ZAP_ROLE_PROPERTY);
+    if (role && streq (role, ZWATCH_ZAP_ROLE_RELAY))
+        return 0;
+    uint64_t held;
+    if (zwatch_ratelimit_ok (&self->relay_limit, now, WARN_INTERVAL_MS, &held)) {
+        const char *key = zmq_msg_gets (body, "User-Id");
+        zsys_warning ("zwatch-broker: dropped a forwarded message (via) for host '%.*s' from "
+                      "key %s, whose certificate is not a relay's (relay_denied, %" PRIu64
+                      " since the last line)", (int) msg->host.len, msg->host.ptr,
+                      key? key: "?", held + 1);
+    }
+    zwatch_broker_security_refuse (self, ingest, routing_id, "relay_denied", "relay", msg->host,
+                                   now);
     return -1;
 }
 

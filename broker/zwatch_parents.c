@@ -17,7 +17,7 @@ struct _zwatch_parents_t {
 };
 
 zwatch_parents_t *
-zwatch_parents_new (zlistx_t *endpoints, const char *id)
+zwatch_parents_new (zlistx_t *endpoints, const char *id, const zwatch_curve_t *curve)
 {
     if (zlistx_size (endpoints) > ZWATCH_PARENTS_MAX) {
         errno = E2BIG;
@@ -46,7 +46,8 @@ zwatch_parents_new (zlistx_t *endpoints, const char *id)
         zsock_set_sndhwm (parent->dealer, ZWATCH_PARENT_SNDHWM);
         zsock_set_linger (parent->dealer, 0);
         zsock_set_maxmsgsize (parent->dealer, 65536);
-        if (zsock_connect (parent->dealer, "%s", endpoint) != 0) {
+        if (zwatch_curve_apply (curve, zsock_resolve (parent->dealer)) != 0
+        ||  zsock_connect (parent->dealer, "%s", endpoint) != 0) {
             zwatch_parents_destroy (&self);
             return NULL;
         }

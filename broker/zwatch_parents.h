@@ -13,6 +13,7 @@
 
 #include <czmq.h>
 #include "zwatch_via.h"
+#include "zwatch_curve.h"
 
 #define ZWATCH_PARENTS_MAX      4       //  --parent endpoints at most
 #define ZWATCH_PARENT_SNDHWM    10000   //  messages queued per parent
@@ -28,10 +29,11 @@ typedef struct {
 
 typedef struct _zwatch_parents_t zwatch_parents_t;
 
-//  Links to each endpoint of the list (may be empty); our id goes in via.
-//  NULL with errno (E2BIG: over ZWATCH_PARENTS_MAX, or libzmq's).
+//  Links to each endpoint of the list (may be empty), CURVE clients when
+//  curve is enabled; our id goes in via. NULL with errno (E2BIG: over
+//  ZWATCH_PARENTS_MAX, or libzmq's).
 zwatch_parents_t *
-    zwatch_parents_new (zlistx_t *endpoints, const char *id);
+    zwatch_parents_new (zlistx_t *endpoints, const char *id, const zwatch_curve_t *curve);
 
 void
     zwatch_parents_destroy (zwatch_parents_t **self_p);

@@ -16,6 +16,9 @@
     - loop: A's parent is B and B's is A: the loop is refused with one
       log line and counted in stats loops, and the child told `loop`
       stops forwarding (stats parents[].stopped).
+    - relay: CURVE on at the root; an edge with a relay certificate
+      (zwatch-keygen --relay) forwards its agent, one with an agent
+      certificate is refused (relay_denied, counted, logged).
 */
 
 #define _GNU_SOURCE
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <zmq.h>
 #include "zwatch.h"
 #include "agent_child.h"
@@ -385,12 +389,116 @@ s_test_loop (void)
     free (server_ep);
 }
 
+//  zwatch-keygen [--relay] dir/name; returns the public key it prints
+static char *
+s_keygen (const char *dir, const char *name, bool relay)
+{
+    char *bin = tu_bin ("zwatch-keygen");
+    char path [512];
+    snprintf (path, sizeof (path), "%s/%s", dir, name);
+    const char *with [] = { bin, "--relay", path, NULL };
+    const char *without [] = { bin, path, NULL };
+    char *out_path = tu_temp_path (".out");
+    CHECK_INT_EQ (tu_wait (tu_spawn (relay? with: without, NULL, out_path), WAIT_MS), 0);
+    char *out = tu_read_file (out_path);
+    CHECK (out && strlen (out) == 41);
+    out [40] = 0;
+    tu_remove_output (out_path);
+    free (out_path);
+    free (bin);
+    return out;
+}
+
+//  A CURVE root whose agents-allow holds a relay certificate and an agent
+//  certificate; an edge using the relay's gets its agent through, one
+//  using the agent's is refused: relay_denied, counted and logged
+static void
+s_test_relay (void)
+{
+    char *dir = tu_temp_path (".certs");
+    char allow [512];
+    snprintf (allow, sizeof (allow), "%s/allow", dir);
+    CHECK (mkdir (dir, 0700) == 0 && mkdir (allow, 0700) == 0);
+    char *root_key = s_keygen (dir, "root", false);
+    free (s_keygen (allow, "relay", true));
+    free (s_keygen (allow, "agent", false));
+    char root_secret [600], relay_secret [600], agent_secret [600];
+    snprintf (root_secret, sizeof (root_secret), "%s/root_secret", dir);
+    snprintf (relay_secret, sizeof (relay_secret), "%s/relay_secret", allow);
+    snprintf (agent_secret, sizeof (agent_secret), "%s/agent_secret", allow);
+    //  The secrets may stay there: the allow directory skips *_secret
+
+    tier_t root, edge, rogue;
+    s_tier_init (&root, "root", NULL, "600");
+    //  Its args end at 12 (no --parent)
+    const char *root_args [20];
+    memcpy (root_args, root.args, 12 * sizeof (char *));
+    const char *curve_root [] = { "--curve-secret", root_secret, "--agents-allow", allow, NULL };
+    memcpy (root_args + 12, curve_root, sizeof (curve_root));
+    root.proc = broker_proc_new (root_args, false);
+    s_tier_init (&edge, "edge", root.ingest, "600");
+    s_tier_init (&rogue, "rogue", root.ingest, "600");
+    const char *edge_args [20], *rogue_args [20];
+    memcpy (edge_args, edge.args, 16 * sizeof (char *));
+    memcpy (rogue_args, rogue.args, 16 * sizeof (char *));
+    const char *curve_edge [] = { "--parent-server-key", root_key, "--parent-cert", relay_secret, NULL };
+    const char *curve_rogue [] = { "--parent-server-key", root_key, "--parent-cert", agent_secret, NULL };
+    memcpy (edge_args + 14, curve_edge, sizeof (curve_edge));
+    memcpy (rogue_args + 14, curve_rogue, sizeof (curve_rogue));
+    edge.proc = broker_proc_new (edge_args, false);
+    rogue.proc = broker_proc_new (rogue_args, false);
+
+    char *server_ep = tu_free_endpoint (), *other_ep = tu_free_endpoint ();
+    agent_child_t server = agent_child_start (edge.ingest, "box", "srv", ZMQ_ROUTER, "api",
+                                              server_ep, true);
+    agent_child_t other = agent_child_start (rogue.ingest, "box2", "srv2", ZMQ_ROUTER, "api",
+                                             other_ep, true);
+    //  The relay's agent is at the root; the agent certificate's is not,
+    //  and the root says why
+    CHECK (broker_proc_wait_log (root.proc, "whose certificate is not a relay's (relay_denied",
+                                 WAIT_MS));
+    snap_client_t *client = snap_client_new_curve (root.snapshot, root_key);
+    long long deadline = tu_now_ms () + WAIT_MS;
+    bool done = false;
+    while (!done && tu_now_ms () < deadline) {
+        snap_reply_t *reply = snap_client_get (client, NULL, -1, WAIT_MS);
+        done = s_services (reply) == 1 && s_has_socket (reply, "box", "srv", "api", 0);
+        for (size_t index = 0; index < snap_reply_size (reply); index++) {
+            const msgpack_object *frame = snap_reply_frame (reply, index);
+            CHECK (!mp_str_is (frame, "host", "box2") && !mp_str_is (frame, "host", "rogue"));
+        }
+        snap_reply_destroy (&reply);
+        if (!done)
+            usleep (POLL_MS * 1000);
+    }
+    CHECK (done);
+    snap_client_destroy (&client);
+    const char *prefixes [] = { "stats/", NULL };
+    feed_t *feed = feed_new_curve (root.publish, prefixes, root_key);
+    s_wait_counted (feed, "relay_denied");
+    CHECK_INT_EQ (feed_uint (feed, "loops"), 0);
+    feed_destroy (&feed);
+
+    agent_child_end (&other);
+    agent_child_end (&server);
+    s_tier_destroy (&rogue);
+    s_tier_destroy (&edge);
+    s_tier_destroy (&root);
+    free (server_ep);
+    free (other_ep);
+    free (root_key);
+    char command [1200];
+    snprintf (command, sizeof (command), "rm -rf '%s'", dir);
+    CHECK (system (command) == 0);
+    free (dir);
+}
+
 int
 main (int argc, char *argv [])
 {
     const tu_case_t cases [] = {
         { "three", s_test_three }, { "heal", s_test_heal }, { "edge", s_test_edge },
-        { "loop", s_test_loop }
+        { "loop", s_test_loop }, { "relay", s_test_relay }
     };
     return tu_run_cases (argc, argv, "test_tier", cases, sizeof (cases) / sizeof (cases [0]));
 }
