@@ -19,6 +19,8 @@
     - relay: CURVE on at the root; an edge with a relay certificate
       (zwatch-keygen --relay) forwards its agent, one with an agent
       certificate is refused (relay_denied, counted, logged).
+    - drops: an edge whose parent is down drops past its link's bound,
+      counted, and its heartbeat tells the parent once it is up.
 */
 
 #define _GNU_SOURCE
@@ -32,7 +34,9 @@
 #include "zwatch.h"
 #include "agent_child.h"
 #include "broker_proc.h"
+#include "fake_agent.h"
 #include "feed.h"
+#include "zwatch_parents.h"
 #include "snap_client.h"
 #include "testutil.h"
 
@@ -389,6 +393,72 @@ s_test_loop (void)
     free (server_ep);
 }
 
+//  The map of the current stats message's array key whose key_name is name
+static const msgpack_object *
+s_stats_entry (feed_t *feed, const char *array, const char *key_name, const char *name)
+{
+    const msgpack_object *list = feed_get (feed, array);
+    CHECK (list && list->type == MSGPACK_OBJECT_ARRAY);
+    for (uint32_t index = 0; index < list->via.array.size; index++)
+        if (mp_str_is (&list->via.array.ptr [index], key_name, name))
+            return &list->via.array.ptr [index];
+    return NULL;
+}
+
+//  An edge whose parent is not there yet: its link's queue is bounded, so
+//  a flood of events is dropped past it, counted; when the parent comes
+//  up it hears the edge's drop count in its heartbeat (stats children)
+static void
+s_test_drops (void)
+{
+    tier_t parent, edge;
+    s_tier_init (&parent, "parent", NULL, "600");
+    s_tier_init (&edge, "edge", parent.ingest, "600");
+    s_tier_start (&edge);
+    const char *prefixes [] = { "stats/", NULL };
+    feed_t *feed = feed_new (edge.publish, prefixes);
+    fake_agent_t *agent = fake_agent_new (edge.ingest, "box", "flood", 77);
+    fake_agent_send_state (agent, ZWATCH_KIND_HELLO, 0);
+    int events = 2 * ZWATCH_PARENT_SNDHWM;
+    for (int seq = 1; seq <= events; seq++) {
+        size_t size;
+        fake_agent_send_event (agent, (uint64_t) seq, "CONNECTED", &size);
+    }
+    //  Everything the edge read went to the queue or was dropped; the
+    //  queue took at most its bound (and the edge's heartbeats)
+    uint64_t dropped = 0;
+    long long deadline = tu_now_ms () + WAIT_MS;
+    while (!dropped && tu_now_ms () < deadline) {
+        if (!feed_recv (feed, 1000) || feed_uint (feed, "msgs_in") < (uint64_t) events + 1)
+            continue;
+        const msgpack_object *link = s_stats_entry (feed, "parents", "endpoint", parent.ingest);
+        CHECK (link);
+        uint64_t sent = mp_uint (link, "sent");
+        dropped = mp_uint (link, "dropped");
+        CHECK (sent + dropped >= (uint64_t) events + 1);
+        CHECK (sent < (uint64_t) events);
+        CHECK (dropped > 0);
+        CHECK (mp_uint (link, "connects") == 0);
+    }
+    CHECK (dropped);
+    fake_agent_destroy (&agent);
+    feed_destroy (&feed);
+    //  The parent comes up and the edge's heartbeat tells it
+    s_tier_start (&parent);
+    feed = feed_new (parent.publish, prefixes);
+    bool told = false;
+    deadline = tu_now_ms () + WAIT_MS;
+    while (!told && tu_now_ms () < deadline)
+        if (feed_recv (feed, 1000)) {
+            const msgpack_object *child = s_stats_entry (feed, "children", "id", "edge");
+            told = child && mp_uint (child, "dropped") >= dropped;
+        }
+    CHECK (told);
+    feed_destroy (&feed);
+    s_tier_destroy (&edge);
+    s_tier_destroy (&parent);
+}
+
 //  zwatch-keygen [--relay] dir/name; returns the public key it prints
 static char *
 s_keygen (const char *dir, const char *name, bool relay)
@@ -498,7 +568,7 @@ main (int argc, char *argv [])
 {
     const tu_case_t cases [] = {
         { "three", s_test_three }, { "heal", s_test_heal }, { "edge", s_test_edge },
-        { "loop", s_test_loop }, { "relay", s_test_relay }
+        { "loop", s_test_loop }, { "relay", s_test_relay }, { "drops", s_test_drops }
     };
     return tu_run_cases (argc, argv, "test_tier", cases, sizeof (cases) / sizeof (cases [0]));
 }
