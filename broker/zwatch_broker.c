@@ -671,7 +671,7 @@ zwatch_broker_run (zwatch_broker_t *self)
             unsigned connected = zwatch_parents_read (self->parents);
             for (size_t index = 0; connected; index++, connected >>= 1)
                 if ((connected & 1) && self->fleet_on)
-                    zwatch_replay_send (self->fleet, self->parents, index);
+                    zwatch_replay_send (self->fleet, self->agents, self->parents, index);
         }
         //  One slice between two ingest batches
         zwatch_snapshot_server_send (self->snapshots, now);

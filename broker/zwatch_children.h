@@ -36,7 +36,9 @@ zwatch_children_t *
 void
     zwatch_children_destroy (zwatch_children_t **self_p);
 
-//  True if msg (with its via) is a child broker's heartbeat; then it is noted
+//  Note the edge (via [0]) of a heartbeat, hello or state_end as heard
+//  now. True if msg is the child broker's own heartbeat (its counters are
+//  then kept).
 bool
     zwatch_children_heard (zwatch_children_t *self, const zwatch_msg_t *msg,
                            const zwatch_via_t *via, int64_t now);

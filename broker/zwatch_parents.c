@@ -170,10 +170,10 @@ zwatch_parents_forward (zwatch_parents_t *self, const void *data, size_t size,
 int
 zwatch_parents_send (zwatch_parents_t *self, size_t index, const void *data, size_t size)
 {
-    zwatch_via_t none;
-    if (!self || index >= self->count || zwatch_via_read (&none, data, size) != 0)
+    zwatch_via_t via;
+    if (!self || index >= self->count || zwatch_via_read (&via, data, size) != 0)
         return -1;
-    int length = zwatch_via_append (&none, data, size, self->id, self->buffer,
+    int length = zwatch_via_append (&via, data, size, self->id, self->buffer,
                                     sizeof (self->buffer));
     if (length < 0) {
         self->parents [index].stats.dropped++;

@@ -56,7 +56,7 @@ void
     zwatch_parents_forward (zwatch_parents_t *self, const void *data, size_t size,
                             const zwatch_via_t *via);
 
-//  Send one message of ours (no via yet) to parent index only. Returns 0,
+//  Send one message of ours (no via, or via [edge]) to parent index only. Returns 0,
 //  or -1 if its queue did not take it (counted in dropped).
 int
     zwatch_parents_send (zwatch_parents_t *self, size_t index, const void *data, size_t size);

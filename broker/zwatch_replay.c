@@ -8,8 +8,10 @@ typedef struct {
     zwatch_parents_t *parents;
     size_t index;
     zwatch_msg_t msg;                   //  host, svc, pid, seq of the agent
+    const char *edge;                   //  its edge below us, or NULL
     uint64_t facts;
     uint8_t buffer [ZWATCH_MSG_MAX];
+    uint8_t routed [ZWATCH_MSG_MAX];    //  the same with via [edge]
 } replay_t;
 
 static zwatch_str_t
@@ -23,8 +25,17 @@ static int
 s_send (replay_t *self, const zwatch_msg_t *msg)
 {
     int size = zwatch_msg_encode (msg, self->buffer, sizeof (self->buffer));
-    return size < 0? -1: zwatch_parents_send (self->parents, self->index, self->buffer,
-                                              (size_t) size);
+    const uint8_t *data = self->buffer;
+    zwatch_via_t none;
+    if (size >= 0 && self->edge) {
+        if (zwatch_via_read (&none, self->buffer, (size_t) size) == 0)
+            size = zwatch_via_append (&none, self->buffer, (size_t) size, self->edge,
+                                      self->routed, sizeof (self->routed));
+        else
+            size = -1;
+        data = self->routed;
+    }
+    return size < 0? -1: zwatch_parents_send (self->parents, self->index, data, (size_t) size);
 }
 
 //  One state message of the socket in msg
@@ -78,7 +89,8 @@ s_socket (replay_t *self, zwatch_fleet_socket_t *socket)
 }
 
 size_t
-zwatch_replay_send (zwatch_fleet_t *fleet, zwatch_parents_t *parents, size_t index)
+zwatch_replay_send (zwatch_fleet_t *fleet, zwatch_agent_table_t *agents,
+                    zwatch_parents_t *parents, size_t index)
 {
     replay_t *self = (replay_t *) zmalloc (sizeof (replay_t));
     if (!self)
@@ -96,6 +108,8 @@ zwatch_replay_send (zwatch_fleet_t *fleet, zwatch_parents_t *parents, size_t ind
         msg->start = zwatch_fleet_agent_start (agent);
         msg->ts = zwatch_clock_wall_ns ();
         zwatch_fleet_agent_seq (agent, &msg->seq);
+        const zwatch_agent_t *tracked = zwatch_agent_table_lookup (agents, msg);
+        self->edge = tracked && *tracked->edge? tracked->edge: NULL;
         self->facts = 0;
         zwatch_msg_t hello = *msg;
         hello.kind = ZWATCH_KIND_HELLO;

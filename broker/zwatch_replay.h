@@ -8,11 +8,14 @@
 #define ZWATCH_REPLAY_H_INCLUDED
 
 #include "zwatch_fleet.h"
+#include "zwatch_agent_table.h"
 #include "zwatch_parents.h"
 
-//  Replay every agent of fleet to parent index. Returns the agents whose
-//  replay went whole.
+//  Replay every agent of fleet to parent index. An agent that reports to
+//  a broker below us (its edge in agents) keeps it as via [0], as its own
+//  messages have it. Returns the agents whose replay went whole.
 size_t
-    zwatch_replay_send (zwatch_fleet_t *fleet, zwatch_parents_t *parents, size_t index);
+    zwatch_replay_send (zwatch_fleet_t *fleet, zwatch_agent_table_t *agents,
+                        zwatch_parents_t *parents, size_t index);
 
 #endif

@@ -11,6 +11,8 @@
     - heal: the region is SIGKILLed; the root loses the agents; the
       region comes back on its ports and the edges replay their fleet to
       it: the root is whole again, with no agent restarted.
+    - root: the root is SIGKILLed and restarted: the region's replay makes
+      it whole again.
     - edge: edge 1 is SIGKILLed: its agent is lost at the root and comes
       back when the edge restarts (the agent replays to it).
     - loop: A's parent is B and B's is A: the loop is refused with one
@@ -270,6 +272,27 @@ s_test_heal (void)
     s_wait_root (fleet.region.snapshot, 2, true);
     s_wait_root (fleet.root.snapshot, 2, true);
     CHECK (kill (fleet.server.pid, 0) == 0 && kill (fleet.client.pid, 0) == 0);
+    s_fleet_destroy (&fleet);
+}
+
+//  The root restarts empty: the region replays its fleet to it
+static void
+s_test_root (void)
+{
+    fleet_t fleet;
+    s_fleet_start (&fleet, NULL);
+    s_wait_root (fleet.root.snapshot, 2, true);
+    s_tier_kill (&fleet.root);
+    s_tier_start (&fleet.root);
+    long long start = tu_now_ms ();
+    s_wait_root (fleet.root.snapshot, 2, true);
+    fprintf (stderr, "root whole again %lld ms after its restart\n", tu_now_ms () - start);
+    //  The replayed agents keep their edge: edge1's silence loses its one
+    //  service at the root
+    s_tier_kill (&fleet.edge1);
+    s_wait_root (fleet.root.snapshot, 1, false);
+    s_tier_start (&fleet.edge1);
+    s_wait_root (fleet.root.snapshot, 2, true);
     s_fleet_destroy (&fleet);
 }
 
@@ -567,7 +590,7 @@ int
 main (int argc, char *argv [])
 {
     const tu_case_t cases [] = {
-        { "three", s_test_three }, { "heal", s_test_heal }, { "edge", s_test_edge },
+        { "three", s_test_three }, { "heal", s_test_heal }, { "edge", s_test_edge }, { "root", s_test_root },
         { "loop", s_test_loop }, { "relay", s_test_relay }, { "drops", s_test_drops }
     };
     return tu_run_cases (argc, argv, "test_tier", cases, sizeof (cases) / sizeof (cases [0]));
