@@ -343,7 +343,12 @@ zwatch_broker_security_check_relay (zwatch_broker_security_t *self, void *ingest
                       " since the last line)", (int) msg->host.len, msg->host.ptr,
                       key? key: "?", held + 1);
     }
-    zwatch_broker_security_refuse (self, ingest, routing_id, "relay_denied", "relay", msg->host,
+    //  host: what the certificate allows (its host, else any: the message's)
+    char allowed [ZWATCH_HOST_MAX + 1];
+    const char *host = zmq_msg_gets (body, ZWATCH_ZAP_HOST_PROPERTY);
+    snprintf (allowed, sizeof (allowed), "%.*s", host? (int) strlen (host): (int) msg->host.len,
+              host? host: msg->host.ptr);
+    zwatch_broker_security_refuse (self, ingest, routing_id, "relay_denied", allowed, msg->host,
                                    now);
     return -1;
 }
