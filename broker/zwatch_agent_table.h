@@ -22,6 +22,7 @@ typedef struct _zwatch_agent_t {
     uint64_t events;            //  events received from it
     uint64_t lost;              //  events lost in its seq gaps
     int64_t last_seen;          //  zclock_mono () ms of its latest message
+    char edge [ZWATCH_HOST_MAX + 1];    //  via [0]: the broker it reports to, "" if us
     struct _zwatch_agent_t *older, *newer;     //  in last_seen order
 } zwatch_agent_t;
 

@@ -52,6 +52,10 @@
 #include "zwatch_pin.h"
 #include "zwatch_snapshot_server.h"
 #include "zwatch_subscribers.h"
+#include "zwatch_parents.h"
+#include "zwatch_children.h"
+#include "zwatch_replay.h"
+#include "zwatch_via.h"
 
 #define BATCH_MAX           1000        //  messages read per socket per poll
 #define INGEST_MAXMSGSIZE   65536
@@ -92,6 +96,9 @@ struct _zwatch_broker_t {
     zwatch_broker_security_t *security;     //  CURVE, ZAP, self-watch; set by bind
     zwatch_fdlimit_t *fdlimit;              //  descriptors left; set by bind
     zwatch_subscribers_t *subscribers;      //  connected to publish; set by bind
+    zwatch_parents_t *parents;              //  --parent links; set by bind
+    zwatch_children_t *children;            //  brokers below us, by their heartbeats
+    uint64_t started_wall;                  //  epoch ns, our heartbeats' start
     zwatch_counters_t counters;
     int64_t started;                    //  zclock_mono () at start
     int64_t heartbeat_ms;
@@ -99,6 +106,7 @@ struct _zwatch_broker_t {
     int64_t stats_ms;
     zwatch_ratelimit_t invalid_limit [ZWATCH_REJECT_COUNT];
     zwatch_ratelimit_t refused_limit;
+    bool loop_logged;                   //  the loop line goes out once
     char error [512];
 };
 
@@ -203,6 +211,8 @@ zwatch_broker_new (zwatch_broker_config_t *config)
     self->publish = zsock_new (ZMQ_XPUB);
     self->agents = zwatch_agent_table_new (config->max_agents);
     self->report = zwatch_report_new ();
+    self->children = zwatch_children_new ();
+    self->started_wall = zwatch_clock_wall_ns ();
     self->fleet_on = config->fleet;
     self->fleet = zwatch_fleet_new (&config->fleet_limits);
     self->history = zwatch_history_new (self->fleet_on? config->history: 0);
@@ -210,7 +220,8 @@ zwatch_broker_new (zwatch_broker_config_t *config)
         self->snapshots = zwatch_snapshot_server_new (self->fleet_on? self->fleet: NULL,
                                                       self->history,
                                                       self->fleet_on? config->history: 0);
-    if (!self->ingest || !self->publish || !self->agents || !self->report || !self->snapshots) {
+    if (!self->ingest || !self->publish || !self->agents || !self->report || !self->snapshots
+    ||  !self->children) {
         zwatch_broker_destroy (&self);
         return NULL;
     }
@@ -238,6 +249,8 @@ zwatch_broker_destroy (zwatch_broker_t **self_p)
         zmq_msg_close (&self->subscription);
         zwatch_broker_security_unwatch (self->security);
         zwatch_subscribers_destroy (&self->subscribers);
+        zwatch_parents_destroy (&self->parents);
+        zwatch_children_destroy (&self->children);
         zsock_destroy (&self->ingest);
         zsock_destroy (&self->publish);
         zwatch_snapshot_server_destroy (&self->snapshots);
@@ -293,6 +306,13 @@ zwatch_broker_bind (zwatch_broker_t *self)
     ||  s_bind_all (self, snapshot, self->config->snapshot, "--snapshot"))
         return -1;
     self->fdlimit = zwatch_fdlimit_new (self->config->max_agents);
+    self->parents = zwatch_parents_new (self->config->parent, self->config->id,
+                                        &self->config->parent_curve);
+    if (!self->parents) {
+        snprintf (self->error, sizeof (self->error), "cannot connect to --parent: %s",
+                  zmq_strerror (errno));
+        return -1;
+    }
     zsys_info ("zwatch-broker: id %s (heartbeat timeout %.3g s, stats every %.3g s, "
                "max %zu agents%s)", self->config->id, self->config->heartbeat_timeout,
                self->config->stats_interval, self->config->max_agents,
@@ -338,7 +358,8 @@ s_publish_stats (zwatch_broker_t *self, int64_t now)
                              (uint64_t) (now - self->started),
                              zwatch_agent_table_size (self->agents), self->fleet,
                              zwatch_snapshot_server_counters (self->snapshots),
-                             zwatch_history_size (self->history)) != 0)
+                             zwatch_history_size (self->history), self->parents,
+                             self->children) != 0)
         return;
     char topic [ZWATCH_TOPIC_MAX + 1];
     s_publish (self, topic, zwatch_topic_stats (topic, sizeof (topic), self->config->id));
@@ -360,9 +381,10 @@ s_reject (zwatch_broker_t *self, zwatch_reason_t reason, const char *detail, int
     }
 }
 
-//  Agent table and seq accounting for one valid message
+//  Agent table and seq accounting for one valid message, and the edge
+//  broker it came from (via [0]; none: it reports to us)
 static void
-s_track (zwatch_broker_t *self, const zwatch_msg_t *msg, int64_t now)
+s_track (zwatch_broker_t *self, const zwatch_msg_t *msg, const zwatch_via_t *via, int64_t now)
 {
     bool first = false;
     zwatch_agent_t *agent = zwatch_agent_table_lookup (self->agents, msg);
@@ -383,6 +405,10 @@ s_track (zwatch_broker_t *self, const zwatch_msg_t *msg, int64_t now)
         first = true;
     }
     zwatch_agent_account (agent, msg, first, &self->counters.lost, &self->counters.reordered);
+    size_t edge_len = via->count? via->ids [0].len: 0;
+    if (edge_len)
+        memcpy (agent->edge, via->ids [0].ptr, edge_len);
+    agent->edge [edge_len] = 0;
     if (first)
         s_publish_agent (self, agent, "up");
     if (msg->kind == ZWATCH_KIND_BYE) {
@@ -429,12 +455,41 @@ s_handle_map (zwatch_broker_t *self, zwatch_msg_t *msg, const void *data, size_t
         self->counters.host_mismatch++;
         return;
     }
+    //  A message that passed through us already came round a loop: refused
+    //  here, and the child that sent it is told so (it stops sending)
+    zwatch_via_t via;
+    if (zwatch_via_read (&via, data, size) != 0) {
+        s_reject (self, ZWATCH_REJECT_BAD_VALUE, "via", now);
+        return;
+    }
+    //  Only a relay's certificate speaks for others (docs/SECURITY.md)
+    if (zwatch_broker_security_check_relay (self->security, self->ingest_handle, &self->routing_id,
+                                            &self->body, msg, via.count, now) != 0) {
+        self->counters.invalid++;
+        self->counters.relay_denied++;
+        return;
+    }
+    if (zwatch_via_has (&via, self->config->id)) {
+        self->counters.invalid++;
+        self->counters.loops++;
+        if (!self->loop_logged)
+            zsys_error ("zwatch-broker: refused a message from %.*s/%.*s that already passed "
+                        "through us (loop: our id '%s' is in its via); counted in stats loops",
+                        (int) msg->host.len, msg->host.ptr, (int) msg->svc.len, msg->svc.ptr,
+                        self->config->id);
+        self->loop_logged = true;
+        zwatch_broker_security_refuse (self->security, self->ingest_handle, &self->routing_id,
+                                       "loop", self->config->id, msg->host, now);
+        return;
+    }
     if (zwatch_broker_security_own_publish (self->security, msg))
         zwatch_subscribers_event (self->subscribers, (uint16_t) msg->code);
     //  Before the send: msg's strings point into the body we are about to give away
-    s_track (self, msg, now);
+    s_track (self, msg, &via, now);
+    zwatch_children_heard (self->children, msg, &via, now);
     if (self->fleet_on)
         zwatch_fleet_apply (self->fleet, msg);      //  what it refuses, it counts
+    zwatch_parents_forward (self->parents, data, size, &via);
     if (msg->kind == ZWATCH_KIND_EVENT) {
         char topic [ZWATCH_TOPIC_MAX + 1];
         int topic_len = zwatch_topic_event (topic, sizeof (topic), msg);
@@ -532,21 +587,71 @@ s_read_subscriptions (zwatch_broker_t *self)
     }
 }
 
-//  Agents silent for --heartbeat-timeout are lost; the oldest go first
+static void
+s_lose (zwatch_broker_t *self, zwatch_agent_t *agent)
+{
+    s_publish_agent (self, agent, "lost");
+    zwatch_str_t host = { agent->key.host, agent->key.host_len };
+    zwatch_str_t svc = { agent->key.svc, agent->key.svc_len };
+    if (self->fleet_on)
+        zwatch_fleet_forget (self->fleet, host, svc, agent->key.pid);
+    zwatch_agent_table_remove (self->agents, agent);
+    if (self->links_size)
+        s_flush_links (self);
+}
+
+//  Agents silent for --heartbeat-timeout are lost; the oldest go first.
+//  So are those behind a child broker that went silent (they may still
+//  talk to it, but nothing of theirs reaches us).
 static void
 s_expire (zwatch_broker_t *self, int64_t now)
 {
     zwatch_agent_t *agent;
     while ((agent = zwatch_agent_table_oldest (self->agents))
-       &&  now - agent->last_seen >= self->heartbeat_ms) {
-        s_publish_agent (self, agent, "lost");
-        zwatch_str_t host = { agent->key.host, agent->key.host_len };
-        zwatch_str_t svc = { agent->key.svc, agent->key.svc_len };
-        if (self->fleet_on)
-            zwatch_fleet_forget (self->fleet, host, svc, agent->key.pid);
-        zwatch_agent_table_remove (self->agents, agent);
-        if (self->links_size)
-            s_flush_links (self);
+       &&  now - agent->last_seen >= self->heartbeat_ms)
+        s_lose (self, agent);
+    const zwatch_child_t *child;
+    while ((child = zwatch_children_expired (self->children, now))) {
+        size_t lost = 0;
+        zwatch_agent_t *next;
+        for (agent = zwatch_agent_table_oldest (self->agents); agent; agent = next) {
+            next = agent->newer;
+            if (streq (agent->edge, child->id)) {
+                s_lose (self, agent);
+                lost++;
+            }
+        }
+        zsys_warning ("zwatch-broker: child broker %s silent for %d s: its %zu agents are lost",
+                      child->id, ZWATCH_RELAY_HEARTBEAT_MS * ZWATCH_RELAY_LOST_INTERVALS / 1000,
+                      lost);
+    }
+}
+
+//  Our heartbeat to each parent: who we are, what its link took and
+//  dropped, how many agents we speak for (zwatch_children.h)
+static void
+s_relay_heartbeat (zwatch_broker_t *self)
+{
+    zwatch_msg_t msg;
+    memset (&msg, 0, sizeof (msg));
+    msg.kind = ZWATCH_KIND_HEARTBEAT;
+    msg.host.ptr = self->config->id;
+    msg.host.len = strlen (self->config->id);
+    msg.svc.ptr = ZWATCH_RELAY_SVC;
+    msg.svc.len = strlen (ZWATCH_RELAY_SVC);
+    msg.pid = (uint64_t) getpid ();
+    msg.start = self->started_wall;
+    msg.ts = zwatch_clock_wall_ns ();
+    msg.read = self->counters.msgs_in;
+    msg.watched = zwatch_agent_table_size (self->agents);
+    uint8_t body [ZWATCH_MSG_MAX];
+    for (size_t index = 0; index < zwatch_parents_size (self->parents); index++) {
+        const zwatch_parent_stats_t *stats = zwatch_parents_stats (self->parents, index);
+        msg.sent = stats->sent;
+        msg.dropped = stats->dropped;
+        int size = zwatch_msg_encode (&msg, body, sizeof (body));
+        if (size > 0)
+            zwatch_parents_send (self->parents, index, body, (size_t) size);
     }
 }
 
@@ -567,7 +672,7 @@ s_reload (zwatch_broker_t *self)
 int
 zwatch_broker_run (zwatch_broker_t *self)
 {
-    zmq_pollitem_t items [] = {
+    zmq_pollitem_t items [4 + 2 * ZWATCH_PARENTS_MAX] = {
         { self->ingest_handle, 0, ZMQ_POLLIN, 0 },
         { self->publish_handle, 0, ZMQ_POLLIN, 0 },
         { self->snapshot_handle, 0, ZMQ_POLLIN, 0 },
@@ -575,10 +680,13 @@ zwatch_broker_run (zwatch_broker_t *self)
     };
     //  Our own monitor of publish, unless the self-watching agent has it
     int item_count = items [3].socket? 4: 3;
+    int fixed_count = item_count;
+    item_count += zwatch_parents_pollitems (self->parents, items + item_count);
     int64_t now = zclock_mono ();
     self->started = now;
     int64_t next_sweep = now + self->sweep_ms;
     int64_t next_stats = now + self->stats_ms;
+    int64_t next_relay = now;
     int rc = 0;
     while (!zsys_interrupted) {
         int64_t next = next_sweep < next_stats? next_sweep: next_stats;
@@ -608,12 +716,19 @@ zwatch_broker_run (zwatch_broker_t *self)
         now = zclock_mono ();
         if (items [1].revents & ZMQ_POLLIN)
             s_read_subscriptions (self);
-        if (item_count > 3 && (items [3].revents & ZMQ_POLLIN))
+        if (fixed_count > 3 && (items [3].revents & ZMQ_POLLIN))
             zwatch_subscribers_read (self->subscribers);
         if (items [0].revents & ZMQ_POLLIN)
             s_drain_ingest (self, now);
         if (items [2].revents & ZMQ_POLLIN)
             zwatch_snapshot_server_read (self->snapshots, now);
+        if (item_count > fixed_count) {
+            //  A parent that (re)connected hears our whole fleet
+            unsigned connected = zwatch_parents_read (self->parents);
+            for (size_t index = 0; connected; index++, connected >>= 1)
+                if ((connected & 1) && self->fleet_on)
+                    zwatch_replay_send (self->fleet, self->agents, self->parents, index);
+        }
         //  One slice between two ingest batches
         zwatch_snapshot_server_send (self->snapshots, now);
         if (now >= next_sweep) {
@@ -621,6 +736,10 @@ zwatch_broker_run (zwatch_broker_t *self)
             if (self->fdlimit)
                 zwatch_fdlimit_check (self->fdlimit, now);
             next_sweep = now + self->sweep_ms;
+        }
+        if (now >= next_relay && zwatch_parents_size (self->parents)) {
+            s_relay_heartbeat (self);
+            next_relay = now + ZWATCH_RELAY_HEARTBEAT_MS;
         }
         if (now >= next_stats) {
             s_publish_stats (self, now);

@@ -20,8 +20,9 @@
 //          agents-allow = /etc/zwatch/agents
 //          subscribers-allow = /etc/zwatch/subscribers
 //          allow-ip = 10.0.0.7
+//          parent = tcp://region:5570
 //
-//  with any number of ingest / publish / allow-ip / deny-ip entries; see
+//  with any number of ingest / publish / parent / allow-ip / deny-ip entries; see
 //  broker/zwatch-broker.cfg.example. Every problem is one line on stderr,
 //  "zwatch-broker: ...", and exit code 2.
 //
@@ -64,7 +65,7 @@ enum {
     OPT_INGEST = 256, OPT_PUBLISH, OPT_ID, OPT_CONFIG, OPT_HEARTBEAT, OPT_STATS,
     OPT_MAX_AGENTS, OPT_VERSION, OPT_CURVE_SECRET, OPT_AGENTS_ALLOW, OPT_SUBSCRIBERS_ALLOW,
     OPT_ALLOW_IP, OPT_DENY_IP, OPT_SNAPSHOT, OPT_HISTORY, OPT_MAX_SOCKETS,
-    OPT_MAX_CONNECTIONS, OPT_MAX_LINKS, OPT_LOG_FORMAT, OPT_NO_FLEET
+    OPT_MAX_CONNECTIONS, OPT_MAX_LINKS, OPT_LOG_FORMAT, OPT_NO_FLEET, OPT_PARENT, OPT_PARENT_SERVER_KEY, OPT_PARENT_CERT
 };
 
 static const struct option s_options [] = {
@@ -87,6 +88,9 @@ static const struct option s_options [] = {
     { "allow-ip",          required_argument, NULL, OPT_ALLOW_IP },
     { "deny-ip",           required_argument, NULL, OPT_DENY_IP },
     { "log-format",        required_argument, NULL, OPT_LOG_FORMAT },
+    { "parent",            required_argument, NULL, OPT_PARENT },
+    { "parent-server-key", required_argument, NULL, OPT_PARENT_SERVER_KEY },
+    { "parent-cert",       required_argument, NULL, OPT_PARENT_CERT },
     { "verbose",           no_argument,       NULL, 'v' },
     { "help",              no_argument,       NULL, 'h' },
     { "version",           no_argument,       NULL, OPT_VERSION },
@@ -129,6 +133,11 @@ s_usage (void)
 "  --allow-ip ADDR           only this IP address may connect (repeatable)\n"
 "  --deny-ip ADDR            this IP address may not connect (repeatable)\n"
 "  -v, --verbose             log every agent up/gone/lost\n"
+"  --parent EP               forward what the agents say to this broker's ingest\n"
+"                            (repeatable: a parent pair)\n"
+"  --parent-server-key KEY   CURVE to the parents, whose public key is KEY (Z85)\n"
+"  --parent-cert FILE        our certificate secret file for the parents: a relay\n"
+"                            certificate, in the parents' agents-allow directory\n"
 "  --log-format FORMAT       text (default) or json: one object per line\n"
 "  -h, --help                show this help\n"
 "  --version                 show the version\n"
@@ -250,6 +259,19 @@ s_check_security (zwatch_broker_config_t *self)
             return -1;
         }
     }
+    //  The parent links: CURVE clients as agents are (zwatch_curve)
+    if (self->parent_cert && !self->parent_server_key) {
+        s_error ("--parent-cert needs --parent-server-key (the parents' public key)");
+        return -1;
+    }
+    if (self->parent_server_key) {
+        char reason [400];
+        if (zwatch_curve_client (&self->parent_curve, self->parent_server_key, self->parent_cert,
+                                 reason, sizeof (reason)) != 0) {
+            s_error ("bad --parent-server-key / --parent-cert: %s", reason);
+            return -1;
+        }
+    }
     const char *dirs [] = { self->agents_allow, self->subscribers_allow };
     const char *flags [] = { "--agents-allow", "--subscribers-allow" };
     for (size_t index = 0; index < 2; index++) {
@@ -313,6 +335,12 @@ static int
 s_apply_ingest (zwatch_broker_config_t *self, const char *value, const char *what)
 {
     return s_apply_endpoint (value, what, self->ingest);
+}
+
+static int
+s_apply_parent (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    return s_apply_endpoint (value, what, self->parent);
 }
 
 static int
@@ -409,6 +437,20 @@ s_apply_curve_secret (zwatch_broker_config_t *self, const char *value, const cha
 }
 
 static int
+s_apply_parent_server_key (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    (void) what;
+    return s_set_string (&self->parent_server_key, value);
+}
+
+static int
+s_apply_parent_cert (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    (void) what;
+    return s_set_string (&self->parent_cert, value);
+}
+
+static int
 s_apply_agents_allow (zwatch_broker_config_t *self, const char *value, const char *what)
 {
     (void) what;
@@ -468,6 +510,9 @@ static const s_key_t s_keys [] = {
     { "subscribers-allow",  OPT_SUBSCRIBERS_ALLOW,  s_apply_subscribers_allow },
     { "allow-ip",           OPT_ALLOW_IP,           s_apply_allow_ip },
     { "deny-ip",            OPT_DENY_IP,            s_apply_deny_ip },
+    { "parent",             OPT_PARENT,             s_apply_parent },
+    { "parent-server-key",  OPT_PARENT_SERVER_KEY,  s_apply_parent_server_key },
+    { "parent-cert",        OPT_PARENT_CERT,        s_apply_parent_cert },
     { NULL, 0, NULL }
 };
 
@@ -743,7 +788,9 @@ s_new_empty (void)
         self->snapshot = s_string_list ();
         self->allow_ip = s_string_list ();
         self->deny_ip = s_string_list ();
-        if (!self->ingest || !self->publish || !self->snapshot || !self->allow_ip || !self->deny_ip)
+        self->parent = s_string_list ();
+        if (!self->ingest || !self->publish || !self->snapshot || !self->allow_ip || !self->deny_ip
+        ||  !self->parent)
             zwatch_broker_config_destroy (&self);
     }
     if (!self)
@@ -836,6 +883,7 @@ zwatch_broker_config_reload (zwatch_broker_config_t *self)
         { "ingest",          s_lists_equal (self->ingest, fresh->ingest) },
         { "publish",         s_lists_equal (self->publish, fresh->publish) },
         { "snapshot",        s_lists_equal (self->snapshot, fresh->snapshot) },
+        { "parent",          s_lists_equal (self->parent, fresh->parent) },
         { "fleet",           self->fleet == fresh->fleet },
         { "history",         self->history == fresh->history },
         { "max-sockets",     self->fleet_limits.sockets == fresh->fleet_limits.sockets },
@@ -844,7 +892,9 @@ zwatch_broker_config_reload (zwatch_broker_config_t *self)
         { "max-agents",      self->max_agents == fresh->max_agents },
         { "curve-secret",    s_strings_equal (self->curve_secret, fresh->curve_secret)
                           && streq (self->curve_public_key, fresh->curve_public_key) },
-        { "log-format",      self->log_format == fresh->log_format }
+        { "log-format",      self->log_format == fresh->log_format },
+        { "parent-server-key", s_strings_equal (self->parent_server_key, fresh->parent_server_key) },
+        { "parent-cert",     s_strings_equal (self->parent_cert, fresh->parent_cert) }
     };
     for (size_t index = 0; index < sizeof (fixed) / sizeof (fixed [0]); index++)
         if (!fixed [index].same && used < sizeof (kept))
@@ -881,7 +931,11 @@ zwatch_broker_config_destroy (zwatch_broker_config_t **self_p)
         zlistx_destroy (&self->snapshot);
         zlistx_destroy (&self->allow_ip);
         zlistx_destroy (&self->deny_ip);
+        zlistx_destroy (&self->parent);
         zstr_free (&self->curve_secret);
+        zstr_free (&self->parent_server_key);
+        zstr_free (&self->parent_cert);
+        explicit_bzero (&self->parent_curve, sizeof (self->parent_curve));
         zstr_free (&self->agents_allow);
         zstr_free (&self->subscribers_allow);
         explicit_bzero (self->curve_secret_key, sizeof (self->curve_secret_key));

@@ -14,6 +14,10 @@ typedef struct {
     zlistx_t *ingest;               //  endpoints (char *) to bind the ROUTER to
     zlistx_t *publish;              //  endpoints (char *) to bind the XPUB to
     zlistx_t *snapshot;             //  endpoints (char *) to bind the snapshot ROUTER to
+    zlistx_t *parent;               //  parent brokers' ingest endpoints (char *), may be empty
+    char *parent_server_key;        //  the parents' CURVE public key (Z85), or NULL
+    char *parent_cert;              //  our relay certificate's secret file, or NULL
+    zwatch_curve_t parent_curve;    //  from the two: what the parent links use
     size_t history;                 //  recent events kept for snapshots (0: none)
     zwatch_fleet_limits_t fleet_limits;     //  0 in a field: the model's default
     bool fleet;                     //  false (--no-fleet): no model, no history, no snapshots

@@ -31,6 +31,7 @@ struct _zwatch_broker_security_t {
     zactor_t *zap;              //  the ZAP handler; NULL: nobody is checked
     zwatch_agent_t *agent;      //  watches ingest and publish
     zwatch_ratelimit_t mismatch_limit;      //  host mismatch warnings
+    zwatch_ratelimit_t relay_limit;     //  relay_denied warnings
     refusal_slot_t refused [REFUSAL_SLOTS];
     uint64_t refusals_sent;
 };
@@ -197,6 +198,7 @@ zwatch_broker_security_new (const zwatch_broker_config_t *config, zsock_t *inges
         return NULL;
     }
     self->mismatch_limit = (zwatch_ratelimit_t) ZWATCH_RATELIMIT_INIT;
+    self->relay_limit = (zwatch_ratelimit_t) ZWATCH_RATELIMIT_INIT;
     bool lists = zlistx_size (config->allow_ip) || zlistx_size (config->deny_ip);
     int rc = 0;
     if (config->curve_secret)
@@ -279,15 +281,15 @@ s_refusal_due (zwatch_broker_security_t *self, zmq_msg_t *routing_id, int64_t no
     return true;
 }
 
-//  Tell the agent on that connection which host its certificate allows
-static void
-s_refuse (zwatch_broker_security_t *self, void *ingest, zmq_msg_t *routing_id,
-          const zwatch_msg_t *msg, const char *host, int64_t now)
+void
+zwatch_broker_security_refuse (zwatch_broker_security_t *self, void *ingest,
+                               zmq_msg_t *routing_id, const char *reason, const char *host,
+                               zwatch_str_t sent, int64_t now)
 {
-    if (!ingest || !routing_id || !s_refusal_due (self, routing_id, now))
+    if (!self || !ingest || !routing_id || !s_refusal_due (self, routing_id, now))
         return;
     zwatch_refusal_t refusal = {
-        { "host_mismatch", 13 }, { host, strlen (host) }, msg->host, (uint64_t) zclock_time () * 1000000
+        { reason, strlen (reason) }, { host, strlen (host) }, sent, (uint64_t) zclock_time () * 1000000
     };
     uint8_t body [ZWATCH_REFUSAL_MAX];
     int size = zwatch_refusal_encode (&refusal, body, sizeof (body));
@@ -318,7 +320,36 @@ zwatch_broker_security_check_host (zwatch_broker_security_t *self, void *ingest,
                       "last line)", (int) msg->host.len, msg->host.ptr, key? key: "?", host,
                       held + 1);
     }
-    s_refuse (self, ingest, routing_id, msg, host, now);
+    //  Tell the agent on that connection which host its certificate allows
+    zwatch_broker_security_refuse (self, ingest, routing_id, "host_mismatch", host, msg->host, now);
+    return -1;
+}
+
+int
+zwatch_broker_security_check_relay (zwatch_broker_security_t *self, void *ingest,
+                                    zmq_msg_t *routing_id, zmq_msg_t *body,
+                                    const zwatch_msg_t *msg, size_t via_count, int64_t now)
+{
+    if (!self || !self->curve || via_count == 0)
+        return 0;
+    const char *role = zmq_msg_gets (body, ZWATCH_ZAP_ROLE_PROPERTY);
+    if (role && streq (role, ZWATCH_ZAP_ROLE_RELAY))
+        return 0;
+    uint64_t held;
+    if (zwatch_ratelimit_ok (&self->relay_limit, now, WARN_INTERVAL_MS, &held)) {
+        const char *key = zmq_msg_gets (body, "User-Id");
+        zsys_warning ("zwatch-broker: dropped a forwarded message (via) for host '%.*s' from "
+                      "key %s, whose certificate is not a relay's (relay_denied, %" PRIu64
+                      " since the last line)", (int) msg->host.len, msg->host.ptr,
+                      key? key: "?", held + 1);
+    }
+    //  host: what the certificate allows (its host, else any: the message's)
+    char allowed [ZWATCH_HOST_MAX + 1];
+    const char *host = zmq_msg_gets (body, ZWATCH_ZAP_HOST_PROPERTY);
+    snprintf (allowed, sizeof (allowed), "%.*s", host? (int) strlen (host): (int) msg->host.len,
+              host? host: msg->host.ptr);
+    zwatch_broker_security_refuse (self, ingest, routing_id, "relay_denied", allowed, msg->host,
+                                   now);
     return -1;
 }
 

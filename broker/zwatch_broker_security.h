@@ -50,6 +50,22 @@ int
                                        zmq_msg_t *routing_id, zmq_msg_t *body,
                                        const zwatch_msg_t *msg, int64_t now);
 
+//  0 if the connection that brought body may send a message with via
+//  (via_count ids): no CURVE, no via, or a certificate of role relay
+//  (zwatch-keygen --relay). Else -1, with a warning at most once a
+//  second and a refusal relay_denied as for host_mismatch.
+int
+    zwatch_broker_security_check_relay (zwatch_broker_security_t *self, void *ingest,
+                                        zmq_msg_t *routing_id, zmq_msg_t *body,
+                                        const zwatch_msg_t *msg, size_t via_count, int64_t now);
+
+//  Send a refusal (PROTOCOL.md section 2) with this reason, host and sent
+//  to routing_id on ingest, at most once every 10 s per connection
+void
+    zwatch_broker_security_refuse (zwatch_broker_security_t *self, void *ingest,
+                                   zmq_msg_t *routing_id, const char *reason, const char *host,
+                                   zwatch_str_t sent, int64_t now);
+
 //  Refusals sent to agents since start
 uint64_t
     zwatch_broker_security_refusals_sent (zwatch_broker_security_t *self);

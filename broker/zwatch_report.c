@@ -122,15 +122,56 @@ s_pack_snapshots (msgpack_packer *pk, const zwatch_snapshot_counters_t *c, uint6
     return rc;
 }
 
+//  One map per --parent link, in the order of the flags
+static int
+s_pack_parents (msgpack_packer *pk, zwatch_parents_t *parents)
+{
+    size_t count = zwatch_parents_size (parents);
+    int rc = msgpack_pack_array (pk, count);
+    for (size_t index = 0; index < count; index++) {
+        const zwatch_parent_stats_t *stats = zwatch_parents_stats (parents, index);
+        rc |= msgpack_pack_map (pk, 6);
+        rc |= PACK_KEY (pk, "endpoint") | s_pack_cstr (pk, stats->endpoint);
+        rc |= PACK_KEY (pk, "sent")     | msgpack_pack_uint64 (pk, stats->sent);
+        rc |= PACK_KEY (pk, "dropped")  | msgpack_pack_uint64 (pk, stats->dropped);
+        rc |= PACK_KEY (pk, "connects") | msgpack_pack_uint64 (pk, stats->connects);
+        rc |= PACK_KEY (pk, "replays")  | msgpack_pack_uint64 (pk, stats->replays);
+        rc |= PACK_KEY (pk, "stopped")  | (stats->stopped? msgpack_pack_true (pk)
+                                                          : msgpack_pack_false (pk));
+    }
+    return rc;
+}
+
+//  One map per broker below us, as its last heartbeat said
+static int
+s_pack_children (msgpack_packer *pk, zwatch_children_t *children)
+{
+    size_t count = zwatch_children_size (children);
+    int rc = msgpack_pack_array (pk, count);
+    for (size_t index = 0; index < count; index++) {
+        const zwatch_child_t *child = zwatch_children_get (children, index);
+        rc |= msgpack_pack_map (pk, 6);
+        rc |= PACK_KEY (pk, "id")      | s_pack_cstr (pk, child->id);
+        rc |= PACK_KEY (pk, "agents")  | msgpack_pack_uint64 (pk, child->agents);
+        rc |= PACK_KEY (pk, "sent")    | msgpack_pack_uint64 (pk, child->sent);
+        rc |= PACK_KEY (pk, "dropped") | msgpack_pack_uint64 (pk, child->dropped);
+        rc |= PACK_KEY (pk, "losses")  | msgpack_pack_uint64 (pk, child->losses);
+        rc |= PACK_KEY (pk, "silent")  | (child->silent? msgpack_pack_true (pk)
+                                                        : msgpack_pack_false (pk));
+    }
+    return rc;
+}
+
 int
 zwatch_report_stats (zwatch_report_t *self, const zwatch_counters_t *counters,
                      const char *broker_id, uint64_t uptime_ms, uint64_t agents,
                      zwatch_fleet_t *fleet, const zwatch_snapshot_counters_t *snapshots,
-                     uint64_t history)
+                     uint64_t history, zwatch_parents_t *parents,
+                     zwatch_children_t *children)
 {
     msgpack_packer *pk = &self->packer;
     msgpack_sbuffer_clear (&self->buffer);
-    int rc = msgpack_pack_map (pk, 24);
+    int rc = msgpack_pack_map (pk, 28);
     rc |= PACK_KEY (pk, "v")              | msgpack_pack_uint64 (pk, ZWATCH_PROTO_VERSION);
     rc |= PACK_KEY (pk, "kind")           | s_pack_cstr (pk, "stats");
     rc |= PACK_KEY (pk, "broker")         | s_pack_cstr (pk, broker_id);
@@ -166,6 +207,10 @@ zwatch_report_stats (zwatch_report_t *self, const zwatch_counters_t *counters,
     rc |= PACK_KEY (pk, "links_out")      | msgpack_pack_uint64 (pk, counters->links_out);
     rc |= PACK_KEY (pk, "links_unsent")   | msgpack_pack_uint64 (pk, counters->links_unsent);
     rc |= PACK_KEY (pk, "refusals")       | msgpack_pack_uint64 (pk, counters->refusals);
+    rc |= PACK_KEY (pk, "loops")          | msgpack_pack_uint64 (pk, counters->loops);
+    rc |= PACK_KEY (pk, "relay_denied")   | msgpack_pack_uint64 (pk, counters->relay_denied);
+    rc |= PACK_KEY (pk, "parents")        | s_pack_parents (pk, parents);
+    rc |= PACK_KEY (pk, "children")       | s_pack_children (pk, children);
     rc |= PACK_KEY (pk, "fleet")          | s_pack_fleet (pk, fleet);
     rc |= PACK_KEY (pk, "snapshots")      | s_pack_snapshots (pk, snapshots, history);
     return rc? -1: 0;

@@ -6,6 +6,8 @@
 #include "zwatch_agent_table.h"
 #include "zwatch_fleet.h"
 #include "zwatch_snapshot_server.h"
+#include "zwatch_parents.h"
+#include "zwatch_children.h"
 
 //  Broker-wide counters since start (keys of the stats message)
 typedef struct {
@@ -26,6 +28,8 @@ typedef struct {
     uint64_t links_out;             //  link/ messages published
     uint64_t links_unsent;          //  link changes not published (out of memory)
     uint64_t refusals;              //  refusals sent to agents (host_mismatch)
+    uint64_t loops;                 //  refused: our own id in via (in invalid)
+    uint64_t relay_denied;          //  refused: via from a certificate not a relay's (in invalid)
 } zwatch_counters_t;
 
 typedef struct _zwatch_report_t zwatch_report_t;
@@ -45,12 +49,13 @@ int
                          const char *state, const char *broker_id);
 
 //  Encode a stats message, with the fleet model's sizes and counters and
-//  the snapshot server's
+//  the snapshot server's, each parent link's and each child broker's
 int
     zwatch_report_stats (zwatch_report_t *self, const zwatch_counters_t *counters,
                          const char *broker_id, uint64_t uptime_ms, uint64_t agents,
                          zwatch_fleet_t *fleet, const zwatch_snapshot_counters_t *snapshots,
-                         uint64_t history);
+                         uint64_t history, zwatch_parents_t *parents,
+                         zwatch_children_t *children);
 
 //  The last message encoded, valid until the next call
 const void *

@@ -46,6 +46,7 @@ typedef struct {
     char *mechanism;
     char key [ZWATCH_CURVE_KEY_LEN + 1];    //  CURVE client key, Z85
     const char *host;                   //  its certificate's host, or NULL
+    bool relay;                         //  its certificate's role is relay
     char reason [300];                  //  why it was refused; empty: allowed
 } request_t;
 
@@ -217,6 +218,8 @@ s_decide (self_t *self, request_t *request, zframe_t *credential)
         domain_t *domain = (domain_t *) zhashx_lookup (rules->domains, request->domain);
         zcert_t *cert = domain && domain->certs
                       ? zwatch_certdir_lookup (domain->certs, request->key): NULL;
+        const char *role = cert? zcert_meta (cert, ZWATCH_ZAP_ROLE_PROPERTY): NULL;
+        request->relay = role && streq (role, ZWATCH_ZAP_ROLE_RELAY);
         if (!domain)
             snprintf (request->reason, sizeof (request->reason), "unknown ZAP domain");
         else
@@ -246,23 +249,34 @@ s_log_refusal (self_t *self, const request_t *request)
                   request->mechanism, request->domain, request->address, request->reason, more);
 }
 
-//  ZMTP metadata: [name length][name][value length, 4 bytes BE][value]
-static zframe_t *
-s_metadata (const char *host)
+//  One ZMTP metadata property: [name length][name][value length, 4 bytes BE][value]
+static size_t
+s_property (byte *data, const char *name, const char *value)
 {
-    if (!host)
-        return zframe_new (NULL, 0);
-    size_t name_len = strlen (ZWATCH_ZAP_HOST_PROPERTY), value_len = strlen (host);
-    zframe_t *frame = zframe_new (NULL, 1 + name_len + 4 + value_len);
+    size_t name_len = strlen (name), value_len = strlen (value);
+    data [0] = (byte) name_len;
+    memcpy (data + 1, name, name_len);
+    data [1 + name_len] = 0;
+    data [2 + name_len] = 0;
+    data [3 + name_len] = (byte) (value_len >> 8);
+    data [4 + name_len] = (byte) value_len;
+    memcpy (data + 5 + name_len, value, value_len);
+    return 5 + name_len + value_len;
+}
+
+//  The certificate's host and role, as the broker reads them per message
+static zframe_t *
+s_metadata (const char *host, bool relay)
+{
+    size_t size = (host? 5 + strlen (ZWATCH_ZAP_HOST_PROPERTY) + strlen (host): 0)
+                + (relay? 5 + strlen (ZWATCH_ZAP_ROLE_PROPERTY) + strlen (ZWATCH_ZAP_ROLE_RELAY): 0);
+    zframe_t *frame = zframe_new (NULL, size);
     if (frame) {
         byte *data = zframe_data (frame);
-        data [0] = (byte) name_len;
-        memcpy (data + 1, ZWATCH_ZAP_HOST_PROPERTY, name_len);
-        data [1 + name_len] = 0;
-        data [2 + name_len] = 0;
-        data [3 + name_len] = (byte) (value_len >> 8);
-        data [4 + name_len] = (byte) value_len;
-        memcpy (data + 5 + name_len, host, value_len);
+        if (host)
+            data += s_property (data, ZWATCH_ZAP_HOST_PROPERTY, host);
+        if (relay)
+            s_property (data, ZWATCH_ZAP_ROLE_PROPERTY, ZWATCH_ZAP_ROLE_RELAY);
     }
     return frame;
 }
@@ -311,7 +325,8 @@ s_handle_request (self_t *self)
     zmsg_addstr (reply, status);
     zmsg_addstr (reply, text);
     zmsg_addstr (reply, *request.reason? "": request.key);
-    zframe_t *metadata = s_metadata (*request.reason? NULL: request.host);
+    zframe_t *metadata = *request.reason? zframe_new (NULL, 0)
+                                        : s_metadata (request.host, request.relay);
     zmsg_append (reply, &metadata);
     zmsg_send (&reply, self->handler);
 

@@ -28,6 +28,8 @@
 #include <czmq.h>
 
 #define ZWATCH_ZAP_HOST_PROPERTY    "host"      //  certificate metadata and ZAP property
+#define ZWATCH_ZAP_ROLE_PROPERTY    "role"      //  the same; "relay": a child broker's
+#define ZWATCH_ZAP_ROLE_RELAY       "relay"
 
 //  zactor_new (zwatch_zap_actor, NULL)
 void

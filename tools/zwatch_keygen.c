@@ -28,6 +28,8 @@ s_usage (void)
         "\n"
         "  --host H     bind the certificate to host ID H: an agent using it may only\n"
         "               send events with host H\n"
+        "  --relay      a relay certificate (metadata role = relay), for a child broker\n"
+        "               (--parent-cert): it may forward messages of any host, with via\n"
         "  --force      overwrite NAME and NAME_secret if they exist\n"
         "  -h, --help   show this help and exit\n"
         "  --version    show the version and exit\n"
@@ -50,12 +52,13 @@ main (int argc, char *argv [])
     static const struct option options [] = {
         { "host",  required_argument, NULL, 'H' },
         { "force", no_argument,       NULL, 'f' },
+        { "relay", no_argument,       NULL, 'R' },
         { "help",  no_argument,       NULL, 'h' },
         { "version", no_argument,     NULL, 'V' },
         { NULL, 0, NULL, 0 }
     };
     const char *host = NULL;
-    bool force = false;
+    bool force = false, relay = false;
     opterr = 0;
     while (true) {
         int option = getopt_long (argc, argv, ":h", options, NULL);
@@ -71,6 +74,9 @@ main (int argc, char *argv [])
             case 'f':
                 force = true;
                 break;
+            case 'R':
+                relay = true;
+                break;
             case 'h':
                 s_usage ();
                 return 0;
@@ -83,6 +89,9 @@ main (int argc, char *argv [])
                 return s_usage_error ("unknown option '%s'", argv [optind - 1]);
         }
     }
+    //  A relay speaks for the hosts behind it: no one host
+    if (relay && host)
+        return s_usage_error ("%s", "--relay and --host exclude each other");
     if (optind != argc - 1)
         return s_usage_error ("%s", optind < argc? "give exactly one NAME": "missing NAME");
     const char *name = argv [optind];
@@ -104,6 +113,8 @@ main (int argc, char *argv [])
     }
     if (host)
         zcert_set_meta (cert, "host", "%s", host);
+    if (relay)
+        zcert_set_meta (cert, "role", "relay");
     if (zcert_save (cert, name) != 0) {
         fprintf (stderr, PROGRAM ": cannot write '%s' and '%s': %s\n", name, secret_path,
                  strerror (errno));

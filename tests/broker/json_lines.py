@@ -26,7 +26,8 @@ ERRNO_EVENTS = {2, 16, 64, 256, 2048}
 ZMQ_ERRNOS = {156384763: "EFSM", 156384764: "ENOCOMPATPROTO",
               156384765: "ETERM", 156384766: "EMTHREAD"}
 
-TYPES = {"uint": "int", "int": "int", "str": "str", "map": "map"}
+TYPES = {"uint": "int", "int": "int", "str": "str", "map": "map", "array": "array",
+         "array of str": "array"}
 
 
 def doc_table(doc, heading):
@@ -80,6 +81,8 @@ def is_type(value, kind):
         return isinstance(value, int) and not isinstance(value, bool)
     if kind == "str":
         return isinstance(value, str)
+    if kind == "array":
+        return isinstance(value, list)
     return isinstance(value, dict)
 
 

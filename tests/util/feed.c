@@ -22,6 +22,12 @@ struct _feed_t {
 feed_t *
 feed_new (const char *endpoint, const char *const prefixes [])
 {
+    return feed_new_curve (endpoint, prefixes, NULL);
+}
+
+feed_t *
+feed_new_curve (const char *endpoint, const char *const prefixes [], const char *server_key)
+{
     feed_t *self = (feed_t *) zmalloc (sizeof (feed_t));
     CHECK (self);
     self->sub = zsock_new (ZMQ_SUB);
@@ -32,6 +38,13 @@ feed_new (const char *endpoint, const char *const prefixes [])
     zsock_set_rcvhwm (self->sub, 0);        //  tests count every message
     for (size_t index = 0; prefixes [index]; index++)
         zsock_set_subscribe (self->sub, prefixes [index]);
+    if (server_key) {
+        zcert_t *cert = zcert_new ();
+        CHECK (cert);
+        zcert_apply (cert, self->sub);
+        zcert_destroy (&cert);
+        zsock_set_curve_serverkey (self->sub, server_key);
+    }
     CHECK (zsock_connect (self->sub, "%s", endpoint) == 0);
     return self;
 }

@@ -21,6 +21,11 @@ typedef struct _feed_t feed_t;
 feed_t *
     feed_new (const char *endpoint, const char *const prefixes []);
 
+//  The same as a CURVE client of a broker whose public key is server_key
+//  (Z85), with a fresh keypair; server_key NULL: plain
+feed_t *
+    feed_new_curve (const char *endpoint, const char *const prefixes [], const char *server_key);
+
 //  Destroy the feed; idempotent
 void
     feed_destroy (feed_t **self_p);

@@ -21,12 +21,25 @@ struct _snap_reply_t {
 snap_client_t *
 snap_client_new (const char *endpoint)
 {
+    return snap_client_new_curve (endpoint, NULL);
+}
+
+snap_client_t *
+snap_client_new_curve (const char *endpoint, const char *server_key)
+{
     snap_client_t *self = (snap_client_t *) calloc (1, sizeof (snap_client_t));
     CHECK (self);
     self->dealer = zsock_new (ZMQ_DEALER);
     CHECK (self->dealer);
     zsock_set_linger (self->dealer, 0);
     zsock_set_rcvhwm (self->dealer, 0);         //  a reply is read whole
+    if (server_key) {
+        zcert_t *cert = zcert_new ();
+        CHECK (cert);
+        zcert_apply (cert, self->dealer);
+        zcert_destroy (&cert);
+        zsock_set_curve_serverkey (self->dealer, server_key);
+    }
     CHECK (zsock_connect (self->dealer, "%s", endpoint) == 0);
     self->handle = zsock_resolve (self->dealer);
     return self;

@@ -21,6 +21,11 @@ typedef struct _snap_reply_t snap_reply_t;
 snap_client_t *
     snap_client_new (const char *endpoint);
 
+//  The same as a CURVE client of a broker whose public key is server_key
+//  (Z85), with a fresh keypair; server_key NULL: plain
+snap_client_t *
+    snap_client_new_curve (const char *endpoint, const char *server_key);
+
 void
     snap_client_destroy (snap_client_t **self_p);
 
