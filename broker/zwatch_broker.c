@@ -56,6 +56,8 @@
 #include "zwatch_children.h"
 #include "zwatch_replay.h"
 #include "zwatch_via.h"
+#include "zwatch_msg_scan.h"
+#include "zwatch_batch_feed.h"
 
 #define BATCH_MAX           1000        //  messages read per socket per poll
 #define INGEST_MAXMSGSIZE   65536
@@ -76,6 +78,8 @@ struct _zwatch_broker_t {
     zwatch_broker_config_t *config;     //  SIGHUP changes some of it
     zsock_t *ingest;                    //  ROUTER, agents connect
     zsock_t *publish;                   //  XPUB, subscribers connect
+    zwatch_batch_feed_t *batches;       //  --publish-batches, or NULL
+    bool publish_stirred;               //  a call on the XPUB since we last read its monitor
     void *ingest_handle;                //  raw libzmq sockets for the hot path
     void *publish_handle;
     zmq_msg_t routing_id;               //  reused for every message
@@ -153,6 +157,7 @@ s_on_link (void *arg, const zwatch_fleet_link_t *link)
 static void
 s_flush_links (zwatch_broker_t *self)
 {
+    self->publish_stirred = true;
     size_t offset = 0;
     while (offset < self->links_size) {
         uint32_t topic_len, body_len;
@@ -209,6 +214,10 @@ zwatch_broker_new (zwatch_broker_config_t *config)
     zmq_ctx_set (zsys_init (), ZMQ_ZERO_COPY_RECV, 0);
     self->ingest = zsock_new (ZMQ_ROUTER);
     self->publish = zsock_new (ZMQ_XPUB);
+    if (zlistx_size (config->publish_batches) && !(self->batches = zwatch_batch_feed_new ())) {
+        zwatch_broker_destroy (&self);
+        return NULL;
+    }
     self->agents = zwatch_agent_table_new (config->max_agents);
     self->report = zwatch_report_new ();
     self->children = zwatch_children_new ();
@@ -253,6 +262,7 @@ zwatch_broker_destroy (zwatch_broker_t **self_p)
         zwatch_children_destroy (&self->children);
         zsock_destroy (&self->ingest);
         zsock_destroy (&self->publish);
+        zwatch_batch_feed_destroy (&self->batches);
         zwatch_snapshot_server_destroy (&self->snapshots);
         zwatch_broker_security_destroy (&self->security);
         zwatch_fdlimit_destroy (&self->fdlimit);
@@ -288,8 +298,9 @@ zwatch_broker_bind (zwatch_broker_t *self)
 {
     //  Security options only apply to endpoints bound after them
     zsock_t *snapshot = zwatch_snapshot_server_socket (self->snapshots);
+    zsock_t *batches = self->batches? zwatch_batch_feed_socket (self->batches): NULL;
     self->security = zwatch_broker_security_new (self->config, self->ingest, self->publish,
-                                                 snapshot,
+                                                 snapshot, batches,
                                                  self->error, sizeof (self->error));
     if (!self->security)
         return -1;
@@ -303,7 +314,9 @@ zwatch_broker_bind (zwatch_broker_t *self)
     }
     if (s_bind_all (self, self->ingest, self->config->ingest, "--ingest")
     ||  s_bind_all (self, self->publish, self->config->publish, "--publish")
-    ||  s_bind_all (self, snapshot, self->config->snapshot, "--snapshot"))
+    ||  s_bind_all (self, snapshot, self->config->snapshot, "--snapshot")
+    ||  (batches && s_bind_all (self, batches, self->config->publish_batches,
+                                "--publish-batches")))
         return -1;
     self->fdlimit = zwatch_fdlimit_new (self->config->max_agents);
     self->parents = zwatch_parents_new (self->config->parent, self->config->id,
@@ -328,6 +341,7 @@ s_publish (zwatch_broker_t *self, const char *topic, int topic_len)
     if (topic_len < 0 || !data)
         return;
     //  XPUB never blocks: it drops for subscribers that are full
+    self->publish_stirred = true;
     if (zmq_send (self->publish_handle, topic, (size_t) topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) != -1)
         zmq_send (self->publish_handle, data, size, ZMQ_DONTWAIT);
 }
@@ -354,6 +368,7 @@ s_publish_stats (zwatch_broker_t *self, int64_t now)
     self->counters.links_unsent = self->links_unsent;
     self->counters.refusals = zwatch_broker_security_refusals_sent (self->security);
     self->counters.subscribers = zwatch_subscribers_count (self->subscribers);
+    self->counters.batches_out = zwatch_batch_feed_sent (self->batches);
     if (zwatch_report_stats (self->report, &self->counters, self->config->id,
                              (uint64_t) (now - self->started),
                              zwatch_agent_table_size (self->agents), self->fleet,
@@ -442,11 +457,30 @@ s_send_batched (zwatch_broker_t *self, frame_t *frame, const void *data, size_t 
     return zmq_send (self->publish_handle, data, size, ZMQ_DONTWAIT);
 }
 
+//  Whether an event goes out on the XPUB: not while no subscriber is
+//  connected to it (an edge broker that only forwards to its parent, a
+//  broker read through its batch feed). Its two sends cost more than all
+//  the rest we do for it. The count must be our own monitor's, read after
+//  any call on the XPUB: the XPUB attaches a new subscriber only inside
+//  our calls on it, and by then the monitor holds its ACCEPTED
+static bool
+s_feed_wanted (zwatch_broker_t *self)
+{
+    if (!self->subscribers || !zwatch_subscribers_socket (self->subscribers))
+        return true;
+    if (self->publish_stirred) {
+        zwatch_subscribers_read (self->subscribers);
+        self->publish_stirred = false;
+    }
+    return zwatch_subscribers_count (self->subscribers) > 0;
+}
+
 //  One map of the frame in self->body, at [data, data + size); whole: it
-//  is the whole frame, which then goes out as is (moved, not copied)
+//  is the whole frame, which then goes out as is (moved, not copied);
+//  plain: it is in the reference encoder's layout, so it has no via
 static void
 s_handle_map (zwatch_broker_t *self, zwatch_msg_t *msg, const void *data, size_t size,
-              bool whole, frame_t *frame, int64_t now)
+              bool whole, bool plain, frame_t *frame, int64_t now)
 {
     //  An agent whose certificate names a host speaks for that host only
     if (zwatch_broker_security_check_host (self->security, self->ingest_handle, &self->routing_id,
@@ -458,7 +492,7 @@ s_handle_map (zwatch_broker_t *self, zwatch_msg_t *msg, const void *data, size_t
     //  A message that passed through us already came round a loop: refused
     //  here, and the child that sent it is told so (it stops sending)
     zwatch_via_t via;
-    if (zwatch_via_read (&via, data, size) != 0) {
+    if ((plain? zwatch_via_read_plain (&via, data, size): zwatch_via_read (&via, data, size)) != 0) {
         s_reject (self, ZWATCH_REJECT_BAD_VALUE, "via", now);
         return;
     }
@@ -491,18 +525,25 @@ s_handle_map (zwatch_broker_t *self, zwatch_msg_t *msg, const void *data, size_t
         zwatch_fleet_apply (self->fleet, msg);      //  what it refuses, it counts
     zwatch_parents_forward (self->parents, data, size, &via);
     if (msg->kind == ZWATCH_KIND_EVENT) {
-        char topic [ZWATCH_TOPIC_MAX + 1];
-        int topic_len = zwatch_topic_event (topic, sizeof (topic), msg);
-        if (topic_len >= 0) {   //  cannot fail within the decoder's limits
-            if (self->fleet_on)
-                zwatch_history_add (self->history, data, size);
-            if (zmq_send (self->publish_handle, topic, (size_t) topic_len,
-                          ZMQ_SNDMORE | ZMQ_DONTWAIT) != -1
-            &&  (whole? zmq_msg_send (&self->body, self->publish_handle, ZMQ_DONTWAIT)
-                      : s_send_batched (self, frame, data, size)) != -1) {
-                self->counters.events_out++;
-                self->counters.events_represented += msg->count? msg->count: 1;
-            }
+        if (self->fleet_on)
+            zwatch_history_add (self->history, data, size);
+        if (self->batches)
+            zwatch_batch_feed_add (self->batches, msg, data, size);
+        //  Published, to whoever is there: none may be (events_out counts it)
+        bool published = true;
+        if (s_feed_wanted (self)) {
+            char topic [ZWATCH_TOPIC_MAX + 1];
+            int topic_len = zwatch_topic_event (topic, sizeof (topic), msg);
+            //  The topic cannot fail within the decoder's limits
+            published = topic_len >= 0
+                && zmq_send (self->publish_handle, topic, (size_t) topic_len,
+                             ZMQ_SNDMORE | ZMQ_DONTWAIT) != -1
+                && (whole? zmq_msg_send (&self->body, self->publish_handle, ZMQ_DONTWAIT)
+                         : s_send_batched (self, frame, data, size)) != -1;
+        }
+        if (published) {
+            self->counters.events_out++;
+            self->counters.events_represented += msg->count? msg->count: 1;
         }
     }
     if (self->links_size)
@@ -522,9 +563,9 @@ s_handle_body (zwatch_broker_t *self, int64_t now)
         zwatch_msg_t msg;
         const char *detail = "";
         size_t start = offset;
-        bool rest_lost;
-        zwatch_reason_t reason = zwatch_msg_decode_next (&msg, frame, frame_size, &offset,
-                                                         &rest_lost, &detail);
+        bool rest_lost, plain;
+        zwatch_reason_t reason = zwatch_msg_decode_scan (&msg, frame, frame_size, &offset,
+                                                         &rest_lost, &detail, &plain);
         if (start > 0)
             self->counters.msgs_in++;       //  the frame's first is counted by the caller
         if (reason != ZWATCH_OK) {
@@ -534,9 +575,11 @@ s_handle_body (zwatch_broker_t *self, int64_t now)
             continue;
         }
         s_handle_map (self, &msg, frame + start, offset - start,
-                      start == 0 && offset == frame_size, &batch, now);
+                      start == 0 && offset == frame_size, plain, &batch, now);
     } while (offset < frame_size);
     zwatch_pin_release (&batch.pin);
+    if (self->batches)
+        zwatch_batch_feed_flush (self->batches);
 }
 
 //  Read what the ROUTER holds, up to a batch
@@ -570,6 +613,7 @@ s_drain_ingest (zwatch_broker_t *self, int64_t now)
 static void
 s_read_subscriptions (zwatch_broker_t *self)
 {
+    self->publish_stirred = true;
     for (int count = 0; count < BATCH_MAX; count++) {
         if (zmq_msg_recv (&self->subscription, self->publish_handle, ZMQ_DONTWAIT) == -1)
             break;

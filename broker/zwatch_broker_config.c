@@ -65,12 +65,14 @@ enum {
     OPT_INGEST = 256, OPT_PUBLISH, OPT_ID, OPT_CONFIG, OPT_HEARTBEAT, OPT_STATS,
     OPT_MAX_AGENTS, OPT_VERSION, OPT_CURVE_SECRET, OPT_AGENTS_ALLOW, OPT_SUBSCRIBERS_ALLOW,
     OPT_ALLOW_IP, OPT_DENY_IP, OPT_SNAPSHOT, OPT_HISTORY, OPT_MAX_SOCKETS,
-    OPT_MAX_CONNECTIONS, OPT_MAX_LINKS, OPT_LOG_FORMAT, OPT_NO_FLEET, OPT_PARENT, OPT_PARENT_SERVER_KEY, OPT_PARENT_CERT
+    OPT_MAX_CONNECTIONS, OPT_MAX_LINKS, OPT_LOG_FORMAT, OPT_NO_FLEET, OPT_PARENT, OPT_PARENT_SERVER_KEY, OPT_PARENT_CERT,
+    OPT_PUBLISH_BATCHES
 };
 
 static const struct option s_options [] = {
     { "ingest",            required_argument, NULL, OPT_INGEST },
     { "publish",           required_argument, NULL, OPT_PUBLISH },
+    { "publish-batches",   required_argument, NULL, OPT_PUBLISH_BATCHES },
     { "snapshot",          required_argument, NULL, OPT_SNAPSHOT },
     { "history",           required_argument, NULL, OPT_HISTORY },
     { "max-sockets",       required_argument, NULL, OPT_MAX_SOCKETS },
@@ -113,6 +115,8 @@ s_usage (void)
 "                            default " ZWATCH_DEFAULT_INGEST_BIND "\n"
 "  --publish EP              bind the subscriber XPUB here (repeatable)\n"
 "                            default " ZWATCH_DEFAULT_PUBLISH_BIND "\n"
+"  --publish-batches EP      also publish the events several to a message on a PUB\n"
+"                            here (repeatable; default none: PROTOCOL.md 6)\n"
 "  --snapshot EP             bind the snapshot ROUTER here (repeatable)\n"
 "                            default " ZWATCH_DEFAULT_SNAPSHOT_BIND "\n"
 "  --history N               recent events kept for snapshots (default 100000, 0: none)\n"
@@ -350,6 +354,12 @@ s_apply_publish (zwatch_broker_config_t *self, const char *value, const char *wh
 }
 
 static int
+s_apply_publish_batches (zwatch_broker_config_t *self, const char *value, const char *what)
+{
+    return s_apply_endpoint (value, what, self->publish_batches);
+}
+
+static int
 s_apply_snapshot (zwatch_broker_config_t *self, const char *value, const char *what)
 {
     return s_apply_endpoint (value, what, self->snapshot);
@@ -494,6 +504,7 @@ static const s_key_t s_keys [] = {
     { "id",                 OPT_ID,                 s_apply_id },
     { "ingest",             OPT_INGEST,             s_apply_ingest },
     { "publish",            OPT_PUBLISH,            s_apply_publish },
+    { "publish-batches",    OPT_PUBLISH_BATCHES,    s_apply_publish_batches },
     { "snapshot",           OPT_SNAPSHOT,           s_apply_snapshot },
     { "history",            OPT_HISTORY,            s_apply_history },
     { "max-sockets",        OPT_MAX_SOCKETS,        s_apply_max_sockets },
@@ -789,8 +800,9 @@ s_new_empty (void)
         self->allow_ip = s_string_list ();
         self->deny_ip = s_string_list ();
         self->parent = s_string_list ();
+        self->publish_batches = s_string_list ();
         if (!self->ingest || !self->publish || !self->snapshot || !self->allow_ip || !self->deny_ip
-        ||  !self->parent)
+        ||  !self->parent || !self->publish_batches)
             zwatch_broker_config_destroy (&self);
     }
     if (!self)
@@ -882,6 +894,7 @@ zwatch_broker_config_reload (zwatch_broker_config_t *self)
         { "id",              streq (self->id, fresh->id) },
         { "ingest",          s_lists_equal (self->ingest, fresh->ingest) },
         { "publish",         s_lists_equal (self->publish, fresh->publish) },
+        { "publish-batches", s_lists_equal (self->publish_batches, fresh->publish_batches) },
         { "snapshot",        s_lists_equal (self->snapshot, fresh->snapshot) },
         { "parent",          s_lists_equal (self->parent, fresh->parent) },
         { "fleet",           self->fleet == fresh->fleet },
@@ -932,6 +945,7 @@ zwatch_broker_config_destroy (zwatch_broker_config_t **self_p)
         zlistx_destroy (&self->allow_ip);
         zlistx_destroy (&self->deny_ip);
         zlistx_destroy (&self->parent);
+        zlistx_destroy (&self->publish_batches);
         zstr_free (&self->curve_secret);
         zstr_free (&self->parent_server_key);
         zstr_free (&self->parent_cert);

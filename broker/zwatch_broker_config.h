@@ -13,6 +13,7 @@ typedef struct {
     char id [ZWATCH_HOST_MAX + 1];  //  broker id, valid per zwatch_name_valid
     zlistx_t *ingest;               //  endpoints (char *) to bind the ROUTER to
     zlistx_t *publish;              //  endpoints (char *) to bind the XPUB to
+    zlistx_t *publish_batches;      //  endpoints (char *) to bind the batch feed's PUB to
     zlistx_t *snapshot;             //  endpoints (char *) to bind the snapshot ROUTER to
     zlistx_t *parent;               //  parent brokers' ingest endpoints (char *), may be empty
     char *parent_server_key;        //  the parents' CURVE public key (Z85), or NULL

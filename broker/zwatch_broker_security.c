@@ -47,17 +47,18 @@ s_set (zsock_t *sock, int option, const void *value, size_t size)
 //  read them)
 static int
 s_curve_server (zwatch_broker_security_t *self, const zwatch_broker_config_t *config,
-                zsock_t *ingest, zsock_t *publish, zsock_t *snapshot, char *error,
-                size_t error_size)
+                zsock_t *ingest, zsock_t *publish, zsock_t *snapshot, zsock_t *batches,
+                char *error, size_t error_size)
 {
     int server = 1, rc = 0;
-    zsock_t *sockets [] = { ingest, publish, snapshot };
-    for (size_t index = 0; index < 3 && sockets [index] && rc == 0; index++)
-        rc = s_set (sockets [index], ZMQ_CURVE_SERVER, &server, sizeof (server))
-           | s_set (sockets [index], ZMQ_CURVE_PUBLICKEY, config->curve_public_key,
-                    ZWATCH_CURVE_KEY_LEN)
-           | s_set (sockets [index], ZMQ_CURVE_SECRETKEY, config->curve_secret_key,
-                    ZWATCH_CURVE_KEY_LEN);
+    zsock_t *sockets [] = { ingest, publish, snapshot, batches };
+    for (size_t index = 0; index < 4 && rc == 0; index++)
+        if (sockets [index])
+            rc = s_set (sockets [index], ZMQ_CURVE_SERVER, &server, sizeof (server))
+               | s_set (sockets [index], ZMQ_CURVE_PUBLICKEY, config->curve_public_key,
+                        ZWATCH_CURVE_KEY_LEN)
+               | s_set (sockets [index], ZMQ_CURVE_SECRETKEY, config->curve_secret_key,
+                        ZWATCH_CURVE_KEY_LEN);
     if (rc != 0) {
         snprintf (error, error_size, "cannot make CURVE servers: %s", zmq_strerror (zmq_errno ()));
         return -1;
@@ -103,16 +104,18 @@ s_zap_rules (zactor_t *zap, const zwatch_broker_config_t *config)
 //  The ZAP handler and its rules
 static int
 s_start_zap (zwatch_broker_security_t *self, const zwatch_broker_config_t *config,
-             zsock_t *ingest, zsock_t *publish, zsock_t *snapshot, char *error,
-             size_t error_size)
+             zsock_t *ingest, zsock_t *publish, zsock_t *snapshot, zsock_t *batches,
+             char *error, size_t error_size)
 {
     self->zap = zactor_new (zwatch_zap_actor, NULL);
     if (!self->zap
     ||  s_zap_rules (self->zap, config) != 0
     ||  s_set (ingest, ZMQ_ZAP_DOMAIN, "ingest", 6) != 0
     ||  s_set (publish, ZMQ_ZAP_DOMAIN, "publish", 7) != 0
-    //  Snapshots show what the feed shows: the subscribers' allow list
-    ||  (snapshot && s_set (snapshot, ZMQ_ZAP_DOMAIN, "publish", 7) != 0)) {
+    //  Snapshots and the batch feed show what the feed shows: the
+    //  subscribers' allow list
+    ||  (snapshot && s_set (snapshot, ZMQ_ZAP_DOMAIN, "publish", 7) != 0)
+    ||  (batches && s_set (batches, ZMQ_ZAP_DOMAIN, "publish", 7) != 0)) {
         snprintf (error, error_size, "cannot start the ZAP handler (is another one running "
                   "in this process?)");
         return -1;
@@ -189,7 +192,8 @@ s_log_summary (zwatch_broker_security_t *self, const zwatch_broker_config_t *con
 
 zwatch_broker_security_t *
 zwatch_broker_security_new (const zwatch_broker_config_t *config, zsock_t *ingest,
-                            zsock_t *publish, zsock_t *snapshot, char *error, size_t error_size)
+                            zsock_t *publish, zsock_t *snapshot, zsock_t *batches, char *error,
+                            size_t error_size)
 {
     zwatch_broker_security_t *self =
         (zwatch_broker_security_t *) zmalloc (sizeof (zwatch_broker_security_t));
@@ -202,9 +206,9 @@ zwatch_broker_security_new (const zwatch_broker_config_t *config, zsock_t *inges
     bool lists = zlistx_size (config->allow_ip) || zlistx_size (config->deny_ip);
     int rc = 0;
     if (config->curve_secret)
-        rc = s_curve_server (self, config, ingest, publish, snapshot, error, error_size);
+        rc = s_curve_server (self, config, ingest, publish, snapshot, batches, error, error_size);
     if (rc == 0 && (self->curve || lists))
-        rc = s_start_zap (self, config, ingest, publish, snapshot, error, error_size);
+        rc = s_start_zap (self, config, ingest, publish, snapshot, batches, error, error_size);
     if (rc == 0 && self->zap)
         rc = s_watch (self, ingest, publish, snapshot, error, error_size);
     if (rc != 0) {

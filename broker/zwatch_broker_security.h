@@ -14,14 +14,15 @@
 
 typedef struct _zwatch_broker_security_t zwatch_broker_security_t;
 
-//  Secure ingest, publish and snapshot (NULL: none; it is secured as
-//  publish is, subscribers' allow list) as config says, before they bind, and log
-//  one line saying how (a warning when the broker is open). Returns NULL
-//  with one line in error on failure.
+//  Secure ingest, publish, snapshot and batches (the batch feed; either
+//  may be NULL: none; both are secured as publish is, subscribers' allow
+//  list) as config says, before they bind, and log one line saying how (a
+//  warning when the broker is open). Returns NULL with one line in error
+//  on failure.
 zwatch_broker_security_t *
     zwatch_broker_security_new (const zwatch_broker_config_t *config, zsock_t *ingest,
-                                zsock_t *publish, zsock_t *snapshot, char *error,
-                                size_t error_size);
+                                zsock_t *publish, zsock_t *snapshot, zsock_t *batches,
+                                char *error, size_t error_size);
 
 //  SIGHUP: the ZAP handler's rules made again from config (every
 //  certificate directory read afresh, the IP lists) and swapped in at

@@ -171,7 +171,7 @@ zwatch_report_stats (zwatch_report_t *self, const zwatch_counters_t *counters,
 {
     msgpack_packer *pk = &self->packer;
     msgpack_sbuffer_clear (&self->buffer);
-    int rc = msgpack_pack_map (pk, 28);
+    int rc = msgpack_pack_map (pk, 29);
     rc |= PACK_KEY (pk, "v")              | msgpack_pack_uint64 (pk, ZWATCH_PROTO_VERSION);
     rc |= PACK_KEY (pk, "kind")           | s_pack_cstr (pk, "stats");
     rc |= PACK_KEY (pk, "broker")         | s_pack_cstr (pk, broker_id);
@@ -182,6 +182,7 @@ zwatch_report_stats (zwatch_report_t *self, const zwatch_counters_t *counters,
     rc |= PACK_KEY (pk, "batch_truncated") | msgpack_pack_uint64 (pk, counters->batch_truncated);
     rc |= PACK_KEY (pk, "events_out")     | msgpack_pack_uint64 (pk, counters->events_out);
     rc |= PACK_KEY (pk, "events_represented") | msgpack_pack_uint64 (pk, counters->events_represented);
+    rc |= PACK_KEY (pk, "batches_out")    | msgpack_pack_uint64 (pk, counters->batches_out);
     rc |= PACK_KEY (pk, "invalid")        | msgpack_pack_uint64 (pk, counters->invalid);
     //  Only the reasons that happened: the map stays small and readable
     uint32_t reasons = counters->host_mismatch? 1: 0;

@@ -30,6 +30,7 @@ typedef struct {
     uint64_t refusals;              //  refusals sent to agents (host_mismatch)
     uint64_t loops;                 //  refused: our own id in via (in invalid)
     uint64_t relay_denied;          //  refused: via from a certificate not a relay's (in invalid)
+    uint64_t batches_out;           //  messages on the batch feed (zwatch_batch_feed)
 } zwatch_counters_t;
 
 typedef struct _zwatch_report_t zwatch_report_t;

@@ -37,8 +37,9 @@ s_put_header (uint8_t *p, uint32_t count, uint8_t fix, uint8_t tag16)
     return 3;
 }
 
-int
-zwatch_via_read (zwatch_via_t *self, const void *data, size_t size)
+//  The map's header, then via if look_for_it
+static int
+s_read (zwatch_via_t *self, const void *data, size_t size, bool look_for_it)
 {
     memset (self, 0, sizeof (*self));
     zwatch_mpread_t reader;
@@ -48,7 +49,7 @@ zwatch_via_read (zwatch_via_t *self, const void *data, size_t size)
     self->map_header = size - zwatch_mpread_left (&reader);
     //  Nearly every message has no via: then its key's bytes are nowhere,
     //  however the key is encoded (a "via" elsewhere only costs the walk)
-    if (!memmem (data, size, "via", 3))
+    if (!look_for_it || !memmem (data, size, "via", 3))
         return 0;
     for (uint32_t index = 0; index < self->map_count; index++) {
         const char *key;
@@ -81,6 +82,18 @@ bad:
     memset (self, 0, sizeof (*self));
     errno = EPROTO;
     return -1;
+}
+
+int
+zwatch_via_read (zwatch_via_t *self, const void *data, size_t size)
+{
+    return s_read (self, data, size, true);
+}
+
+int
+zwatch_via_read_plain (zwatch_via_t *self, const void *data, size_t size)
+{
+    return s_read (self, data, size, false);
 }
 
 bool

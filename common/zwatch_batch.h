@@ -1,11 +1,13 @@
-/*  zwatch_batch: one ingest frame being filled with encoded messages.
+/*  zwatch_batch: one frame being filled with encoded messages.
 
-    A broker link (zwatch_link) appends each event message the agent
-    thread encodes while events are ready and sends the frame when the
-    agent has nothing more to read right now, or when the next message
-    would not fit (PROTOCOL.md 5, "Batches"). A frame goes whole or not at
-    all, so it keeps how many monitor events it stands for: a dropped
-    frame is counted as every one of them.
+    The agent's broker link (zwatch_link) appends each event message the
+    agent thread encodes while events are ready and sends the frame when
+    the agent has nothing more to read right now, or when the next message
+    would not fit (PROTOCOL.md 5, "Batches"). The broker's batch feed
+    (zwatch_batch_feed) fills one with the events of one service and
+    publishes it behind a topic frame (PROTOCOL.md 6). A frame goes whole
+    or not at all, so it keeps how many monitor events it stands for: a
+    dropped frame is counted as every one of them.
 */
 #ifndef ZWATCH_BATCH_H_INCLUDED
 #define ZWATCH_BATCH_H_INCLUDED
@@ -33,6 +35,10 @@ void zwatch_batch_add (zwatch_batch_t *self, const void *data, size_t size, uint
 //  0 (or nothing to send), or -1 if libzmq did not take it: *lost is then
 //  the events it stood for. Either way the frame is empty after.
 int zwatch_batch_send (zwatch_batch_t *self, void *socket, uint64_t *lost);
+
+//  The same behind a topic frame: [topic][frame], as a publisher sends it
+int zwatch_batch_send_topic (zwatch_batch_t *self, void *socket, const void *topic,
+                             size_t topic_len, uint64_t *lost);
 
 //  Messages in the frame now
 size_t zwatch_batch_messages (zwatch_batch_t *self);

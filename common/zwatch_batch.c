@@ -1,4 +1,4 @@
-/*  zwatch_batch: one ingest frame being filled (see zwatch_batch.h).  */
+/*  zwatch_batch: one frame being filled (see zwatch_batch.h).  */
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,9 +51,17 @@ zwatch_batch_add (zwatch_batch_t *self, const void *data, size_t size, uint64_t 
 int
 zwatch_batch_send (zwatch_batch_t *self, void *socket, uint64_t *lost)
 {
+    return zwatch_batch_send_topic (self, socket, NULL, 0, lost);
+}
+
+int
+zwatch_batch_send_topic (zwatch_batch_t *self, void *socket, const void *topic,
+                         size_t topic_len, uint64_t *lost)
+{
     int rc = 0;
     if (self->size > 0
-    &&  zmq_send (socket, self->data, self->size, ZMQ_DONTWAIT) != (int) self->size) {
+    &&  ((topic && zmq_send (socket, topic, topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
+      || zmq_send (socket, self->data, self->size, ZMQ_DONTWAIT) != (int) self->size)) {
         *lost = self->events;
         rc = -1;
     }

@@ -1,0 +1,97 @@
+/*  zwatch_batch_feed: events several to a message (see header).  */
+
+#include "zwatch_batch_feed.h"
+#include "zwatch_batch.h"
+
+#define TOPIC_PREFIX    "batch/"
+
+struct _zwatch_batch_feed_t {
+    zsock_t *socket;                //  PUB
+    void *handle;
+    zwatch_batch_t *batch;          //  the events of one service
+    char topic [sizeof (TOPIC_PREFIX) + ZWATCH_HOST_MAX + ZWATCH_SVC_MAX + 2];
+    size_t topic_len;               //  the open batch's topic, 0: none open
+    uint64_t sent;
+};
+
+zwatch_batch_feed_t *
+zwatch_batch_feed_new (void)
+{
+    zwatch_batch_feed_t *self = (zwatch_batch_feed_t *) zmalloc (sizeof (zwatch_batch_feed_t));
+    if (!self)
+        return NULL;
+    self->socket = zsock_new (ZMQ_PUB);
+    self->batch = zwatch_batch_new (ZWATCH_BATCH_MAX);
+    if (!self->socket || !self->batch) {
+        zwatch_batch_feed_destroy (&self);
+        return NULL;
+    }
+    self->handle = zsock_resolve (self->socket);
+    //  Batches of up to 16 KiB: a stuck subscriber holds at most 16 MiB
+    zsock_set_sndhwm (self->socket, ZWATCH_BATCH_FEED_SNDHWM);
+    zsock_set_linger (self->socket, 1000);
+    return self;
+}
+
+void
+zwatch_batch_feed_destroy (zwatch_batch_feed_t **self_p)
+{
+    if (self_p && *self_p) {
+        zwatch_batch_feed_t *self = *self_p;
+        zsock_destroy (&self->socket);
+        zwatch_batch_destroy (&self->batch);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+zsock_t *
+zwatch_batch_feed_socket (zwatch_batch_feed_t *self)
+{
+    return self->socket;
+}
+
+//  True if the open batch is of msg's service
+static bool
+s_same_service (zwatch_batch_feed_t *self, const zwatch_msg_t *msg)
+{
+    const char *host = self->topic + sizeof (TOPIC_PREFIX) - 1;
+    const char *svc = host + msg->host.len + 1;
+    return self->topic_len == sizeof (TOPIC_PREFIX) - 1 + msg->host.len + msg->svc.len + 2
+        && memcmp (host, msg->host.ptr, msg->host.len) == 0 && host [msg->host.len] == '/'
+        && memcmp (svc, msg->svc.ptr, msg->svc.len) == 0;
+}
+
+void
+zwatch_batch_feed_add (zwatch_batch_feed_t *self, const zwatch_msg_t *msg,
+                       const void *data, size_t size)
+{
+    if (self->topic_len && (!s_same_service (self, msg) || !zwatch_batch_fits (self->batch, size)))
+        zwatch_batch_feed_flush (self);
+    if (!self->topic_len) {
+        //  The decoder bounds host and svc: the topic always fits
+        self->topic_len = (size_t) snprintf (self->topic, sizeof (self->topic), TOPIC_PREFIX "%.*s/%.*s/",
+                                             (int) msg->host.len, msg->host.ptr,
+                                             (int) msg->svc.len, msg->svc.ptr);
+    }
+    zwatch_batch_add (self->batch, data, size, msg->count? msg->count: 1);
+}
+
+void
+zwatch_batch_feed_flush (zwatch_batch_feed_t *self)
+{
+    if (!self->topic_len)
+        return;
+    uint64_t lost;
+    //  PUB drops for a subscriber that is full; it never refuses a send
+    if (zwatch_batch_send_topic (self->batch, self->handle, self->topic, self->topic_len,
+                                 &lost) == 0)
+        self->sent++;
+    self->topic_len = 0;
+}
+
+uint64_t
+zwatch_batch_feed_sent (zwatch_batch_feed_t *self)
+{
+    return self? self->sent: 0;
+}
