@@ -125,12 +125,35 @@ s_path_free (bench_path_t *path)
     free (path->ingest);
     free (path->publish);
     free (path->snapshot);
+    free (path->batches);
     free (path->log);
     memset (path, 0, sizeof (*path));
 }
 
+bool
+bench_path_is_batch (bench_path_t *path)
+{
+    return bench_path_topic_starts (path, "batch/");
+}
+
+static int s_open (bench_path_t *path, const char *name, bool is_broker, const char *const args [],
+                   bool batches);
+
 int
 bench_path_open (bench_path_t *path, const char *name, bool is_broker, const char *const args [])
+{
+    return s_open (path, name, is_broker, args, false);
+}
+
+int
+bench_path_open_batches (bench_path_t *path, const char *name, const char *const args [])
+{
+    return s_open (path, name, true, args, true);
+}
+
+static int
+s_open (bench_path_t *path, const char *name, bool is_broker, const char *const args [],
+        bool batches)
 {
     for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
         memset (path, 0, sizeof (*path));
@@ -151,6 +174,11 @@ bench_path_open (bench_path_t *path, const char *name, bool is_broker, const cha
                                     "--snapshot", path->snapshot, "--id", "bench" };
             for (size_t index = 0; index < sizeof (base) / sizeof (base [0]); index++)
                 argv [argc++] = base [index];
+            if (batches) {
+                path->batches = tu_free_endpoint ();
+                argv [argc++] = "--publish-batches";
+                argv [argc++] = path->batches;
+            }
             for (size_t index = 0; args && args [index] && argc < ARGS_MAX - 1; index++)
                 argv [argc++] = args [index];
         }
@@ -170,7 +198,7 @@ bench_path_open (bench_path_t *path, const char *name, bool is_broker, const cha
         zmq_setsockopt (path->sub, ZMQ_LINGER, &linger, sizeof (linger));
         zmq_setsockopt (path->sub, ZMQ_RCVHWM, &unlimited, sizeof (unlimited));
         zmq_setsockopt (path->sub, ZMQ_SUBSCRIBE, "", 0);
-        zmq_connect (path->sub, path->publish);
+        zmq_connect (path->sub, path->batches? path->batches: path->publish);
         if (s_path_ready (path) == 0)
             return 0;
         tu_kill (path->pid);

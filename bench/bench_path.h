@@ -28,6 +28,7 @@ typedef struct {
     char *ingest;
     char *publish;
     char *snapshot;             //  the broker's snapshot endpoint; NULL for the proxy
+    char *batches;              //  its batch feed, which the subscriber reads; or NULL
     char *log;                  //  its stdout; stderr goes to log.err
     void *sub;
     zmq_msg_t topic;
@@ -66,6 +67,11 @@ void *bench_path_send_ctx (void);
 int bench_path_open (bench_path_t *path, const char *name, bool is_broker,
                      const char *const args []);
 
+//  The same, the subscriber on the broker's batch feed instead
+//  (--publish-batches on a fresh port, PROTOCOL.md 6): its events come
+//  several to a message (bench_path_is_batch)
+int bench_path_open_batches (bench_path_t *path, const char *name, const char *const args []);
+
 //  Stop the forwarder (the broker must exit 0 on SIGTERM); 0 if all went well
 int bench_path_close (bench_path_t *path);
 
@@ -79,6 +85,9 @@ bool bench_path_topic_starts (bench_path_t *path, const char *prefix);
 //  True if the current message is an event, not the broker's own agent/,
 //  link/ or stats/ messages
 bool bench_path_is_event (bench_path_t *path);
+
+//  True if the last message is a batch of the batch feed
+bool bench_path_is_batch (bench_path_t *path);
 
 //  One sender thread (identity sender-<index>) to endpoint, sending count events
 void bench_sender_start (pthread_t *thread, bench_sender_t *sender, int index,

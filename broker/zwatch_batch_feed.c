@@ -21,13 +21,14 @@ zwatch_batch_feed_new (void)
     if (!self)
         return NULL;
     self->socket = zsock_new (ZMQ_PUB);
-    self->batch = zwatch_batch_new (ZWATCH_BATCH_MAX);
+    self->batch = zwatch_batch_new (ZWATCH_BATCH_FEED_MAX);
     if (!self->socket || !self->batch) {
         zwatch_batch_feed_destroy (&self);
         return NULL;
     }
     self->handle = zsock_resolve (self->socket);
-    //  Batches of up to 16 KiB: a stuck subscriber holds at most 16 MiB
+    //  A stuck subscriber holds at most 10000 x 8 KiB (80 MiB), 10000 batches:
+    //  a credit window of 50000 events fits 16 to a batch, and more
     zsock_set_sndhwm (self->socket, ZWATCH_BATCH_FEED_SNDHWM);
     zsock_set_linger (self->socket, 1000);
     return self;

@@ -14,7 +14,8 @@
 #include <czmq.h>
 #include "zwatch_proto.h"
 
-#define ZWATCH_BATCH_FEED_SNDHWM    1000    //  messages a subscriber may fall behind
+#define ZWATCH_BATCH_FEED_SNDHWM    10000   //  messages a subscriber may fall behind
+#define ZWATCH_BATCH_FEED_MAX       8192    //  bytes of maps in one message at most
 
 typedef struct _zwatch_batch_feed_t zwatch_batch_feed_t;
 
