@@ -324,10 +324,11 @@ s_throughput (const options_t *options)
 
 //  A sender paced at LATENCY_RATE through one forwarder
 static int
-s_latency_paced (bool is_broker, double seconds)
+s_latency_paced (int which, double seconds, double *p99)
 {
+    bool is_broker = which != PROXY;
     bench_path_t path;
-    if (s_open (&path, is_broker? FLEET: PROXY))
+    if (s_open (&path, which))
         return -1;
     size_t total = (size_t) ((seconds + LATENCY_WARMUP_S) * LATENCY_RATE);
     double *samples = calloc (total, sizeof (double));
@@ -342,6 +343,7 @@ s_latency_paced (bool is_broker, double seconds)
     snprintf (what, sizeof (what), "paced sender %d ev/s -> %s -> SUB", LATENCY_RATE, path.name);
     int rc = bench_path_close (&path);
     bench_path_print_latency (what, samples, count, seconds, is_broker? "< 1000 us": NULL);
+    *p99 = bench_percentile (samples, count, 0.99);     //  sorted by the print
     free (samples);
     return count? rc: -1;
 }
@@ -554,10 +556,21 @@ main (int argc, char *argv [])
     if (rc == 0) {
         printf ("\n3. Latency, event ts to subscriber receive (%.1f s of samples after %.1f s "
                 "warm-up)\n", options.seconds, LATENCY_WARMUP_S);
-        rc = s_latency_paced (false, options.seconds);
     }
+    //  Issue 18: p99 no worse than the proxy's in the same run, on either feed
+    double proxy_p99 = 0, broker_p99 = 0, batches_p99 = 0;
     if (rc == 0)
-        rc = s_latency_paced (true, options.seconds);
+        rc = s_latency_paced (PROXY, options.seconds, &proxy_p99);
+    if (rc == 0)
+        rc = s_latency_paced (FLEET, options.seconds, &broker_p99);
+    if (rc == 0)
+        rc = s_latency_paced (FLEET_BATCH_FEED, options.seconds, &batches_p99);
+    if (rc == 0) {
+        bench_figure ("p99 broker (ev/) / proxy", broker_p99 / proxy_p99, "x", "<= 1.00",
+                      broker_p99 <= proxy_p99);
+        bench_figure ("p99 broker (batch feed) / proxy", batches_p99 / proxy_p99, "x", "<= 1.00",
+                      batches_p99 <= proxy_p99);
+    }
     if (rc == 0)
         rc = s_latency_agent (options.seconds);
     if (rc == 0)

@@ -306,6 +306,16 @@ bench_path_collect_latency (bench_path_t *path, double *samples, size_t max, uin
     while (count < max && bench_mono_ns () < until_mono && bench_path_receive (path)) {
         uint64_t now = bench_wall_ns ();
         zwatch_msg_t msg;
+        if (bench_path_is_batch (path)) {
+            const uint8_t *data = (const uint8_t *) zmq_msg_data (&path->body);
+            size_t size = zmq_msg_size (&path->body), offset = 0;
+            bool rest_lost;
+            while (count < max && offset < size)
+                if (zwatch_msg_decode_next (&msg, data, size, &offset, &rest_lost, NULL) == ZWATCH_OK
+                &&  msg.kind == ZWATCH_KIND_EVENT && msg.ts >= counted_from)
+                    samples [count++] = (double) (now - msg.ts) / 1000.0;
+            continue;
+        }
         if (!bench_path_is_event (path)
         ||  zwatch_msg_decode (&msg, zmq_msg_data (&path->body), zmq_msg_size (&path->body),
                                NULL) != ZWATCH_OK

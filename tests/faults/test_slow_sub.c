@@ -7,6 +7,9 @@
     event at a time: each held event must cost the broker about its size
     (with libzmq's zero-copy receive it kept the whole 8 KiB read buffer it
     came in alive). Phase B then sends far more than the stuck queue holds.
+    Phase C does the same on the batch feed (--publish-batches, PROTOCOL.md
+    6): a reader of it gets every event, a stuck one of it costs at most
+    its 10000 batches, and the broker's memory is flat after that.
     The rates of A and B are printed, not asserted: a loaded machine is
     slow, not wrong.  */
 
@@ -34,6 +37,9 @@
 #define HELD_KB         131072      //  the full stuck queue: 100000 events, ~150 B each
 #define WAIT_MS         60000       //  bound on waits; never a speed limit
 #define WINDOW          20000       //  events sent but not yet read, at most
+#define EVENTS_C        640000      //  phase C: four times the stuck batch queue
+#define BATCHES_KB      (10000 * 8) //  the batch feed's bound: 10000 batches of 8 KiB
+#define PROBE_PID       999         //  the agent that finds the batch reader ready
 
 _Static_assert (EVENTS_B % (AGENTS * SAMPLES) == 0, "phase B splits into equal samples");
 
@@ -41,7 +47,9 @@ typedef struct {
     fake_agent_t *agents [AGENTS];
     uint64_t seq;                   //  per agent: all send the same count
     void *reader;                   //  the subscriber that keeps reading
+    bool batches;                   //  it reads the batch feed: maps, not messages
     uint64_t received;
+    uint64_t probes;                //  of them, the probe's (batch feed)
 } run_t;
 
 //  Take what the reader has, without waiting
@@ -50,9 +58,26 @@ s_drain (run_t *run)
 {
     zmq_msg_t part;
     zmq_msg_init (&part);
-    while (zmq_msg_recv (&part, run->reader, ZMQ_DONTWAIT) >= 0)
-        if (!zmq_msg_more (&part))
+    while (zmq_msg_recv (&part, run->reader, ZMQ_DONTWAIT) >= 0) {
+        if (zmq_msg_more (&part))
+            continue;
+        if (!run->batches) {
             run->received++;
+            continue;
+        }
+        const uint8_t *data = (const uint8_t *) zmq_msg_data (&part);
+        size_t size = zmq_msg_size (&part), offset = 0;
+        while (offset < size) {
+            zwatch_msg_t msg;
+            bool rest_lost;
+            CHECK_INT_EQ (zwatch_msg_decode_next (&msg, data, size, &offset, &rest_lost, NULL),
+                          ZWATCH_OK);
+            if (msg.pid == PROBE_PID)
+                run->probes++;
+            else
+                run->received++;
+        }
+    }
     zmq_msg_close (&part);
 }
 
@@ -107,7 +132,8 @@ s_phase (run_t *run, uint64_t count, int batch, int pace_us, pid_t broker, long 
 int
 main (void)
 {
-    const char *broker_args [] = { "--stats-interval", "0.2", NULL };
+    char *batches = tu_free_endpoint ();
+    const char *broker_args [] = { "--stats-interval", "0.2", "--publish-batches", batches, NULL };
     broker_proc_t *broker = broker_proc_new (broker_args, true);
     pid_t pid = broker_proc_pid (broker);
     const char *prefixes [] = { "stats/", NULL };
@@ -177,12 +203,58 @@ main (void)
     CHECK_INT_EQ (feed_uint (feed, "msgs_in"), total);
     CHECK_INT_EQ (feed_uint (feed, "lost"), 0);
 
+    //  Phase C, the batch feed: a reader that keeps up, found ready by
+    //  probe events (a PUB says nothing of subscriptions), and one that is stuck
+    zsock_t *batch_reader = zsock_new_sub (batches, "batch/");
+    zsock_t *batch_stuck = zsock_new (ZMQ_SUB);
+    CHECK (batch_reader && batch_stuck);
+    zsock_set_rcvhwm (batch_reader, 0);
+    zsock_set_rcvhwm (batch_stuck, 10);
+    zsock_set_subscribe (batch_stuck, "batch/");
+    CHECK (zsock_connect (batch_stuck, "%s", batches) == 0);
+    zsock_destroy (&reader);
+    run.reader = zsock_resolve (batch_reader);
+    run.batches = true;
+    fake_agent_t *probe = fake_agent_new (broker_proc_ingest (broker), "flt-slow", "probe",
+                                          PROBE_PID);
+    uint64_t probes = 0;
+    long long probe_until = tu_now_ms () + WAIT_MS;
+    while (run.probes == 0 && tu_now_ms () < probe_until) {
+        size_t size;
+        fake_agent_send_event (probe, ++probes, "ACCEPTED", &size);
+        zmq_pollitem_t item = { run.reader, 0, ZMQ_POLLIN, 0 };
+        zmq_poll (&item, 1, 50);
+        s_drain (&run);
+    }
+    CHECK (run.probes > 0);
+    fake_agent_destroy (&probe);
+    uint64_t before_c = run.seq * AGENTS;
+    run.received = before_c;            //  what the XPUB reader had: all of it
+    long rss_before_c = tu_proc_rss_kb (pid);
+    long samples_c [SAMPLES];
+    long long took_c = s_phase (&run, EVENTS_C, BATCH_EVENTS, 0, pid, samples_c);
+    printf ("batch reader got %d events in batches of %d in %lld ms next to a stuck one; "
+            "broker RSS KiB before %ld, during", EVENTS_C, BATCH_EVENTS, took_c, rss_before_c);
+    for (int index = 0; index < SAMPLES; index++)
+        printf (" %ld", samples_c [index]);
+    printf ("\n");
+    for (int index = FLAT_FROM; index < SAMPLES && faults_rss_checked (); index++) {
+        CHECK (samples_c [index] - samples_c [FLAT_FROM - 1] < FLAT_KB);
+        CHECK (samples_c [index] - rss_before_c < BATCHES_KB);
+    }
+    total = run.seq * AGENTS + probes;
+    CHECK (feed_wait_stats (feed, "events_out", total, WAIT_MS));
+    CHECK_INT_EQ (feed_uint (feed, "lost"), 0);
+    CHECK (feed_uint (feed, "batches_out") >= EVENTS_C / BATCH_EVENTS + probes);
+    zsock_destroy (&batch_reader);
+    zsock_destroy (&batch_stuck);
+
     for (int index = 0; index < AGENTS; index++)
         fake_agent_destroy (&run.agents [index]);
     zsock_destroy (&stuck);
-    zsock_destroy (&reader);
     feed_destroy (&feed);
     CHECK_INT_EQ (broker_proc_stop (broker, SIGTERM, 10000), 0);
     broker_proc_destroy (&broker);
+    free (batches);
     return 0;
 }
