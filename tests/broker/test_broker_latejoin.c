@@ -403,7 +403,10 @@ s_test_merge (void)
     CHECK_INT_EQ (retrying, RETRIERS);
     CHECK_INT_EQ (bind_errors, 1);
     CHECK_INT_EQ (links, POOL);
-    CHECK (lseq >= 2 * AFTER_STEPS);
+    //  About two link changes a step, fewer on a loaded machine: a DEALER
+    //  closed before the ROUTER's agent reported its end never made a link
+    //  (seen: 3992 for 4600 steps' worth under ASan beside a build)
+    CHECK (lseq >= AFTER_STEPS);
     free (output);
     free (errors);
     tu_child_destroy (&joiner);
