@@ -715,8 +715,9 @@ s_agent_remove (zwatch_fleet_t *self, fleet_agent_t *agent)
 {
     s_agent_clear (self, agent);
     zhashx_delete (self->agents, agent->key);
-    if (self->last_agent == agent)
-        self->last_agent = NULL;
+    fleet_agent_t **recent = &self->recent [agent->pid & (FLEET_RECENT_AGENTS - 1)];
+    if (*recent == agent)
+        *recent = NULL;
     zlistx_add_end (self->dead_agents, agent);
 }
 
@@ -892,7 +893,8 @@ int
 zwatch_fleet_apply (zwatch_fleet_t *self, const zwatch_msg_t *msg)
 {
     char key [sizeof (((fleet_agent_t *) 0)->key)];
-    fleet_agent_t *agent = self->last_agent;
+    fleet_agent_t **recent = &self->recent [msg->pid & (FLEET_RECENT_AGENTS - 1)];
+    fleet_agent_t *agent = *recent;
     if (!agent || agent->pid != msg->pid
     ||  !s_is (agent->host, msg->host) || !s_is (agent->svc, msg->svc)) {
         s_agent_key (key, sizeof (key), msg->host, msg->svc, msg->pid);
@@ -912,7 +914,7 @@ zwatch_fleet_apply (zwatch_fleet_t *self, const zwatch_msg_t *msg)
         agent->sockets = zhashx_new ();
         zhashx_insert (self->agents, key, agent);
     }
-    self->last_agent = agent;
+    *recent = agent;
     bool lifecycle = msg->kind == ZWATCH_KIND_HELLO || msg->kind == ZWATCH_KIND_HEARTBEAT
                   || msg->kind == ZWATCH_KIND_BYE;
     if (lifecycle && msg->start) {

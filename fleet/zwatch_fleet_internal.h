@@ -95,6 +95,8 @@ struct _fleet_agent_t {
     fleet_replay_t *replay;     //  NULL: none in progress
 };
 
+#define FLEET_RECENT_AGENTS 64    //  a power of two
+
 struct _zwatch_fleet_t {
     zwatch_fleet_limits_t limits;
     zwatch_fleet_counters_t counters;
@@ -104,8 +106,11 @@ struct _zwatch_fleet_t {
     fleet_pair_t *touched;      //  pairs changed in this step, to settle, in order
     fleet_pair_t *touched_tail;
     fleet_conn_t *dead_conns;   //  removed in this step, freed after the settle
-    fleet_agent_t *last_agent;  //  the one the last message named (or NULL): agents
-                                //  send in runs, so this saves a key and a hash
+    //  Agents recently named, by pid: a message's agent is found without a
+    //  key and a hash (they were ~15 % of the broker's forwarding thread
+    //  with a few agents sending at once, perf); a slot is cleared when its
+    //  agent goes
+    fleet_agent_t *recent [FLEET_RECENT_AGENTS];
     zlistx_t *dead_sockets;
     zlistx_t *dead_agents;
     size_t sockets;             //  live sockets, all agents
