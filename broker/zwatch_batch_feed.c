@@ -70,10 +70,18 @@ zwatch_batch_feed_add (zwatch_batch_feed_t *self, const zwatch_msg_t *msg,
     if (self->topic_len && (!s_same_service (self, msg) || !zwatch_batch_fits (self->batch, size)))
         zwatch_batch_feed_flush (self);
     if (!self->topic_len) {
-        //  The decoder bounds host and svc: the topic always fits
-        self->topic_len = (size_t) snprintf (self->topic, sizeof (self->topic), TOPIC_PREFIX "%.*s/%.*s/",
-                                             (int) msg->host.len, msg->host.ptr,
-                                             (int) msg->svc.len, msg->svc.ptr);
+        //  The decoder bounds host and svc: the topic always fits. By hand:
+        //  snprintf was 3 % of the forwarding thread (perf)
+        char *topic = self->topic;
+        memcpy (topic, TOPIC_PREFIX, sizeof (TOPIC_PREFIX) - 1);
+        topic += sizeof (TOPIC_PREFIX) - 1;
+        memcpy (topic, msg->host.ptr, msg->host.len);
+        topic += msg->host.len;
+        *topic++ = '/';
+        memcpy (topic, msg->svc.ptr, msg->svc.len);
+        topic += msg->svc.len;
+        *topic++ = '/';
+        self->topic_len = (size_t) (topic - self->topic);
     }
     zwatch_batch_add (self->batch, data, size, msg->count? msg->count: 1);
 }

@@ -48,10 +48,18 @@ s_copy (char *dst, size_t size, zwatch_str_t str)
     dst [len] = 0;
 }
 
-static bool
+//  One pass, inline: strlen and memcmp calls for each name of each event
+//  were ~5 % of the broker's forwarding thread (perf). A shorter text stops
+//  the loop at its NUL, which no decoded string holds.
+static inline bool
 s_is (const char *text, zwatch_str_t str)
 {
-    return text && str.ptr && strlen (text) == str.len && memcmp (text, str.ptr, str.len) == 0;
+    if (!text || !str.ptr)
+        return false;
+    for (size_t index = 0; index < str.len; index++)
+        if (text [index] != str.ptr [index])
+            return false;
+    return text [str.len] == 0;
 }
 
 static bool
