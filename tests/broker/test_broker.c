@@ -155,7 +155,8 @@ main (int argc, char *argv [])
         { "subscribers", test_subscribers }, { "filter_prefix", test_filter_prefix },
         { "sub_bad_input", test_sub_bad_input }, { "logs", test_logs },
         { "sub_batches", test_sub_batches }, { "sub_batch_filters", test_sub_batch_filters },
-        { "sub_batch_malformed", test_sub_batch_malformed }
+        { "sub_batch_malformed", test_sub_batch_malformed },
+        { "sub_batch_pair", test_sub_batch_pair }
     };
     return tu_run_cases (argc, argv, "test_broker", cases, sizeof (cases) / sizeof (cases [0]));
 }

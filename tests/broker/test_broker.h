@@ -34,6 +34,7 @@ void test_sub_bad_input (void);
 void test_sub_batches (void);
 void test_sub_batch_filters (void);
 void test_sub_batch_malformed (void);
+void test_sub_batch_pair (void);
 
 //  Start agent_service MODE ARG with the agent sending to ingest as
 //  (host, svc), heartbeats every 50 ms; its stdout goes to out_path

@@ -10,27 +10,34 @@
 #include <czmq.h>
 #include "test_broker.h"
 
-#define PROBE_PID       900     //  the probe agent's; no test agent has it
+#define PROBE_PID       900     //  the probe agents' from here; no test agent has one
+#define PROBES_MAX      2       //  one per broker
 #define FENCE_SEQ       99999   //  the probe's last event: all before it were read
 #define LINES_MAX       256
 #define BATCH_FRAME_MAX 16384
 
 //  The batch feed is a PUB: nothing tells when a subscriber's subscription
-//  is in. A probe event printed says it is. Sends the probe's events, seq
-//  from *seq on, every 100 ms until each output at paths holds one.
+//  is in. A probe event printed says it is. Sends an event of each probe
+//  (probe n has pid PROBE_PID + n), seq from *seq on, every 100 ms until
+//  each output at paths holds one of each.
 static void
-s_probe_until_printed (fake_agent_t *probe, uint64_t *seq, char *const paths [], size_t count)
+s_probe_until_printed (fake_agent_t *const probes [], size_t probe_count, uint64_t *seq,
+                       char *const paths [], size_t count)
 {
-    char needle [32];
-    snprintf (needle, sizeof (needle), "\"pid\":%d,", PROBE_PID);
     long long deadline = tu_now_ms () + TB_WAIT_MS;
     while (true) {
         size_t size;
-        fake_agent_send_event (probe, (*seq)++, "CONNECTED", &size);
+        for (size_t probe = 0; probe < probe_count; probe++)
+            fake_agent_send_event (probes [probe], *seq, "CONNECTED", &size);
+        ++*seq;
         bool all = true;
         for (size_t index = 0; index < count; index++) {
             char *output = tu_read_file (paths [index]);
-            all &= output && strstr (output, needle);
+            for (size_t probe = 0; probe < probe_count; probe++) {
+                char needle [32];
+                snprintf (needle, sizeof (needle), "\"pid\":%zu,", PROBE_PID + probe);
+                all &= output && strstr (output, needle);
+            }
             free (output);
         }
         if (all)
@@ -40,17 +47,19 @@ s_probe_until_printed (fake_agent_t *probe, uint64_t *seq, char *const paths [],
     }
 }
 
-//  The probe's fence event, then each output prints it: what the broker
-//  published before it was read. Then SIGTERM; each exits 0.
+//  Each probe's fence event, then each output prints them: what the
+//  brokers published before was read. Then SIGTERM; each exits 0.
 static void
-s_fence_and_stop (fake_agent_t *probe, char *const paths [], const pid_t subs [], size_t count)
+s_fence_and_stop (fake_agent_t *const probes [], size_t probe_count, char *const paths [],
+                  const pid_t subs [], size_t count)
 {
     size_t size;
-    fake_agent_send_event (probe, FENCE_SEQ, "CONNECTED", &size);
+    for (size_t probe = 0; probe < probe_count; probe++)
+        fake_agent_send_event (probes [probe], FENCE_SEQ, "CONNECTED", &size);
     char needle [64];
     snprintf (needle, sizeof (needle), "\"tcp://10.0.0.1:%d\"", FENCE_SEQ);
     for (size_t index = 0; index < count; index++) {
-        CHECK (tu_wait_for_text (paths [index], needle, 1, TB_WAIT_MS));
+        CHECK (tu_wait_for_text (paths [index], needle, (int) probe_count, TB_WAIT_MS));
         kill (subs [index], SIGTERM);
         CHECK_INT_EQ (tb_wait_exit (subs [index], "zwatch-sub"), 0);
         char *errors = tu_read_errors (paths [index]);
@@ -97,9 +106,13 @@ s_event_lines (const char *path, char *events [], int *event_count, int *others)
 static bool
 s_is_probe (const char *line)
 {
-    char field [32];
-    snprintf (field, sizeof (field), "\tpid=%d\t", PROBE_PID);
-    return strstr (line, field) != NULL;
+    for (int probe = 0; probe < PROBES_MAX; probe++) {
+        char field [32];
+        snprintf (field, sizeof (field), "\tpid=%d\t", PROBE_PID + probe);
+        if (strstr (line, field))
+            return true;
+    }
+    return false;
 }
 
 //  zwatch-sub --batches on a broker's batch feed prints exactly the event
@@ -125,7 +138,7 @@ test_sub_batches (void)
     const char *ingest = broker_proc_ingest (broker);
     fake_agent_t *probe = fake_agent_new (ingest, "probe-host", "probe-svc", PROBE_PID);
     uint64_t probe_seq = 1;
-    s_probe_until_printed (probe, &probe_seq, paths, 2);
+    s_probe_until_printed (&probe, 1, &probe_seq, paths, 2);
 
     //  A: 20 events in one frame, B: 5 alone, A: 10 more in one frame,
     //  B: 3 more alone, then both say bye (agent lines on the plain feed)
@@ -145,7 +158,7 @@ test_sub_batches (void)
     //  Their events and both byes are in before the fence
     CHECK (feed_wait_stats (feed, "events_out", probe_seq - 1 + 38, TB_WAIT_MS));
     CHECK (feed_wait_stats (feed, "agents", 1, TB_WAIT_MS));       //  the probe's
-    s_fence_and_stop (probe, paths, subs, 2);
+    s_fence_and_stop (&probe, 1, paths, subs, 2);
 
     //  Every event went out as a batch of its ingest frame: the two frames
     //  as one each, every event that came alone as one of its own
@@ -279,7 +292,7 @@ test_sub_batch_filters (void)
     const char *ingest = broker_proc_ingest (broker);
     fake_agent_t *probe = fake_agent_new (ingest, "web-1", "orders", PROBE_PID);
     uint64_t probe_seq = 1;
-    s_probe_until_printed (probe, &probe_seq, paths, FILTER_SUBS);
+    s_probe_until_printed (&probe, 1, &probe_seq, paths, FILTER_SUBS);
 
     //  Each agent: frames of two events (a batch each), then one alone
     fake_agent_t *agents [AGENTS];
@@ -304,7 +317,7 @@ test_sub_batch_filters (void)
             fake_agent_send_raw (agents [index], frame, used + size);
         }
     CHECK (feed_wait_stats (feed, "msgs_in", probe_seq - 1 + AGENTS * ROUNDS * 2, TB_WAIT_MS));
-    s_fence_and_stop (probe, paths, subs, FILTER_SUBS);
+    s_fence_and_stop (&probe, 1, paths, subs, FILTER_SUBS);
 
     //  web-1: not web-10, not web-2; orders: not orders-v2; orders on
     //  web-1 and web-10: not web-2's; web-1* and orders*: all but web-2,
@@ -327,6 +340,82 @@ test_sub_batch_filters (void)
     feed_destroy (&feed);
     broker_proc_destroy (&broker);
     free (batch_ep);
+}
+
+#define PAIR_EVENTS     15
+
+//  Brokers of a pair, each with its batch feed; an agent that reports to
+//  both (the same events to each, many to a frame and alone): zwatch-sub
+//  --batches on both feeds prints each event once
+void
+test_sub_batch_pair (void)
+{
+    char *batch_eps [2] = { tu_free_endpoint (), tu_free_endpoint () };
+    broker_proc_t *brokers [2];
+    feed_t *feeds [2];
+    fake_agent_t *probes [2], *agents [2];
+    for (int index = 0; index < 2; index++) {
+        const char *args [] = { "--stats-interval", "0.1", "--publish-batches",
+                                batch_eps [index], NULL };
+        brokers [index] = broker_proc_new (args, true);
+        const char *stats_only [] = { "stats/", NULL };
+        feeds [index] = feed_new (broker_proc_publish (brokers [index]), stats_only);
+        const char *ingest = broker_proc_ingest (brokers [index]);
+        probes [index] = fake_agent_new (ingest, "probe-host", "probe-svc",
+                                         (uint64_t) (PROBE_PID + index));
+        agents [index] = fake_agent_new (ingest, "pair-host", "pair-svc", 50);
+    }
+    char *path = tu_temp_path (".pair");
+    const char *sub_args [] = { "--connect", batch_eps [1], "--batches", "--json", NULL };
+    pid_t sub = tb_spawn_sub (batch_eps [0], sub_args, path);
+    uint64_t probe_seq = 1;
+    s_probe_until_printed (probes, 2, &probe_seq, &path, 1);
+
+    //  1..10 in two frames, 11..15 alone, to each broker
+    for (int index = 0; index < 2; index++) {
+        s_send_frame (agents [index], 1, 5);
+        s_send_frame (agents [index], 6, 10);
+        size_t size;
+        for (uint64_t seq = 11; seq <= PAIR_EVENTS; seq++)
+            fake_agent_send_event (agents [index], seq, "CONNECTED", &size);
+    }
+    //  The fences come on other connections: only once each broker
+    //  published all the agent's events
+    for (int index = 0; index < 2; index++)
+        CHECK (feed_wait_stats (feeds [index], "events_out", probe_seq - 1 + PAIR_EVENTS,
+                                TB_WAIT_MS));
+    s_fence_and_stop (probes, 2, &path, &sub, 1);
+
+    char *events [LINES_MAX];
+    int count, others;
+    char *text = s_event_lines (path, events, &count, &others);
+    CHECK_INT_EQ (others, 0);
+    int printed [PAIR_EVENTS + 1] = { 0 };
+    int pair_lines = 0;
+    for (int index = 0; index < count; index++) {
+        if (s_is_probe (events [index]))
+            continue;
+        CHECK (strstr (events [index], "\thost=pair-host\t"));
+        const char *seq = strstr (events [index], "\tseq=");
+        CHECK (seq);
+        unsigned long long value = strtoull (seq + 5, NULL, 10);
+        CHECK (value >= 1 && value <= PAIR_EVENTS);
+        printed [value]++;
+        pair_lines++;
+    }
+    for (int seq = 1; seq <= PAIR_EVENTS; seq++)
+        CHECK_INT_EQ (printed [seq], 1);
+    CHECK_INT_EQ (pair_lines, PAIR_EVENTS);
+    free (text);
+    tb_remove (path);
+    for (int index = 0; index < 2; index++) {
+        CHECK_INT_EQ (broker_proc_stop (brokers [index], SIGTERM, TB_WAIT_MS), 0);
+        fake_agent_destroy (&agents [index]);
+        fake_agent_destroy (&probes [index]);
+        feed_destroy (&feeds [index]);
+        broker_proc_destroy (&brokers [index]);
+        free (batch_eps [index]);
+    }
 }
 
 //  An event map for the raw publisher: of host (valid or not), service s
