@@ -5,7 +5,10 @@
     also match host "web2"). With --server-key (or the agents'
     $ZWATCH_CURVE_SERVER_KEY) it speaks CURVE. It keeps watching while a
     broker is unreachable (libzmq reconnects) and says so on stderr, and
-    when it is back (zwatch_sub_link). With --snapshot it reads the broker
+    when it is back (zwatch_sub_link). With --batches it reads a broker's
+    batch feed instead (PROTOCOL.md 6, "The batch feed": topic
+    batch/<host>/<svc>/, the event maps back to back): each map goes the way
+    of an ev/ body. With --snapshot it reads the broker
     through libzwatch-client instead (zwatch_sub_snapshot): the snapshot's
     agents, sockets and links first, then the feed by the merge rule, each
     message printed as without it. Exit codes: 0 ok (count reached,
@@ -55,6 +58,7 @@ typedef struct {
     const char *cert;           //  CURVE: our certificate's secret file, or NULL
     zwatch_curve_t curve;       //  the keys, once checked
     bool with_cert;             //  CURVE with our own certificate, not a fresh key
+    bool batches;               //  --connect names batch feeds: events only
     bool snapshot;              //  the snapshot first, through libzwatch-client
     const char *snapshot_ep;    //  its endpoint, NULL: the library's default
 } options_t;
@@ -102,6 +106,10 @@ s_usage (FILE *stream)
         "  --service S      only events of service S (repeatable); S* as for --host\n"
         "  --event NAME     only events named NAME, any case (repeatable; names below)\n"
         "  --events-only    hide agent state and broker stats messages\n"
+        "  --batches        each --connect is a broker's --publish-batches endpoint\n"
+        "                   (no default): the events come several to a message. That\n"
+        "                   feed has events only: no agent state or stats lines. Not\n"
+        "                   with --snapshot\n"
         "  --json           print each message as one JSON object: the protocol's keys,\n"
         "                   plus \"time\" (ISO 8601 UTC) after ts and \"error\" (EADDRINUSE)\n"
         "                   after an errno value\n"
@@ -219,13 +227,14 @@ s_parse_options (options_t *options, int argc, char *argv [])
 {
     enum { OPT_CONNECT = 256, OPT_HOST, OPT_SERVICE, OPT_EVENT, OPT_EVENTS_ONLY,
            OPT_JSON, OPT_COUNT, OPT_TIMEOUT, OPT_VERSION, OPT_SERVER_KEY, OPT_CERT,
-           OPT_SNAPSHOT };
+           OPT_SNAPSHOT, OPT_BATCHES };
     static const struct option long_options [] = {
         { "connect",     required_argument, NULL, OPT_CONNECT },
         { "host",        required_argument, NULL, OPT_HOST },
         { "service",     required_argument, NULL, OPT_SERVICE },
         { "event",       required_argument, NULL, OPT_EVENT },
         { "events-only", no_argument,       NULL, OPT_EVENTS_ONLY },
+        { "batches",     no_argument,       NULL, OPT_BATCHES },
         { "json",        no_argument,       NULL, OPT_JSON },
         { "count",       required_argument, NULL, OPT_COUNT },
         { "timeout",     required_argument, NULL, OPT_TIMEOUT },
@@ -265,6 +274,9 @@ s_parse_options (options_t *options, int argc, char *argv [])
                 break;
             case OPT_EVENTS_ONLY:
                 options->events_only = true;
+                break;
+            case OPT_BATCHES:
+                options->batches = true;
                 break;
             case OPT_JSON:
                 options->json = true;
@@ -312,6 +324,16 @@ s_parse_options (options_t *options, int argc, char *argv [])
     }
     if (options->snapshot && options->connect_count > 1)
         return s_usage_error ("%s", "--snapshot reads one broker: give one --connect");
+    //  The snapshot's merge needs the broker's agent/ and link/ messages,
+    //  which only its --publish endpoint carries
+    if (options->batches && options->snapshot)
+        return s_usage_error ("%s", "--batches and --snapshot do not go together (the "
+                              "snapshot follows the --publish feed's agent and link messages)");
+    //  A broker binds a batch feed only where told to: no default to guess
+    if (options->batches && options->connect_count == 0)
+        return s_usage_error ("%s", "--batches needs --connect (a broker's "
+                              "--publish-batches endpoint)");
+    options->events_only |= options->batches;   //  that feed carries nothing else
     if (options->connect_count == 0)
         options->connects [options->connect_count++] = ZWATCH_DEFAULT_PUBLISH;
     //  CURVE: each flag, else the variable the agents read
@@ -364,12 +386,14 @@ s_handle_monitor (sub_t *self, zsock_t *monitor)
 
 //  Subscribe to the topic prefixes the filters need (see README). A host
 //  or service filter that ends in '*' subscribes to its start only, and
-//  ends the topic prefix there: what follows is checked here.
+//  ends the topic prefix there: what follows is checked here. Events are
+//  ev/<host>/<svc>/<EVENT>, or batch/<host>/<svc>/ with --batches.
 static void
 s_subscribe (zsock_t *sub, const options_t *options)
 {
+    const char *kinds [] = { options->batches? "batch": "ev", "agent" };
     if (options->host_count == 0) {
-        zsock_set_subscribe (sub, "ev/");
+        zsock_set_subscribe (sub, options->batches? "batch/": "ev/");
         if (!options->events_only) {
             zsock_set_subscribe (sub, "agent/");
             if (options->service_count == 0)
@@ -381,7 +405,6 @@ s_subscribe (zsock_t *sub, const options_t *options)
     for (size_t host = 0; host < options->host_count; host++) {
         bool host_prefix;
         int host_len = (int) s_filter_len (options->hosts [host], &host_prefix);
-        const char *kinds [] = { "ev", "agent" };
         for (size_t kind = 0; kind < (options->events_only? 1u: 2u); kind++) {
             if (options->service_count == 0 || host_prefix) {
                 snprintf (prefix, sizeof (prefix), "%s/%.*s%s", kinds [kind], host_len,
@@ -425,20 +448,28 @@ s_str_equal (zwatch_str_t str, const char *ptr, size_t len)
     return str.ptr && str.len == len && memcmp (str.ptr, ptr, len) == 0;
 }
 
-//  Count a message we could not read; tell stderr at most once a second
+//  Count a message we could not read (what: "a message", or "maps of a
+//  batch" when we read the others); tell stderr at most once a second
 static void
-s_skip (sub_t *self, const char *topic, size_t topic_len, const char *reason)
+s_skip_what (sub_t *self, const char *what, const char *topic, size_t topic_len,
+             const char *reason)
 {
     self->skipped++;
     uint64_t held;
     if (!zwatch_ratelimit_ok (&self->skip_limit, zclock_mono (), WARNING_GAP, &held))
         return;
     const char *safe = zwatch_sub_format_text (self->format, topic, topic_len);
-    fprintf (stderr, PROGRAM ": skipped a message on '%s': %s", safe? safe: "?", reason);
+    fprintf (stderr, PROGRAM ": skipped %s on '%s': %s", what, safe? safe: "?", reason);
     if (held)
         fprintf (stderr, " (%" PRIu64 " skipped since the last warning, %" PRIu64 " in all)",
                  held + 1, self->skipped);
     fprintf (stderr, "\n");
+}
+
+static void
+s_skip (sub_t *self, const char *topic, size_t topic_len, const char *reason)
+{
+    s_skip_what (self, "a message", topic, topic_len, reason);
 }
 
 static void
@@ -481,15 +512,12 @@ s_agent_new (sub_t *self, const msgpack_object *map)
                                       s_map_str (map, "state", state, sizeof (state)));
 }
 
-//  One [topic][body] message: filter, decode, print. Returns true when it
-//  was an event that was printed.
-static bool
-s_handle (sub_t *self, const char *topic, size_t topic_len, const char *body, size_t body_len)
+//  Split a topic at '/' into at most 4 parts; *whole is false when there
+//  is more after the fourth. Returns the number of parts.
+static size_t
+s_topic_split (const char *topic, size_t topic_len, const char *part [4], size_t part_len [4],
+               bool *whole)
 {
-    const options_t *options = self->options;
-    //  Topic parts: kind / host / svc / event
-    const char *part [4] = { NULL, NULL, NULL, NULL };
-    size_t part_len [4] = { 0, 0, 0, 0 };
     size_t parts = 0;
     const char *start = topic;
     for (size_t index = 0; index <= topic_len && parts < 4; index++)
@@ -498,6 +526,89 @@ s_handle (sub_t *self, const char *topic, size_t topic_len, const char *body, si
             part_len [parts++] = (size_t) (topic + index - start);
             start = topic + index + 1;
         }
+    *whole = start == topic + topic_len + 1;
+    return parts;
+}
+
+//  The body as a msgpack map, or NULL with why set
+static const msgpack_object *
+s_parse_map (sub_t *self, const char *body, size_t body_len, const char **why)
+{
+    const msgpack_object *object = zwatch_sub_format_parse (self->format, body, body_len, why);
+    if (object && object->type != MSGPACK_OBJECT_MAP) {
+        *why = "body is not a map";
+        return NULL;
+    }
+    return object;
+}
+
+typedef enum { EVENT_PRINTED, EVENT_HIDDEN, EVENT_INVALID } event_result_t;
+
+//  One event's body (decoded with reason and detail into msg) whose topic
+//  passed the host and service filters: checked against the topic's host,
+//  service and event name (part [1..3]; part [3] NULL in a batch, whose
+//  topic names no event), filtered by --event and the dedup, printed.
+//  On EVENT_INVALID, why (why_size bytes) says what was wrong.
+static event_result_t
+s_event (sub_t *self, zwatch_reason_t reason, const char *detail, const zwatch_msg_t *msg,
+         const char *const part [4], const size_t part_len [4], const char *body,
+         size_t body_len, char *why, size_t why_size)
+{
+    const options_t *options = self->options;
+    if (reason == ZWATCH_OK && msg->kind != ZWATCH_KIND_EVENT) {
+        reason = ZWATCH_REJECT_BAD_KIND;
+        detail = "kind";
+    }
+    if (reason != ZWATCH_OK) {
+        snprintf (why, why_size, "invalid event (%s%s%s)", zwatch_reason_name (reason),
+                  *detail? ": ": "", detail);
+        return EVENT_INVALID;
+    }
+    if (!s_str_equal (msg->host, part [1], part_len [1])
+    ||  !s_str_equal (msg->svc, part [2], part_len [2])
+    ||  (part [3] && !s_str_equal (msg->event, part [3], part_len [3]))) {
+        snprintf (why, why_size, "%s", "topic does not match the event");
+        return EVENT_INVALID;
+    }
+    const char *name = zwatch_event_name (msg->code);
+    if (!s_listed (options->events, options->event_count, name, strlen (name)))
+        return EVENT_HIDDEN;
+    char host [ZWATCH_HOST_MAX + 1], svc [ZWATCH_SVC_MAX + 1];
+    snprintf (host, sizeof (host), "%.*s", (int) msg->host.len, msg->host.ptr);
+    snprintf (svc, sizeof (svc), "%.*s", (int) msg->svc.len, msg->svc.ptr);
+    if (self->dedup && !zwatch_client_dedup_event (self->dedup, host, svc, msg->pid, msg->seq))
+        return EVENT_HIDDEN;
+    const char *line;
+    if (options->json) {
+        const char *failure;
+        const msgpack_object *object = s_parse_map (self, body, body_len, &failure);
+        if (!object) {
+            snprintf (why, why_size, "%s", failure);
+            return EVENT_INVALID;
+        }
+        line = zwatch_sub_format_json (self->format, object);
+    }
+    else
+        line = zwatch_sub_format_event (self->format, msg);
+    if (!line) {
+        snprintf (why, why_size, "%s", "out of memory");
+        return EVENT_INVALID;
+    }
+    s_print (line);
+    return EVENT_PRINTED;
+}
+
+//  One [topic][body] message of the --publish feed: filter, decode, print.
+//  Returns true when it was an event that was printed.
+static bool
+s_handle (sub_t *self, const char *topic, size_t topic_len, const char *body, size_t body_len)
+{
+    const options_t *options = self->options;
+    //  Topic parts: kind / host / svc / event
+    const char *part [4] = { NULL, NULL, NULL, NULL };
+    size_t part_len [4] = { 0, 0, 0, 0 };
+    bool whole;
+    size_t parts = s_topic_split (topic, topic_len, part, part_len, &whole);
     bool is_event = part_len [0] == 2 && memcmp (topic, "ev", 2) == 0;
     bool is_agent = part_len [0] == 5 && memcmp (topic, "agent", 5) == 0;
     bool is_stats = part_len [0] == 5 && memcmp (topic, "stats", 5) == 0;
@@ -507,7 +618,7 @@ s_handle (sub_t *self, const char *topic, size_t topic_len, const char *body, si
         return false;
     if (is_event || is_agent) {
         size_t expected = is_event? 4: 3;
-        if (parts != expected || start != topic + topic_len + 1) {
+        if (parts != expected || !whole) {
             s_skip (self, topic, topic_len, "malformed topic");
             return false;
         }
@@ -519,68 +630,104 @@ s_handle (sub_t *self, const char *topic, size_t topic_len, const char *body, si
     if (!is_stats)
         return false;           //  not a topic we asked for
 
-    zwatch_msg_t msg;
     if (is_event) {
+        zwatch_msg_t msg;
         const char *detail;
         zwatch_reason_t reason = zwatch_msg_decode (&msg, body, body_len, &detail);
-        if (reason == ZWATCH_OK && msg.kind != ZWATCH_KIND_EVENT) {
-            reason = ZWATCH_REJECT_BAD_KIND;
-            detail = "kind";
-        }
-        if (reason != ZWATCH_OK) {
-            char text [80];
-            snprintf (text, sizeof (text), "invalid event (%s%s%s)", zwatch_reason_name (reason),
-                      *detail? ": ": "", detail);
-            s_skip (self, topic, topic_len, text);
-            return false;
-        }
-        if (!s_str_equal (msg.host, part [1], part_len [1])
-        ||  !s_str_equal (msg.svc, part [2], part_len [2])
-        ||  !s_str_equal (msg.event, part [3], part_len [3])) {
-            s_skip (self, topic, topic_len, "topic does not match the event");
-            return false;
-        }
-        const char *name = zwatch_event_name (msg.code);
-        if (!s_listed (options->events, options->event_count, name, strlen (name)))
-            return false;
-        char host [ZWATCH_HOST_MAX + 1], svc [ZWATCH_SVC_MAX + 1];
-        snprintf (host, sizeof (host), "%.*s", (int) msg.host.len, msg.host.ptr);
-        snprintf (svc, sizeof (svc), "%.*s", (int) msg.svc.len, msg.svc.ptr);
-        if (self->dedup && !zwatch_client_dedup_event (self->dedup, host, svc, msg.pid, msg.seq))
-            return false;
+        char why [80];
+        event_result_t result = s_event (self, reason, detail, &msg, part, part_len, body,
+                                         body_len, why, sizeof (why));
+        if (result == EVENT_INVALID)
+            s_skip (self, topic, topic_len, why);
+        return result == EVENT_PRINTED;
     }
-    const msgpack_object *object = NULL;
-    if (!is_event || options->json) {
-        const char *reason;
-        object = zwatch_sub_format_parse (self->format, body, body_len, &reason);
-        if (!object) {
-            s_skip (self, topic, topic_len, reason);
-            return false;
-        }
-        if (object->type != MSGPACK_OBJECT_MAP) {
-            s_skip (self, topic, topic_len, "body is not a map");
-            return false;
-        }
-        if (is_agent && self->dedup && !s_agent_new (self, object))
-            return false;
+    const char *why;
+    const msgpack_object *object = s_parse_map (self, body, body_len, &why);
+    if (!object) {
+        s_skip (self, topic, topic_len, why);
+        return false;
     }
-    const char *line;
-    if (options->json)
-        line = zwatch_sub_format_json (self->format, object);
-    else
-    if (is_event)
-        line = zwatch_sub_format_event (self->format, &msg);
-    else
-    if (is_agent)
-        line = zwatch_sub_format_agent (self->format, object);
-    else
-        line = zwatch_sub_format_stats (self->format, object);
+    if (is_agent && self->dedup && !s_agent_new (self, object))
+        return false;
+    const char *line = options->json? zwatch_sub_format_json (self->format, object)
+                     : is_agent? zwatch_sub_format_agent (self->format, object)
+                     : zwatch_sub_format_stats (self->format, object);
     if (!line) {
         s_skip (self, topic, topic_len, "out of memory");
         return false;
     }
     s_print (line);
-    return is_event;
+    return false;
+}
+
+//  One [batch/<host>/<svc>/][maps] message of a batch feed: each map as
+//  s_handle takes an ev/ body, up to the --count. A map that is not a
+//  valid event is skipped as such a body is; one whose end cannot be found
+//  takes the rest of the batch with it. Whatever was skipped, one warning.
+//  Returns the number of events printed.
+static uint64_t
+s_handle_batch (sub_t *self, const char *topic, size_t topic_len, const char *body,
+                size_t body_len)
+{
+    const options_t *options = self->options;
+    //  Topic parts: kind / host / svc / "" (the topic ends in '/')
+    const char *part [4] = { NULL, NULL, NULL, NULL };
+    size_t part_len [4] = { 0, 0, 0, 0 };
+    bool whole;
+    size_t parts = s_topic_split (topic, topic_len, part, part_len, &whole);
+    if (part_len [0] != 5 || memcmp (topic, "batch", 5) != 0)
+        return 0;               //  not a topic we asked for
+    if (parts != 4 || !whole || part_len [3] != 0) {
+        s_skip (self, topic, topic_len, "malformed topic");
+        return 0;
+    }
+    if (!s_listed (options->hosts, options->host_count, part [1], part_len [1])
+    ||  !s_listed (options->services, options->service_count, part [2], part_len [2]))
+        return 0;
+    if (body_len == 0) {
+        s_skip (self, topic, topic_len, "empty batch");
+        return 0;
+    }
+    part [3] = NULL;            //  each map names its event
+
+    uint64_t room = options->count? options->count - self->printed: UINT64_MAX;
+    uint64_t printed = 0;
+    size_t offset = 0, maps = 0, bad = 0, first_bad = 0, unread = 0;
+    char why [80] = "";         //  the first bad map's
+    while (offset < body_len && printed < room) {
+        size_t start = offset;
+        zwatch_msg_t msg;
+        const char *detail;
+        bool rest_lost;
+        zwatch_reason_t reason = zwatch_msg_decode_next (&msg, body, body_len, &offset,
+                                                         &rest_lost, &detail);
+        maps++;
+        char map_why [80];
+        event_result_t result = s_event (self, reason, detail, &msg, part, part_len,
+                                         body + start, offset - start, map_why,
+                                         sizeof (map_why));
+        if (result == EVENT_PRINTED)
+            printed++;
+        else
+        if (result == EVENT_INVALID && bad++ == 0) {
+            first_bad = maps;
+            memcpy (why, map_why, sizeof (why));
+        }
+        if (rest_lost)
+            unread = body_len - start;
+    }
+    if (bad) {
+        char text [200];
+        int used = snprintf (text, sizeof (text), "map %zu: %s", first_bad, why);
+        if (bad > 1 && used > 0 && (size_t) used < sizeof (text))
+            used += snprintf (text + used, sizeof (text) - (size_t) used, "; %zu maps skipped",
+                              bad);
+        if (unread && used > 0 && (size_t) used < sizeof (text))
+            snprintf (text + used, sizeof (text) - (size_t) used,
+                      "; the last %zu bytes unread", unread);
+        s_skip_what (self, "maps of a batch", topic, topic_len, text);
+    }
+    return printed;
 }
 
 //  Read every message waiting on the socket. Returns the number of events
@@ -605,16 +752,22 @@ s_drain (sub_t *self, void *handle)
         }
         const char *topic = (const char *) zmq_msg_data (&frames [0]);
         size_t topic_len = zmq_msg_size (&frames [0]);
+        const char *body = (const char *) zmq_msg_data (&frames [1]);
+        size_t body_len = zmq_msg_size (&frames [1]);
+        uint64_t events = 0;
         if (topic_len > TOPIC_MAX)
             s_skip (self, topic, 64, "topic too long");
         else
         if (count != 2)
             s_skip (self, topic, topic_len, "not two frames");
         else
-        if (s_handle (self, topic, topic_len, (const char *) zmq_msg_data (&frames [1]),
-                      zmq_msg_size (&frames [1]))) {
-            printed++;
-            self->printed++;
+        if (self->options->batches)
+            events = s_handle_batch (self, topic, topic_len, body, body_len);
+        else
+            events = s_handle (self, topic, topic_len, body, body_len);
+        if (events) {
+            printed += (int) events;
+            self->printed += events;
             if (self->options->count && self->printed >= self->options->count) {
                 printed = -1;
                 goto done;

@@ -126,6 +126,15 @@ tb_remove (char *out_path)
     free (out_path);
 }
 
+void
+tb_publish_raw (zsock_t *publisher, const char *topic, const void *body, size_t size)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, topic);
+    zmsg_addmem (msg, body, size);
+    CHECK (zmsg_send (&msg, publisher) == 0);
+}
+
 bool
 tb_is (zwatch_str_t str, const char *text)
 {
@@ -144,7 +153,10 @@ main (int argc, char *argv [])
         { "config", test_config }, { "sub_cli", test_sub_cli },
         { "stuck", test_stuck }, { "max_agents", test_max_agents },
         { "subscribers", test_subscribers }, { "filter_prefix", test_filter_prefix },
-        { "sub_bad_input", test_sub_bad_input }, { "logs", test_logs }
+        { "sub_bad_input", test_sub_bad_input }, { "logs", test_logs },
+        { "sub_batches", test_sub_batches }, { "sub_batch_filters", test_sub_batch_filters },
+        { "sub_batch_malformed", test_sub_batch_malformed },
+        { "sub_batch_pair", test_sub_batch_pair }
     };
     return tu_run_cases (argc, argv, "test_broker", cases, sizeof (cases) / sizeof (cases [0]));
 }

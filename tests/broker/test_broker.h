@@ -3,6 +3,7 @@
 #define TEST_BROKER_H_INCLUDED
 
 #include <sys/types.h>
+#include <czmq.h>
 #include "zwatch.h"
 #include "testutil.h"
 #include "broker_proc.h"
@@ -30,6 +31,10 @@ void test_config (void);
 void test_logs (void);
 void test_sub_cli (void);
 void test_sub_bad_input (void);
+void test_sub_batches (void);
+void test_sub_batch_filters (void);
+void test_sub_batch_malformed (void);
+void test_sub_batch_pair (void);
 
 //  Start agent_service MODE ARG with the agent sending to ingest as
 //  (host, svc), heartbeats every 50 ms; its stdout goes to out_path
@@ -57,6 +62,10 @@ int tb_split_lines (char *text, char **lines, int max);
 
 //  Remove out_path and its .err; frees out_path
 void tb_remove (char *out_path);
+
+//  Publish [topic][body] on a raw (X)PUB, as a publisher that is not
+//  zwatch's might
+void tb_publish_raw (zsock_t *publisher, const char *topic, const void *body, size_t size);
 
 //  True if str holds exactly text
 bool tb_is (zwatch_str_t str, const char *text);
