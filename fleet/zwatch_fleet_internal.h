@@ -24,6 +24,7 @@ struct _fleet_conn_t {
     char *endpoint;
     char *local;                //  NULL: unknown
     char *peer;                 //  NULL: unknown
+    uint16_t lengths [3];       //  of endpoint, local, peer (each at most ZWATCH_ENDPOINT_MAX)
     fleet_pair_t *pair;         //  the join slot it holds, or NULL
     bool joined;                //  it held one once: a pair may name it until the settle
     fleet_conn_t *next_dead;    //  in the fleet's list of removed ones, until the settle
