@@ -41,6 +41,8 @@
     events several to a message and decodes every map, and nothing is
     connected to the XPUB. Issue 18's goals are judged on that one: events/s
     at least 1.0x the proxy's, whole-process CPU per event at most 1.2x.
+    A sixth is the same without its fleet model, for what the model costs
+    there (issue 13's 10 %, beside the cost with one event a message).
 
     Usage: bench_broker [--rounds N] [--messages N] [--senders N[,N...]] [--seconds S]
                         [--batch N] [--window N] [--issue18] [--throughput-only]
