@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <string.h>
+#include <unistd.h>
 #include <czmq.h>
 #include "zwatch.h"
 #include "testutil.h"
@@ -294,13 +295,40 @@ test_batches_bad_endpoint (void)
     free (snapshot);
 }
 
+//  The ZPL key of the flag: the broker binds what the file names
+static void
+test_batches_config (void)
+{
+    char *batches = tu_free_endpoint ();
+    char *path = tu_temp_path (".cfg");
+    FILE *file = fopen (path, "w");
+    CHECK (file);
+    fprintf (file, "broker\n    publish-batches = %s\n", batches);
+    fclose (file);
+    const char *args [] = { "--config", path, NULL };
+    broker_proc_t *broker = broker_proc_new (args, true);
+    char expected [128];
+    snprintf (expected, sizeof (expected), "publish-batches bound to %s", batches);
+    CHECK (broker_proc_wait_log (broker, expected, WAIT_MS));
+    zsock_t *sub = zsock_new_sub (batches, "batch/");
+    zsock_t *subs [] = { sub };
+    uint64_t probes = s_probe (broker_proc_ingest (broker), "hc", "sc", subs, 1);
+    printf ("batches_config: bound from the file, a batch after %" PRIu64 " probes\n", probes);
+    zsock_destroy (&sub);
+    CHECK_INT_EQ (broker_proc_stop (broker, SIGTERM, WAIT_MS), 0);
+    broker_proc_destroy (&broker);
+    unlink (path);
+    free (path);
+    free (batches);
+}
+
 int
 main (int argc, char *argv [])
 {
     zsys_init ();
     zsys_set_linger (0);
     if (argc != 2) {
-        fprintf (stderr, "usage: test_broker_batches batches|alone|bad_endpoint\n");
+        fprintf (stderr, "usage: test_broker_batches batches|alone|bad_endpoint|config\n");
         return 2;
     }
     if (streq (argv [1], "batches"))
@@ -311,6 +339,9 @@ main (int argc, char *argv [])
     else
     if (streq (argv [1], "bad_endpoint"))
         test_batches_bad_endpoint ();
+    else
+    if (streq (argv [1], "config"))
+        test_batches_config ();
     else {
         fprintf (stderr, "test_broker_batches: no case %s\n", argv [1]);
         return 2;
