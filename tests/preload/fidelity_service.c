@@ -137,10 +137,12 @@ s_monitor_race (void *ctx)
         zmq_close (client);
     }
     //  libzmq alone can miss one too, if this thread stalls between its
-    //  connect and its monitor call longer than the handshake takes
-    if (got >= RACE_ROUNDS - RACE_ROUNDS / 10)
+    //  connect and its monitor call longer than the handshake takes (35 of
+    //  40 seen under ASan beside other tests); a preload that loses the
+    //  events after the call misses nearly all
+    if (got >= RACE_ROUNDS - RACE_ROUNDS / 4)
         printf ("race: handshake seen in at least %d of %d rounds\n",
-                RACE_ROUNDS - RACE_ROUNDS / 10, RACE_ROUNDS);
+                RACE_ROUNDS - RACE_ROUNDS / 4, RACE_ROUNDS);
     else
         printf ("race: handshake seen in only %d of %d rounds\n", got, RACE_ROUNDS);
     for (int index = 0; index < STORM_SOCKETS; index++)
