@@ -47,6 +47,17 @@ tb_spawn_sub (const char *publish, const char *const args [], const char *out_pa
     return pid;
 }
 
+zsock_t *
+tb_raw_publisher (char *endpoint, size_t size)
+{
+    zsock_t *publisher = zsock_new (ZMQ_XPUB);
+    CHECK (publisher);
+    int port = zsock_bind (publisher, "tcp://127.0.0.1:*");
+    CHECK (port > 0);
+    snprintf (endpoint, size, "tcp://127.0.0.1:%d", port);
+    return publisher;
+}
+
 int
 tb_wait_exit (pid_t pid, const char *what)
 {

@@ -44,6 +44,10 @@ pid_t tb_spawn_service (const char *mode, const char *arg, const char *ingest,
 //  Start zwatch-sub --connect publish ARGS...; stdout to out_path
 pid_t tb_spawn_sub (const char *publish, const char *const args [], const char *out_path);
 
+//  An XPUB of the test's own on a free loopback port, standing in for a
+//  broker's publish endpoint (its address into endpoint)
+zsock_t *tb_raw_publisher (char *endpoint, size_t size);
+
 //  Exit code of pid within TB_WAIT_MS; the test fails if it is still running
 int tb_wait_exit (pid_t pid, const char *what);
 

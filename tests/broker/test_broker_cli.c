@@ -466,11 +466,8 @@ test_sub_cli (void)
 void
 test_sub_bad_input (void)
 {
-    zsock_t *publisher = zsock_new (ZMQ_XPUB);
-    int port = zsock_bind (publisher, "tcp://127.0.0.1:*");
-    CHECK (port > 0);
     char endpoint [64];
-    snprintf (endpoint, sizeof (endpoint), "tcp://127.0.0.1:%d", port);
+    zsock_t *publisher = tb_raw_publisher (endpoint, sizeof (endpoint));
     char *path = tu_temp_path (".bad");
     const char *args [] = { "--json", "--count", "1", NULL };
     pid_t sub = tb_spawn_sub (endpoint, args, path);

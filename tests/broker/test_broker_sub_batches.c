@@ -442,11 +442,8 @@ void
 test_sub_batch_malformed (void)
 {
     //  An XPUB: a PUB that shows when the subscription is in
-    zsock_t *publisher = zsock_new (ZMQ_XPUB);
-    int port = zsock_bind (publisher, "tcp://127.0.0.1:*");
-    CHECK (port > 0);
     char endpoint [64];
-    snprintf (endpoint, sizeof (endpoint), "tcp://127.0.0.1:%d", port);
+    zsock_t *publisher = tb_raw_publisher (endpoint, sizeof (endpoint));
     char *path = tu_temp_path (".badbatch");
     char *err_path = NULL;
     CHECK (asprintf (&err_path, "%s.err", path) > 0);
