@@ -4,6 +4,7 @@
 #include <string.h>
 #include <zmq.h>
 #include "zwatch_batch.h"
+#include "zwatch_eintr.h"
 
 struct _zwatch_batch_t {
     size_t capacity;
@@ -58,10 +59,15 @@ int
 zwatch_batch_send_topic (zwatch_batch_t *self, void *socket, const void *topic,
                          size_t topic_len, uint64_t *lost)
 {
+    //  Even with ZMQ_DONTWAIT a send processes the socket's commands first,
+    //  where a signal gives EINTR: retried, so a signal loses nothing and
+    //  a topic frame is never left without its body
     int rc = 0;
     if (self->size > 0
-    &&  ((topic && zmq_send (socket, topic, topic_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
-      || zmq_send (socket, self->data, self->size, ZMQ_DONTWAIT) != (int) self->size)) {
+    &&  ((topic && ZWATCH_EINTR_RETRY (zmq_send (socket, topic, topic_len,
+                                                 ZMQ_SNDMORE | ZMQ_DONTWAIT)) == -1)
+      || ZWATCH_EINTR_RETRY (zmq_send (socket, self->data, self->size, ZMQ_DONTWAIT))
+         != (int) self->size)) {
         *lost = self->events;
         rc = -1;
     }

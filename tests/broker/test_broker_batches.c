@@ -23,6 +23,7 @@
 #define PROBE_PID       999
 #define PROBES_MAX      200
 #define MAPS_MAX        1024
+#define BATCH_BYTES_MAX 8192        //  a batch's maps at most (PROTOCOL.md 6)
 
 //  The maps of the batch feed, in arrival order, with their message's topic
 typedef struct {
@@ -50,6 +51,7 @@ s_read_batch (zsock_t *sub, maps_t *maps, int timeout_ms)
     zframe_t *body = zmsg_pop (msg);
     const uint8_t *data = zframe_data (body);
     size_t size = zframe_size (body), offset = 0, maps_here = 0;
+    CHECK (size <= BATCH_BYTES_MAX);
     bool probe = false;
     while (offset < size) {
         zwatch_msg_t event;
@@ -313,7 +315,26 @@ test_batches_config (void)
     zsock_t *sub = zsock_new_sub (batches, "batch/");
     zsock_t *subs [] = { sub };
     uint64_t probes = s_probe (broker_proc_ingest (broker), "hc", "sc", subs, 1);
-    printf ("batches_config: bound from the file, a batch after %" PRIu64 " probes\n", probes);
+    //  A frame of 100 events (~15 KiB) goes out as batches of at most 8 KiB
+    fake_agent_t *agent = fake_agent_new (broker_proc_ingest (broker), "ha", "sa", 10);
+    static uint8_t frame [65536];
+    size_t used = s_frame (agent, 1, 100, frame, sizeof (frame));
+    CHECK (used > BATCH_BYTES_MAX);            //  more than one batch holds
+    fake_agent_send_raw (agent, frame, used);
+    memset (&s_maps, 0, sizeof (s_maps));
+    while (s_maps.count < 100 && s_read_batch (sub, &s_maps, WAIT_MS))
+        ;
+    CHECK_INT_EQ (s_maps.count, 100);
+    CHECK (s_maps.messages >= 2);
+    for (size_t index = 0; index < 100; index++) {
+        zwatch_msg_t event;
+        CHECK_INT_EQ (zwatch_msg_decode (&event, s_maps.body [index], s_maps.size [index], NULL),
+                      ZWATCH_OK);
+        CHECK_INT_EQ (event.seq, index + 1);
+    }
+    fake_agent_destroy (&agent);
+    printf ("batches_config: bound from the file, a batch after %" PRIu64 " probes; a frame "
+            "of %zu bytes in %zu batches\n", probes, used, s_maps.messages);
     zsock_destroy (&sub);
     CHECK_INT_EQ (broker_proc_stop (broker, SIGTERM, WAIT_MS), 0);
     broker_proc_destroy (&broker);

@@ -1,8 +1,8 @@
-/*  zwatch_eintr: libzmq calls made on a service's thread, retried when a
-    signal interrupted them.
+/*  zwatch_eintr: libzmq calls retried when a signal interrupted them.
 
     The agent's public calls run on the service's threads, which may take
-    signals (a handler without SA_RESTART, a profiler's timer). libzmq
+    signals (a handler without SA_RESTART, a profiler's timer); the
+    broker's loop takes SIGHUP and SIGTERM on its own thread. libzmq
     then returns EINTR from any call that processes the socket's commands
     first (bind, connect, socket_monitor, send, recv, ctx_term, getsockopt
     ZMQ_EVENTS), before it has done anything, so trying again is safe and
