@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include "zwatch_fleet_internal.h"
+#include "zwatch_bytes.h"
 
 //  libzmq 4.3 event codes (docs/PROTOCOL.md section 4)
 #define EV_CONNECTED        1
@@ -60,6 +61,15 @@ s_is (const char *text, zwatch_str_t str)
         if (text [index] != str.ptr [index])
             return false;
     return text [str.len] == 0;
+}
+
+//  A string of ours (length known) against str, both maybe absent
+static inline bool
+s_same_sized (const char *text, size_t len, zwatch_str_t str)
+{
+    if (!text)
+        return !str.ptr;
+    return str.ptr && len == str.len && zwatch_bytes_same (text, str.ptr, len);
 }
 
 static bool
@@ -347,6 +357,7 @@ s_socket_new (fleet_agent_t *agent, const char *label)
     fleet_socket_t *socket = (fleet_socket_t *) zmalloc (sizeof (fleet_socket_t));
     socket->agent = agent;
     socket->label = strdup (label);
+    socket->label_len = strlen (label);
     socket->listening = zlistx_new ();
     socket->conns = zlistx_new ();
     socket->conns_by_fd = zhashx_new ();
@@ -502,15 +513,6 @@ s_retry_remove (fleet_socket_t *socket, zwatch_str_t endpoint)
         }
 }
 
-//  One of a connection's strings (length known) against str, both maybe absent
-static inline bool
-s_same_sized (const char *text, size_t len, zwatch_str_t str)
-{
-    if (!text)
-        return !str.ptr;
-    return str.ptr && len == str.len && memcmp (text, str.ptr, len) == 0;
-}
-
 //  msg describes a connection with conn's direction and addresses. The
 //  lengths kept spare a pass over each string: this was half the model's
 //  time for an event that repeats a connection (callgrind, bench_broker)
@@ -572,8 +574,10 @@ s_conn_match (fleet_socket_t *socket, const zwatch_msg_t *msg)
 {
     fleet_conn_t *conn = (fleet_conn_t *) zhashx_lookup (socket->conns_by_fd, &msg->value);
     if (conn
-    &&  !(msg->local.ptr && conn->local && !s_is (conn->local, msg->local))
-    &&  !(msg->peer.ptr && conn->peer && !s_is (conn->peer, msg->peer)))
+    &&  !(msg->local.ptr && conn->local
+          && !s_same_sized (conn->local, conn->lengths [1], msg->local))
+    &&  !(msg->peer.ptr && conn->peer
+          && !s_same_sized (conn->peer, conn->lengths [2], msg->peer)))
         return conn;
     //  Not by its fd: by both its addresses, if the event has them (rare: a
     //  walk over the socket's connections)
@@ -581,7 +585,8 @@ s_conn_match (fleet_socket_t *socket, const zwatch_msg_t *msg)
         return NULL;
     for (conn = (fleet_conn_t *) zlistx_first (socket->conns); conn;
          conn = (fleet_conn_t *) zlistx_next (socket->conns))
-        if (s_is (conn->local, msg->local) && s_is (conn->peer, msg->peer))
+        if (s_same_sized (conn->local, conn->lengths [1], msg->local)
+        &&  s_same_sized (conn->peer, conn->lengths [2], msg->peer))
             return conn;
     return NULL;
 }
@@ -595,7 +600,8 @@ s_apply_event (zwatch_fleet_t *self, fleet_agent_t *agent, zhashx_t *sockets, bo
     char label [ZWATCH_SOCK_MAX + 1];
     fleet_socket_t *socket = NULL;
     bool own = sockets == agent->sockets;
-    if (own && agent->last_socket && s_is (agent->last_socket->label, msg->sock))
+    if (own && agent->last_socket
+    &&  s_same_sized (agent->last_socket->label, agent->last_socket->label_len, msg->sock))
         socket = agent->last_socket;
     else {
         s_copy (label, sizeof (label), msg->sock);
@@ -913,7 +919,8 @@ zwatch_fleet_apply (zwatch_fleet_t *self, const zwatch_msg_t *msg)
     fleet_agent_t **recent = &self->recent [msg->pid & (FLEET_RECENT_AGENTS - 1)];
     fleet_agent_t *agent = *recent;
     if (!agent || agent->pid != msg->pid
-    ||  !s_is (agent->host, msg->host) || !s_is (agent->svc, msg->svc)) {
+    ||  !s_same_sized (agent->host, agent->host_len, msg->host)
+    ||  !s_same_sized (agent->svc, agent->svc_len, msg->svc)) {
         s_agent_key (key, sizeof (key), msg->host, msg->svc, msg->pid);
         agent = (fleet_agent_t *) zhashx_lookup (self->agents, key);
     }
@@ -926,6 +933,8 @@ zwatch_fleet_apply (zwatch_fleet_t *self, const zwatch_msg_t *msg)
         memcpy (agent->key, key, sizeof (key));
         s_copy (agent->host, sizeof (agent->host), msg->host);
         s_copy (agent->svc, sizeof (agent->svc), msg->svc);
+        agent->host_len = (uint8_t) strlen (agent->host);
+        agent->svc_len = (uint8_t) strlen (agent->svc);
         agent->pid = msg->pid;
         agent->partial = true;
         agent->sockets = zhashx_new ();

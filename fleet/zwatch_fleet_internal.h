@@ -60,6 +60,7 @@ typedef struct _fleet_retry_t fleet_retry_t;
 struct _fleet_socket_t {
     fleet_agent_t *agent;
     char *label;
+    size_t label_len;
     char stype [ZWATCH_STYPE_MAX + 1];
     zlistx_t *listening;        //  fleet_listen_t
     zlistx_t *conns;            //  fleet_conn_t
@@ -85,6 +86,7 @@ struct _fleet_agent_t {
     char key [ZWATCH_HOST_MAX + ZWATCH_SVC_MAX + 24];
     char host [ZWATCH_HOST_MAX + 1];
     char svc [ZWATCH_SVC_MAX + 1];
+    uint8_t host_len, svc_len;  //  compared for every message: kept, not counted
     uint64_t pid;
     uint64_t start;             //  0 until a hello / heartbeat / bye says
     bool seq_known;             //  an event or a replay was applied

@@ -18,6 +18,7 @@
 #include "broker_proc.h"
 #include "feed.h"
 #include "fake_agent.h"
+#include "snap_client.h"
 
 #define WAIT_MS         10000
 #define PROBE_PID       999
@@ -277,6 +278,121 @@ test_batches_alone (void)
     free (batches);
 }
 
+//  The published ev/ bodies, in order: what a snapshot's history must hold
+#define PUBLISHED_MAX   128
+typedef struct {
+    size_t count;
+    uint8_t body [PUBLISHED_MAX][ZWATCH_MSG_MAX];
+    size_t size [PUBLISHED_MAX];
+} published_t;
+
+static published_t s_published;
+
+static void
+s_collect (feed_t *feed, size_t events)
+{
+    while (s_published.count < events && feed_recv (feed, WAIT_MS)) {
+        if (!feed_is (feed, "ev/"))
+            continue;
+        CHECK (s_published.count < PUBLISHED_MAX);
+        memcpy (s_published.body [s_published.count], feed_body (feed), feed_body_size (feed));
+        s_published.size [s_published.count++] = feed_body_size (feed);
+    }
+    CHECK_INT_EQ (s_published.count, events);
+}
+
+//  The snapshot's history (the ring's every event) is the last ring
+//  events published, byte for byte, oldest first
+static void
+s_expect_history (snap_client_t *client, size_t ring)
+{
+    snap_client_request (client, NULL, 1000000);
+    zsock_t *dealer = snap_client_handle (client);
+    zsock_set_rcvtimeo (dealer, WAIT_MS);
+    size_t from = s_published.count > ring? s_published.count - ring: 0, events = 0;
+    while (true) {
+        zframe_t *frame = zframe_recv (dealer);
+        CHECK (frame);
+        zwatch_msg_t msg;
+        bool last = zframe_size (frame) >= 14
+                 && memmem (zframe_data (frame), zframe_size (frame), "snapshot_end", 12);
+        if (!last && zwatch_msg_decode (&msg, zframe_data (frame), zframe_size (frame), NULL)
+                     == ZWATCH_OK) {
+            CHECK (from + events < s_published.count);
+            CHECK_INT_EQ (zframe_size (frame), s_published.size [from + events]);
+            CHECK (memcmp (zframe_data (frame), s_published.body [from + events],
+                           zframe_size (frame)) == 0);
+            events++;
+        }
+        zframe_destroy (&frame);
+        if (last)
+            break;
+    }
+    CHECK_INT_EQ (events, s_published.count - from);
+}
+
+//  The history ring keeps a batch's events in their frame (a reference),
+//  copies lone events and frames not worth holding: whichever, a snapshot
+//  gives back the very bytes published, also once the ring has gone round
+//  frames held and copied alike
+static void
+test_batches_history (void)
+{
+    const char *args [] = { "--stats-interval", "0.1", "--history", "40", NULL };
+    broker_proc_t *broker = broker_proc_new (args, true);
+    const char *prefixes [] = { "ev/", "stats/", NULL };
+    feed_t *feed = feed_new (broker_proc_publish (broker), prefixes);
+    CHECK (feed_wait_subscribers (feed, 2, WAIT_MS));
+    snap_client_t *client = snap_client_new (broker_proc_snapshot (broker));
+    fake_agent_t *a = fake_agent_new (broker_proc_ingest (broker), "ha", "sa", 10);
+    fake_agent_t *b = fake_agent_new (broker_proc_ingest (broker), "hb", "sb", 20);
+    static uint8_t frame [65536];
+    memset (&s_published, 0, sizeof (s_published));
+
+    //  10 in a frame (held); 3 lone
+    fake_agent_send_raw (a, frame, s_frame (a, 1, 10, frame, sizeof (frame)));
+    s_collect (feed, 10);
+    size_t size;
+    for (uint64_t seq = 1; seq <= 3; seq++)
+        fake_agent_send_event (b, seq, "CONNECT_RETRIED", &size);
+    s_collect (feed, 13);
+    s_expect_history (client, 40);
+    //  3 of a frame with a map the decoder rejects (copied: too few)
+    size_t used = s_frame (a, 11, 12, frame, sizeof (frame));
+    zwatch_msg_t bad;
+    const void *bytes = fake_agent_event (a, 99, "ACCEPTED", &size);
+    CHECK_INT_EQ (zwatch_msg_decode (&bad, bytes, size, NULL), ZWATCH_OK);
+    bad.host = (zwatch_str_t) { "a/b", 3 };
+    int bad_size = zwatch_msg_encode (&bad, frame + used, sizeof (frame) - used);
+    CHECK (bad_size > 0);
+    used += (size_t) bad_size;
+    used += s_frame (a, 13, 13, frame + used, sizeof (frame) - used);
+    fake_agent_send_raw (a, frame, used);
+    //  20 in a frame, one lone, then 50 in a frame: more than the ring
+    fake_agent_send_raw (a, frame, s_frame (a, 14, 33, frame, sizeof (frame)));
+    fake_agent_send_event (a, 34, "CLOSED", &size);
+    s_collect (feed, 37);
+    s_expect_history (client, 40);
+    fake_agent_send_raw (b, frame, s_frame (b, 4, 53, frame, sizeof (frame)));
+    s_collect (feed, 87);
+    s_expect_history (client, 40);
+    //  Lone events take the ring round again, past every frame it held
+    for (uint64_t seq = 54; seq < 94; seq++)
+        fake_agent_send_event (b, seq, "ACCEPTED", &size);
+    s_collect (feed, 127);
+    s_expect_history (client, 40);
+    CHECK (feed_wait_stats (feed, "events_out", 127, WAIT_MS));
+    printf ("batches_history: 127 events (4 frames, 44 lone), the ring's 40 byte for byte "
+            "at each of 4 snapshots\n");
+
+    snap_client_destroy (&client);
+    fake_agent_destroy (&a);
+    fake_agent_destroy (&b);
+    feed_destroy (&feed);
+    CHECK_INT_EQ (broker_proc_stop (broker, SIGTERM, WAIT_MS), 0);
+    broker_proc_destroy (&broker);
+}
+
 //  A bad batch endpoint: a clear line, a non-zero exit
 static void
 test_batches_bad_endpoint (void)
@@ -349,7 +465,7 @@ main (int argc, char *argv [])
     zsys_init ();
     zsys_set_linger (0);
     if (argc != 2) {
-        fprintf (stderr, "usage: test_broker_batches batches|alone|bad_endpoint|config\n");
+        fprintf (stderr, "usage: test_broker_batches batches|alone|history|bad_endpoint|config\n");
         return 2;
     }
     if (streq (argv [1], "batches"))
@@ -357,6 +473,9 @@ main (int argc, char *argv [])
     else
     if (streq (argv [1], "alone"))
         test_batches_alone ();
+    else
+    if (streq (argv [1], "history"))
+        test_batches_history ();
     else
     if (streq (argv [1], "bad_endpoint"))
         test_batches_bad_endpoint ();
