@@ -525,13 +525,8 @@ s_handle_map (zwatch_broker_t *self, zwatch_msg_t *msg, const void *data, size_t
         zwatch_fleet_apply (self->fleet, msg);      //  what it refuses, it counts
     zwatch_parents_forward (self->parents, data, size, &via);
     if (msg->kind == ZWATCH_KIND_EVENT) {
-        if (self->fleet_on) {
-            //  A batch's events stay in their frame; a lone one is copied
-            if (whole)
-                zwatch_history_add (self->history, data, size);
-            else
-                zwatch_history_add_in (self->history, data, size);
-        }
+        if (self->fleet_on)
+            zwatch_history_add (self->history, data, size);
         if (self->batches)
             zwatch_batch_feed_add (self->batches, msg, data, size);
         //  Published, to whoever is there: none may be (events_out counts it)
@@ -564,8 +559,6 @@ s_handle_body (zwatch_broker_t *self, int64_t now)
     size_t frame_size = zmq_msg_size (&self->body);
     size_t offset = 0;
     frame_t batch = { frame_size, 0, NULL };
-    if (self->fleet_on)
-        zwatch_history_frame_begin (self->history, &self->body);
     do {
         zwatch_msg_t msg;
         const char *detail = "";
@@ -584,8 +577,6 @@ s_handle_body (zwatch_broker_t *self, int64_t now)
         s_handle_map (self, &msg, frame + start, offset - start,
                       start == 0 && offset == frame_size, plain, &batch, now);
     } while (offset < frame_size);
-    if (self->fleet_on)
-        zwatch_history_frame_end (self->history);
     zwatch_pin_release (&batch.pin);
     if (self->batches)
         zwatch_batch_feed_flush (self->batches);

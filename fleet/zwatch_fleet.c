@@ -427,6 +427,7 @@ s_socket_remove (zwatch_fleet_t *self, zhashx_t *sockets, fleet_socket_t *socket
         s_change (self, ZWATCH_FLEET_SOCKET_REMOVED, socket, NULL);
         self->sockets--;
         zlistx_add_end (self->dead_sockets, socket);
+        self->removed = true;
     }
     else
         s_socket_free (socket);
@@ -739,6 +740,7 @@ s_agent_remove (zwatch_fleet_t *self, fleet_agent_t *agent)
     if (*recent == agent)
         *recent = NULL;
     zlistx_add_end (self->dead_agents, agent);
+    self->removed = true;
 }
 
 static void
@@ -840,6 +842,9 @@ s_finish (zwatch_fleet_t *self)
         s_conn_free (conn);
     }
     //  Nearly every step removes no socket and no agent: no call then
+    if (!self->removed)
+        return;
+    self->removed = false;
     fleet_socket_t *socket;
     while (zlistx_size (self->dead_sockets)
        &&  (socket = (fleet_socket_t *) zlistx_detach (self->dead_sockets, NULL)))

@@ -116,6 +116,7 @@ struct _zwatch_fleet_t {
     fleet_agent_t *recent [FLEET_RECENT_AGENTS];
     zlistx_t *dead_sockets;
     zlistx_t *dead_agents;
+    bool removed;               //  either list has one since the last finish
     size_t sockets;             //  live sockets, all agents
     size_t conns;               //  connections held, live and pending (the bound)
     size_t conns_live;          //  live connections, all agents

@@ -331,10 +331,9 @@ s_expect_history (snap_client_t *client, size_t ring)
     CHECK_INT_EQ (events, s_published.count - from);
 }
 
-//  The history ring keeps a batch's events in their frame (a reference),
-//  copies lone events and frames not worth holding: whichever, a snapshot
-//  gives back the very bytes published, also once the ring has gone round
-//  frames held and copied alike
+//  The history ring keeps the events of batches as it keeps lone ones: a
+//  snapshot gives back the very bytes published, also once the ring has
+//  gone round (slots reused for bodies of other sizes)
 static void
 test_batches_history (void)
 {
@@ -349,7 +348,7 @@ test_batches_history (void)
     static uint8_t frame [65536];
     memset (&s_published, 0, sizeof (s_published));
 
-    //  10 in a frame (held); 3 lone
+    //  10 in a frame; 3 lone
     fake_agent_send_raw (a, frame, s_frame (a, 1, 10, frame, sizeof (frame)));
     s_collect (feed, 10);
     size_t size;
@@ -357,7 +356,7 @@ test_batches_history (void)
         fake_agent_send_event (b, seq, "CONNECT_RETRIED", &size);
     s_collect (feed, 13);
     s_expect_history (client, 40);
-    //  3 of a frame with a map the decoder rejects (copied: too few)
+    //  3 of a frame with a map the decoder rejects
     size_t used = s_frame (a, 11, 12, frame, sizeof (frame));
     zwatch_msg_t bad;
     const void *bytes = fake_agent_event (a, 99, "ACCEPTED", &size);
