@@ -369,7 +369,7 @@ s_latency_paced (int which, double seconds, bool print, double *p99)
     else
         bench_sort (samples, count);
     *p99 = bench_percentile (samples, count, 0.99);
-    printf ("    %-28s p50 %6.0f us  p99 %6.0f us  p99.9 %6.0f us\n", path.name,
+    printf ("    %-28s p50 %6.0f us  p99 %6.0f us  p99.9 %6.0f us\n", s_names [which],
             bench_percentile (samples, count, 0.50), *p99, bench_percentile (samples, count, 0.999));
     free (samples);
     return count? rc: -1;
