@@ -123,6 +123,23 @@ s_frame (fake_agent_t *agent, uint64_t first, uint64_t last, uint8_t *frame, siz
     return used;
 }
 
+//  Seqs 11, 12, a map the decoder rejects (host "a/b"), 13: one frame
+static void
+s_send_with_bad_map (fake_agent_t *agent, uint8_t *frame, size_t capacity)
+{
+    size_t used = s_frame (agent, 11, 12, frame, capacity);
+    zwatch_msg_t bad;
+    size_t size;
+    const void *bytes = fake_agent_event (agent, 99, "ACCEPTED", &size);
+    CHECK_INT_EQ (zwatch_msg_decode (&bad, bytes, size, NULL), ZWATCH_OK);
+    bad.host = (zwatch_str_t) { "a/b", 3 };
+    int bad_size = zwatch_msg_encode (&bad, frame + used, capacity - used);
+    CHECK (bad_size > 0);
+    used += (size_t) bad_size;
+    used += s_frame (agent, 13, 13, frame + used, capacity - used);
+    fake_agent_send_raw (agent, frame, used);
+}
+
 //  The ev/ bodies the feed holds now, in order, against the batch maps
 static void
 s_expect_same (feed_t *feed, const maps_t *maps, size_t events)
@@ -174,16 +191,7 @@ test_batches (void)
         fake_agent_send_event (b, seq, "CONNECT_RETRIED", &size);
     CHECK (feed_wait_stats (feed, "events_out", probes + 13, WAIT_MS));
     //  11, 12, a map the decoder rejects (host "a/b"), 13: one batch of three
-    size_t used = s_frame (a, 11, 12, frame, sizeof (frame));
-    zwatch_msg_t bad;
-    const void *bytes = fake_agent_event (a, 99, "ACCEPTED", &size);
-    CHECK_INT_EQ (zwatch_msg_decode (&bad, bytes, size, NULL), ZWATCH_OK);
-    bad.host = (zwatch_str_t) { "a/b", 3 };
-    int bad_size = zwatch_msg_encode (&bad, frame + used, sizeof (frame) - used);
-    CHECK (bad_size > 0);
-    used += (size_t) bad_size;
-    used += s_frame (a, 13, 13, frame + used, sizeof (frame) - used);
-    fake_agent_send_raw (a, frame, used);
+    s_send_with_bad_map (a, frame, sizeof (frame));
     fake_agent_send_event (a, 14, "CLOSED", &size);
     CHECK (feed_wait_stats (feed, "events_out", probes + 17, WAIT_MS));
     CHECK_INT_EQ (feed_uint (feed, "invalid"), 1);
@@ -357,16 +365,7 @@ test_batches_history (void)
     s_collect (feed, 13);
     s_expect_history (client, 40);
     //  3 of a frame with a map the decoder rejects
-    size_t used = s_frame (a, 11, 12, frame, sizeof (frame));
-    zwatch_msg_t bad;
-    const void *bytes = fake_agent_event (a, 99, "ACCEPTED", &size);
-    CHECK_INT_EQ (zwatch_msg_decode (&bad, bytes, size, NULL), ZWATCH_OK);
-    bad.host = (zwatch_str_t) { "a/b", 3 };
-    int bad_size = zwatch_msg_encode (&bad, frame + used, sizeof (frame) - used);
-    CHECK (bad_size > 0);
-    used += (size_t) bad_size;
-    used += s_frame (a, 13, 13, frame + used, sizeof (frame) - used);
-    fake_agent_send_raw (a, frame, used);
+    s_send_with_bad_map (a, frame, sizeof (frame));
     //  20 in a frame, one lone, then 50 in a frame: more than the ring
     fake_agent_send_raw (a, frame, s_frame (a, 14, 33, frame, sizeof (frame)));
     fake_agent_send_event (a, 34, "CLOSED", &size);
