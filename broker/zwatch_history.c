@@ -78,8 +78,9 @@ zwatch_history_add (zwatch_history_t *self, const void *data, size_t size)
     slot->size = size;
     //  A slot's buffer is cold when the ring comes round to it (20 MB at
     //  the default): its lines are asked for some events ahead, so the
-    //  copy does not wait for them (fleet on / off on the batch feed 0.84
-    //  -> 0.88, medians of 5 paired runs; docs/BENCHMARKS.md)
+    //  copy does not wait for them (fleet on / off, medians of 6 runs
+    //  against the copy alone: batch feed 0.83 -> 0.87, one event a
+    //  message 0.83 -> 0.99; docs/BENCHMARKS.md)
     history_slot_t *ahead = &self->slots [(self->end + PREFETCH_AHEAD) % self->capacity];
     for (size_t at = 0; at < ahead->capacity && at < PREFETCH_BYTES_MAX; at += SLOT_ROUND)
         __builtin_prefetch (ahead->data + at, 1);
