@@ -1,5 +1,6 @@
 /*  zwatch_sub_format: parse untrusted bodies, render JSON and lines (see header).  */
 
+#define _GNU_SOURCE             //  strerrorname_np (glibc 2.32)
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -441,36 +442,19 @@ s_time (line_t *line, uint64_t ts)
 const char *
 zwatch_sub_errno_name (long long errnum)
 {
-    static const struct {
-        int number;
-        const char *name;
-    } s_names [] = {
-        { EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { EINTR, "EINTR" }, { EIO, "EIO" },
-        { EBADF, "EBADF" }, { EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" },
-        { EACCES, "EACCES" }, { EFAULT, "EFAULT" }, { EINVAL, "EINVAL" },
-        { ENFILE, "ENFILE" }, { EMFILE, "EMFILE" }, { ENOSPC, "ENOSPC" },
-        { EPIPE, "EPIPE" }, { ENAMETOOLONG, "ENAMETOOLONG" }, { ENOSYS, "ENOSYS" },
-        { ENOTSOCK, "ENOTSOCK" }, { EDESTADDRREQ, "EDESTADDRREQ" },
-        { EMSGSIZE, "EMSGSIZE" }, { EPROTOTYPE, "EPROTOTYPE" },
-        { ENOPROTOOPT, "ENOPROTOOPT" }, { EPROTONOSUPPORT, "EPROTONOSUPPORT" },
-        { EOPNOTSUPP, "EOPNOTSUPP" }, { EAFNOSUPPORT, "EAFNOSUPPORT" },
-        { EADDRINUSE, "EADDRINUSE" }, { EADDRNOTAVAIL, "EADDRNOTAVAIL" },
-        { ENETDOWN, "ENETDOWN" }, { ENETUNREACH, "ENETUNREACH" },
-        { ENETRESET, "ENETRESET" }, { ECONNABORTED, "ECONNABORTED" },
-        { ECONNRESET, "ECONNRESET" }, { ENOBUFS, "ENOBUFS" }, { EISCONN, "EISCONN" },
-        { ENOTCONN, "ENOTCONN" }, { ESHUTDOWN, "ESHUTDOWN" },
-        { ETIMEDOUT, "ETIMEDOUT" }, { ECONNREFUSED, "ECONNREFUSED" },
-        { EHOSTDOWN, "EHOSTDOWN" }, { EHOSTUNREACH, "EHOSTUNREACH" },
-        { EALREADY, "EALREADY" }, { EINPROGRESS, "EINPROGRESS" },
-        { EPROTO, "EPROTO" }, { ENODEV, "ENODEV" },
-        //  libzmq's own errno values
-        { EFSM, "EFSM" }, { ENOCOMPATPROTO, "ENOCOMPATPROTO" }, { ETERM, "ETERM" },
-        { EMTHREAD, "EMTHREAD" }
-    };
-    for (size_t index = 0; index < sizeof (s_names) / sizeof (s_names [0]); index++)
-        if (s_names [index].number == errnum)
-            return s_names [index].name;
-    return NULL;
+    //  libzmq's own values, above glibc's range
+    if (errnum == EFSM)
+        return "EFSM";
+    if (errnum == ENOCOMPATPROTO)
+        return "ENOCOMPATPROTO";
+    if (errnum == ETERM)
+        return "ETERM";
+    if (errnum == EMTHREAD)
+        return "EMTHREAD";
+    if (errnum <= 0 || errnum > INT32_MAX)
+        return NULL;
+    //  glibc's own table: every errno it knows, by its canonical name
+    return strerrorname_np ((int) errnum);
 }
 
 //  True if the value of events with this code is an errno

@@ -64,7 +64,8 @@ const msgpack_object *zwatch_sub_format_find (const msgpack_object *map, const c
 //  Any bytes as one line-safe string (escaped as described above)
 const char *zwatch_sub_format_text (zwatch_sub_format_t *self, const char *ptr, size_t len);
 
-//  Symbolic name of a common errno value ("EADDRINUSE"), or NULL
+//  Symbolic name of an errno value as glibc names it ("EADDRINUSE"), or
+//  of one of libzmq's own ("EFSM"); NULL if neither knows it
 const char *zwatch_sub_errno_name (long long errnum);
 
 #endif

@@ -231,6 +231,16 @@ test_json_readable (void)
     s_expect_json ("fd", keys, strs, connected, 5,
                    "{\"kind\":\"event\",\"code\":1,\"value\":115,"
                    "\"ts\":0,\"time\":\"1970-01-01T00:00:00.000000000Z\",\"seq\":2}");
+    //  Any errno glibc knows, not only common ones (ESTALE is 116), and
+    //  libzmq's own (EFSM): both named
+    uint64_t stale [] = { 0, 16, ESTALE, 0, 4 };
+    s_expect_json ("glibc name", keys, strs, stale, 5,
+                   "{\"kind\":\"event\",\"code\":16,\"value\":116,\"error\":\"ESTALE\","
+                   "\"ts\":0,\"time\":\"1970-01-01T00:00:00.000000000Z\",\"seq\":4}");
+    uint64_t fsm [] = { 0, 2048, EFSM, 0, 6 };
+    s_expect_json ("libzmq name", keys, strs, fsm, 5,
+                   "{\"kind\":\"event\",\"code\":2048,\"value\":156384763,\"error\":\"EFSM\","
+                   "\"ts\":0,\"time\":\"1970-01-01T00:00:00.000000000Z\",\"seq\":6}");
     //  An errno zwatch-sub cannot name: no error key
     uint64_t unnamed [] = { 0, 16, 4000, 1, 3 };
     s_expect_json ("unnamed", keys, strs, unnamed, 5,
