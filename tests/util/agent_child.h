@@ -1,7 +1,8 @@
 /*  agent_child: a service with a real agent in a process of its own.
 
-    Forked from the test: its own context and agent (host ZWATCH_HOST_ID
-    as given), one watched socket, and a command pipe: 'o' binds (ROUTER)
+    The program agent_child (agent_child_main.c): its own context and
+    agent (host ZWATCH_HOST_ID as given), one watched socket, and a
+    command pipe on its stdin: 'o' binds (ROUTER)
     or connects (others) to its endpoint, 'c' closes the socket, 'q'
     quits (the agent says bye). Tests of the fleet state use two of them.
 */
@@ -25,7 +26,7 @@ agent_child_t
 void
     agent_child_say (agent_child_t *self, char command);
 
-//  'q', then wait for it to exit 0 (the test fails otherwise)
+//  'q', then wait (30 s at most) for it to exit 0 (the test fails otherwise)
 void
     agent_child_end (agent_child_t *self);
 

@@ -148,6 +148,13 @@ s_wrapped (const char *const argv [], const char *out [], size_t max, char *word
 pid_t
 tu_spawn (const char *const argv [], const char *const env [], const char *out_path)
 {
+    return tu_spawn_stdin (argv, env, out_path, -1);
+}
+
+pid_t
+tu_spawn_stdin (const char *const argv [], const char *const env [], const char *out_path,
+                int stdin_fd)
+{
     //  Child environment: ours plus the extras (extras win by coming first)
     size_t ours = 0, extra = 0;
     while (environ [ours])
@@ -164,6 +171,8 @@ tu_spawn (const char *const argv [], const char *const env [], const char *out_p
 
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init (&actions);
+    if (stdin_fd >= 0)
+        posix_spawn_file_actions_adddup2 (&actions, stdin_fd, 0);
     if (out_path) {
         posix_spawn_file_actions_addopen (&actions, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         char *err_path = s_err_path (out_path);

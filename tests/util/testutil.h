@@ -61,6 +61,10 @@ char *tu_bin (const char *name);
 //  "valgrind --error-exitcode=99"), programs of the build run under it.
 pid_t tu_spawn (const char *const argv [], const char *const env [], const char *out_path);
 
+//  tu_spawn with stdin_fd as the child's standard input
+pid_t tu_spawn_stdin (const char *const argv [], const char *const env [], const char *out_path,
+                      int stdin_fd);
+
 //  What a process tu_spawn started with out_path wrote on stderr, or
 //  NULL; caller frees
 char *tu_read_errors (const char *out_path);
